@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// reptune: activation steering and representation tuning on a built-in transformer engine.
+// Layers (imports point down only): reptune CLI → Pipeline → Experiments → Engine → ModelFormats → CBLAS/CSQLite.
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "reptune",
+    products: [
+        .executable(name: "reptune", targets: ["reptune"]),
+        .library(name: "ReptuneEngine", targets: ["Engine"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "ModelFormats", swiftSettings: release),
+        .target(name: "Engine", dependencies: ["ModelFormats", "CBLAS"], swiftSettings: release),
+        .target(name: "Experiments", dependencies: ["Engine", "ModelFormats", "CBLAS"], swiftSettings: release),
+        .target(name: "Pipeline", dependencies: ["Experiments", "Engine", "ModelFormats", "CSQLite"],
+                swiftSettings: release),
+        .executableTarget(name: "reptune", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats"],
+                          swiftSettings: release),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFormats", "CBLAS", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "CSQLite", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ModelFormats", "TestSupport"]),
+    ]
+)

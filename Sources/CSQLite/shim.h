@@ -1,0 +1,2 @@
+// SQLite 3 C API.
+#include <sqlite3.h>

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Locations of the files tests read: the repository, `../shared` beside it, and the fetched default model.
+public enum Fixtures {
+    /// The repository root (the directory holding Package.swift).
+    public static let repoRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/TestSupport/Fixtures.swift
+        return url
+    }()
+
+    /// `../shared` next to the repository: method, datasets and reference outputs (read-only).
+    public static let shared: URL = repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
+
+    /// Reference outputs of an independent implementation on the default model.
+    public static let reference: URL = shared.appendingPathComponent("reference/smollm2-135m-q4_1")
+
+    /// Dataset mirror.
+    public static let datasets: URL = shared.appendingPathComponent("datasets")
+
+    /// The default model, fetched by `make setup`.
+    public static let defaultModel: URL = repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+
+    public static var hasModel: Bool { FileManager.default.fileExists(atPath: defaultModel.path) }
+    public static var hasShared: Bool { FileManager.default.fileExists(atPath: reference.path) }
+
+    /// Reason shown when a test is skipped because the model is absent.
+    public static let noModel: Comment = "SKIPPED: models/SmolLM2-135M-Instruct.Q4_1.gguf is missing — run `make setup`"
+    public static let noShared: Comment = "SKIPPED: ../shared/reference is missing next to the repository"
+
+    /// A fresh temporary directory, removed by the caller when done.
+    public static func temporaryDirectory(_ label: String = "reptune-test") throws -> URL {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Reads a raw little-endian float32 file.
+    public static func readF32(_ url: URL) throws -> [Float] {
+        let data = try Data(contentsOf: url)
+        return data.withUnsafeBytes { raw in
+            Array(raw.bindMemory(to: Float.self))
+        }
+    }
+}
+
+public typealias Comment = Testing.Comment
+import Testing
