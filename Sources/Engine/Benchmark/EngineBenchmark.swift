@@ -1,0 +1,121 @@
+import Foundation
+
+/// Measures the engine's prefill and decode speed on a model next to the machine's own `cblas_sgemm` peak at the
+/// model's shapes, measured in the same run, so figures are comparable across noisy shared machines as ratios.
+public struct EngineBenchmark: Sendable {
+    /// One measured figure.
+    public struct Figure: Sendable, Codable, Equatable {
+        public var name: String
+        public var value: Double
+        public var unit: String
+        public var note: String
+    }
+
+    public var model: LlamaModel
+    public var promptLength = 64
+    public var prefillBatches = [1, 8, 32]
+    public var decodeBatches = [1, 16]
+    public var decodeSteps = 32
+    public var repeats = 3
+
+    public init(model: LlamaModel) { self.model = model }
+
+    /// Multiply-adds ×2 per token in the block projections (the sgemm part of a forward pass).
+    public var projectionFlopsPerToken: Double {
+        let c = model.config
+        let d = Double(c.embeddingLength), q = Double(c.queryWidth), kv = Double(c.keyValueWidth)
+        let ff = Double(c.feedForwardLength)
+        return 2 * Double(c.blockCount) * (d * (q + 2 * kv) + q * d + 3 * d * ff)
+    }
+
+    /// Best-of-`repeats` wall time of `body`, in seconds.
+    func time(_ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return best
+    }
+
+    /// `cblas_sgemm` GFLOP/s over the projection shapes of a `tokens`-row batch (same mix as one forward block).
+    public func sgemmGFLOPS(tokens: Int) -> Double {
+        let c = model.config
+        let d = c.embeddingLength, qkv = c.queryWidth + 2 * c.keyValueWidth, ff = c.feedForwardLength
+        let shapes = [(d, qkv), (c.queryWidth, d), (d, 2 * ff), (ff, d)]  // (in, out)
+        let x = FloatBuffer(count: tokens * max(d, ff)), y = FloatBuffer(count: tokens * max(qkv, 2 * ff, d))
+        for i in 0..<x.count { x[i] = Float(i % 7) * 0.01 }
+        let weights = shapes.map { FloatBuffer(count: $0.0 * $0.1) }
+        var flops = 0.0
+        for s in shapes { flops += 2 * Double(tokens) * Double(s.0) * Double(s.1) }
+        let reps = max(1, 2048 / tokens)
+        let seconds = time {
+            for _ in 0..<reps {
+                for (s, w) in zip(shapes, weights) {
+                    MatMul.projection(x.pointer, rows: tokens, inFeatures: s.0, weight: w.pointer, outFeatures: s.1,
+                                      into: y.pointer)
+                }
+            }
+        }
+        return flops * Double(reps) / seconds / 1e9
+    }
+
+    func prompts(_ count: Int) -> [[Int]] {
+        var g = SeededGenerator(seed: 7)
+        return (0..<count).map { _ in (0..<promptLength).map { _ in Int(g.next() % UInt64(model.config.vocabularySize)) } }
+    }
+
+    /// Prefill tokens/s for a batch of `batch` prompts (logits of the last position only).
+    public func prefillTokensPerSecond(batch: Int) -> Double {
+        let prompts = prompts(batch)
+        let seconds = time {
+            var items = prompts.map { ForwardItem(tokens: $0, cache: model.makeCache()) }
+            _ = model.forward(&items)
+        }
+        return Double(batch * promptLength) / seconds
+    }
+
+    /// Decode tokens/s summed over `batch` sequences, after a prompt of `promptLength` tokens.
+    public func decodeTokensPerSecond(batch: Int) -> Double {
+        var items = prompts(batch).map { ForwardItem(tokens: $0, cache: model.makeCache(reserve: promptLength + 4 * decodeSteps)) }
+        _ = model.forward(&items)
+        var totalSeconds = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for step in 0..<decodeSteps {
+                for i in items.indices { items[i].tokens = [(step * 31 + i) % model.config.vocabularySize] }
+                _ = model.forward(&items)
+            }
+            totalSeconds = min(totalSeconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return Double(batch * decodeSteps) / totalSeconds
+    }
+
+    /// Runs every measurement; `progress` receives a line per figure as it is measured.
+    public func run(progress: (Figure) -> Void = { _ in }) -> [Figure] {
+        var figures = [Figure]()
+        func record(_ f: Figure) {
+            figures.append(f)
+            progress(f)
+        }
+        let largest = prefillBatches.max() ?? 1
+        let peak = sgemmGFLOPS(tokens: largest * promptLength)
+        record(Figure(name: "sgemm peak", value: peak, unit: "GFLOP/s",
+                      note: "cblas_sgemm at the model's projection shapes, \(largest * promptLength) rows"))
+        let limit = peak * 1e9 / projectionFlopsPerToken
+        record(Figure(name: "prefill sgemm-bound limit", value: limit, unit: "tokens/s",
+                      note: String(format: "%.0f MFLOP/token in projections", projectionFlopsPerToken / 1e6)))
+        for b in prefillBatches {
+            let tps = prefillTokensPerSecond(batch: b)
+            record(Figure(name: "prefill \(b)×\(promptLength)", value: tps, unit: "tokens/s",
+                          note: String(format: "%.0f%% of the sgemm-bound limit", 100 * tps / limit)))
+        }
+        for b in decodeBatches {
+            let tps = decodeTokensPerSecond(batch: b)
+            record(Figure(name: "decode \(b) sequence\(b == 1 ? "" : "s")", value: tps, unit: "tokens/s",
+                          note: "summed over sequences, \(decodeSteps) steps after a \(promptLength)-token prompt"))
+        }
+        return figures
+    }
+}

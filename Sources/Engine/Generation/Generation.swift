@@ -1,0 +1,70 @@
+/// What to generate from one prompt.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int]
+    /// Hooks applied at every forward step (prompt and generated tokens, as their selectors say).
+    public var interventions: [Intervention]
+
+    public init(prompt: [Int], interventions: [Intervention] = []) {
+        self.prompt = prompt
+        self.interventions = interventions
+    }
+}
+
+/// Limits and decoding rule shared by a batch of generations.
+public struct GenerationOptions: Sendable {
+    public var maxNewTokens: Int
+    public var sampling: Sampling
+    /// Generation of a sequence ends after it emits one of these (the stop token is kept in the output).
+    public var stopTokens: Set<Int>
+
+    public init(maxNewTokens: Int, sampling: Sampling = .greedy, stopTokens: Set<Int> = []) {
+        self.maxNewTokens = maxNewTokens
+        self.sampling = sampling
+        self.stopTokens = stopTokens
+    }
+}
+
+/// One generated continuation.
+public struct GenerationResult: Sendable, Equatable {
+    public enum FinishReason: String, Sendable, Codable { case stopToken, length }
+    /// New tokens, including the stop token if one ended the generation.
+    public var tokens: [Int]
+    public var finishReason: FinishReason
+}
+
+extension LlamaModel {
+    /// Generates continuations of many prompts at once: one batched prefill, then decode steps over every
+    /// sequence still running.
+    public func generate(_ requests: [GenerationRequest], options: GenerationOptions) -> [GenerationResult] {
+        var running = requests.map { r in
+            ForwardItem(tokens: r.prompt, cache: makeCache(reserve: r.prompt.count + options.maxNewTokens),
+                        promptLength: r.prompt.count, interventions: r.interventions, logits: .last)
+        }
+        var runningIndex = Array(requests.indices)
+        var samplers = requests.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
+        var results = requests.map { _ in GenerationResult(tokens: [], finishReason: .length) }
+        guard options.maxNewTokens > 0 else { return results }
+        var outputs = forward(&running)
+        while true {
+            var keep = [Bool]()
+            for (k, i) in runningIndex.enumerated() {
+                let token = samplers[i].next(outputs[k].lastLogits)
+                results[i].tokens.append(token)
+                running[k].tokens = [token]
+                if options.stopTokens.contains(token) { results[i].finishReason = .stopToken }
+                keep.append(results[i].finishReason != .stopToken && results[i].tokens.count < options.maxNewTokens)
+            }
+            if !keep.contains(false) {
+                outputs = forward(&running)
+                continue
+            }
+            // Rebuild the running set; the old array is released before the next forward, so each cache is
+            // uniquely referenced again and grows in place.
+            running = running.indices.filter { keep[$0] }.map { running[$0] }
+            runningIndex = runningIndex.indices.filter { keep[$0] }.map { runningIndex[$0] }
+            if running.isEmpty { break }
+            outputs = forward(&running)
+        }
+        return results
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import ModelFormats
+
+/// A model file cannot be turned into a `LlamaModel`: names the file and the tensor or key at fault.
+public struct ModelLoadError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var message: String
+    public init(file: String, _ message: String) {
+        self.file = file
+        self.message = message
+    }
+    public var description: String { "\(file): \(message)" }
+}
+
+extension ModelConfig {
+    /// Reads the hyperparameters of a Llama-family GGUF (`general.architecture` and its `<arch>.*` keys).
+    public init(gguf: GGUFFile) throws {
+        let file = gguf.url.path
+        let meta = gguf.metadata
+        guard let arch = meta["general.architecture"]?.string else {
+            throw ModelLoadError(file: file, "metadata key general.architecture is missing")
+        }
+        let supported = ["llama", "mistral", "qwen2", "smollm"]
+        guard supported.contains(arch) else {
+            throw ModelLoadError(file: file, "architecture \"\(arch)\" is not supported (expected one of \(supported.joined(separator: ", ")))")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = meta["\(arch).\(key)"]?.int else {
+                throw ModelLoadError(file: file, "metadata key \(arch).\(key) is missing or not an integer")
+            }
+            return v
+        }
+        func double(_ key: String) -> Double? { meta["\(arch).\(key)"]?.double }
+        let embedding = try int("embedding_length")
+        let heads = try int("attention.head_count")
+        let vocab = (try? int("vocab_size")) ?? meta["tokenizer.ggml.tokens"]?.array?.count
+            ?? gguf.tensor(named: "token_embd.weight")?.shape.last ?? 0
+        let headDim = (try? int("attention.key_length")) ?? (try? int("rope.dimension_count")) ?? embedding / max(heads, 1)
+        self.init(architecture: arch, vocabularySize: vocab, embeddingLength: embedding,
+                  blockCount: try int("block_count"), feedForwardLength: try int("feed_forward_length"),
+                  headCount: heads, headCountKV: (try? int("attention.head_count_kv")) ?? heads,
+                  headDimension: headDim, contextLength: (try? int("context_length")) ?? 2048,
+                  rmsEpsilon: Float(double("attention.layer_norm_rms_epsilon") ?? 1e-5),
+                  ropeTheta: Float(double("rope.freq_base") ?? 10000),
+                  ropeLayout: arch == "qwen2" ? .halfSplit : .interleaved,
+                  tiedEmbeddings: gguf.tensor(named: "output.weight") == nil,
+                  attentionBias: gguf.tensor(named: "blk.0.attn_q.bias") != nil)
+        try validate(source: file)
+    }
+}
+
+extension LlamaModel {
+    /// Loads a Llama-family GGUF, dequantizing every tensor to fp32 once (Q/K stay in the file's row order,
+    /// which matches the interleaved RoPE layout the config names).
+    public init(gguf: GGUFFile) throws {
+        let config = try ModelConfig(gguf: gguf)
+        let file = gguf.url.path
+        let d = config.embeddingLength, ff = config.feedForwardLength
+        let qW = config.queryWidth, kvW = config.keyValueWidth
+
+        func load(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int = 0) throws {
+            guard let info = gguf.tensor(named: name) else {
+                throw ModelLoadError(file: file, "tensor \(name) is missing")
+            }
+            guard info.shape == shape else {
+                throw ModelLoadError(file: file, "tensor \(name): expected shape \(shape), found \(info.shape)")
+            }
+            let count = shape.reduce(1, *)
+            try gguf.dequantize(info, into: UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: count))
+        }
+        func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
+            let b = FloatBuffer(count: shape.reduce(1, *))
+            try load(name, shape, into: b)
+            return b
+        }
+
+        let embedding = try tensor("token_embd.weight", [d, config.vocabularySize])
+        var blocks = [BlockWeights]()
+        for l in 0..<config.blockCount {
+            let p = "blk.\(l)."
+            let qkv = FloatBuffer(count: (qW + 2 * kvW) * d)
+            try load(p + "attn_q.weight", [d, qW], into: qkv)
+            try load(p + "attn_k.weight", [d, kvW], into: qkv, at: qW * d)
+            try load(p + "attn_v.weight", [d, kvW], into: qkv, at: (qW + kvW) * d)
+            var bias: FloatBuffer?
+            if config.attentionBias {
+                let b = FloatBuffer(count: qW + 2 * kvW)
+                try load(p + "attn_q.bias", [qW], into: b)
+                try load(p + "attn_k.bias", [kvW], into: b, at: qW)
+                try load(p + "attn_v.bias", [kvW], into: b, at: qW + kvW)
+                bias = b
+            }
+            let gateUp = FloatBuffer(count: 2 * ff * d)
+            try load(p + "ffn_gate.weight", [d, ff], into: gateUp)
+            try load(p + "ffn_up.weight", [d, ff], into: gateUp, at: ff * d)
+            blocks.append(BlockWeights(
+                attentionNorm: try tensor(p + "attn_norm.weight", [d]), qkv: qkv, qkvBias: bias,
+                attentionOutput: try tensor(p + "attn_output.weight", [qW, d]),
+                ffnNorm: try tensor(p + "ffn_norm.weight", [d]), gateUp: gateUp,
+                down: try tensor(p + "ffn_down.weight", [ff, d])))
+        }
+        let output = config.tiedEmbeddings ? nil : try tensor("output.weight", [d, config.vocabularySize])
+        self.init(config: config, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,
+                                                        outputNorm: try tensor("output_norm.weight", [d]),
+                                                        output: output))
+    }
+}
