@@ -55,8 +55,8 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError(file: path, offset: 4, field: "version", "expected 2 or 3, found \(version)")
             }
             self.version = version
-            let tensorCount = try reader.count("tensor_count", minimumBytesEach: 24)
-            let kvCount = try reader.count("metadata_kv_count", minimumBytesEach: 12)
+            let tensorCount = try reader.count("tensor_count")
+            let kvCount = try reader.count("metadata_kv_count")
             var metadata = [String: GGUFValue](), keys = [String]()
             for i in 0..<kvCount {
                 let key = try reader.string("metadata[\(i)].key")
@@ -192,13 +192,13 @@ struct GGUFCursor {
     mutating func u32(_ field: String) throws -> UInt32 { try load(UInt32.self, field) }
     mutating func u64(_ field: String) throws -> UInt64 { try load(UInt64.self, field) }
 
-    /// A count that must fit in the rest of the file at `minimumBytesEach` bytes per element.
-    mutating func count(_ field: String, minimumBytesEach: Int) throws -> Int {
+    /// A count of items that each take at least one byte, so it cannot exceed the file's size.
+    mutating func count(_ field: String) throws -> Int {
         let at = offset
         let n = try u64(field)
-        guard n <= UInt64(max(0, length - offset) / max(minimumBytesEach, 1)) else {
+        guard n <= UInt64(length) else {
             throw GGUFError(file: file, offset: at, field: field,
-                            "count \(n) cannot fit in the \(length - offset) bytes left in the file")
+                            "count \(n) is impossible in a file of \(length) bytes (corrupt header)")
         }
         return Int(n)
     }
@@ -232,9 +232,9 @@ struct GGUFCursor {
         case 9:
             guard depth < 8 else { throw GGUFError(file: file, offset: offset, field: field, "arrays nested too deep") }
             let elementType = try u32(field + ".element_type")
-            let n = try count(field + ".count", minimumBytesEach: elementType == 9 ? 12 : 1)
+            let n = try count(field + ".count")
             var values = [GGUFValue]()
-            values.reserveCapacity(n)
+            values.reserveCapacity(min(n, 1 << 16))
             for i in 0..<n { values.append(try value(type: elementType, field: "\(field)[\(i)]", depth: depth + 1)) }
             return .array(values)
         case 10: return .uint64(try load(UInt64.self, field))
