@@ -112,6 +112,9 @@ public struct EngineBenchmark: Sendable {
                           note: String(format: "%.0f%% of the sgemm-bound limit", 100 * tps / limit)))
         }
         for b in decodeBatches {
+            let gemm = sgemmGFLOPS(tokens: b)
+            record(Figure(name: "sgemm/sgemv at \(b) row\(b == 1 ? "" : "s")", value: gemm, unit: "GFLOP/s",
+                          note: String(format: "decode bound ≈ %.0f tokens/s from projections alone", gemm * 1e9 / projectionFlopsPerToken * Double(b) / Double(b))))
             let tps = decodeTokensPerSecond(batch: b)
             record(Figure(name: "decode \(b) sequence\(b == 1 ? "" : "s")", value: tps, unit: "tokens/s",
                           note: "summed over sequences, \(decodeSteps) steps after a \(promptLength)-token prompt"))

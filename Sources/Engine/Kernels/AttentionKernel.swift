@@ -13,19 +13,16 @@ public enum AttentionKernel {
                               newTokens n: Int, context: Int, heads: Int, group: Int, headDimension hd: Int,
                               scale: Float) {
         let past = context - n
+        if n <= directThreshold {
+            direct(queries: queries, ldq: ldq, keys: keys, values: values, ldkv: ldkv, output: output, ldo: ldo,
+                   newTokens: n, context: context, heads: heads, group: group, headDimension: hd, scale: scale)
+            return
+        }
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * context)
         defer { scores.deallocate() }
         for h in 0..<heads {
             let kvh = h / group
             let q = queries + h * hd, k = keys + kvh * hd, v = values + kvh * hd, o = output + h * hd
-            if n == 1 {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(context), Int32(hd), scale, k, Int32(ldkv), q, 1, 0,
-                            scores, 1)
-                ActivationKernels.softmax(scores, count: context)
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(context), Int32(hd), 1, v, Int32(ldkv), scores, 1, 0,
-                            o, 1)
-                continue
-            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(context), Int32(hd), scale,
                         q, Int32(ldq), k, Int32(ldkv), 0, scores, Int32(context))
             for r in 0..<n {
@@ -36,6 +33,35 @@ public enum AttentionKernel {
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(context), 1,
                         scores, Int32(context), v, Int32(ldkv), 0, o, Int32(ldo))
+        }
+    }
+
+    /// Up to this many new tokens, attention runs in `direct` (decode steps, short chunks); beyond, through sgemm.
+    public static let directThreshold = 8
+
+    /// Attention without BLAS: per query row, dot products with the visible keys, softmax, weighted sum of values.
+    /// Avoids hundreds of tiny BLAS calls per decode step.
+    public static func direct(queries: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>,
+                              values: UnsafePointer<Float>, ldkv: Int, output: UnsafeMutablePointer<Float>, ldo: Int,
+                              newTokens n: Int, context: Int, heads: Int, group: Int, headDimension hd: Int,
+                              scale: Float) {
+        let past = context - n
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: context)
+        defer { scores.deallocate() }
+        for r in 0..<n {
+            let visible = past + r + 1
+            for h in 0..<heads {
+                let kvh = h / group
+                let q = queries + r * ldq + h * hd, o = output + r * ldo + h * hd
+                for j in 0..<visible {
+                    scores[j] = scale * ActivationKernels.dot(q, keys + j * ldkv + kvh * hd, count: hd)
+                }
+                ActivationKernels.softmax(scores, count: visible)
+                o.update(repeating: 0, count: hd)
+                for j in 0..<visible {
+                    ActivationKernels.addScaled(values + j * ldkv + kvh * hd, scale: scores[j], into: o, count: hd)
+                }
+            }
         }
     }
 }

@@ -1,0 +1,65 @@
+import Engine
+import Foundation
+import ModelFormats
+
+/// `reptune inspect MODEL`: architecture, tensor types and sizes, tokenizer and chat template of a model file.
+enum InspectCommand {
+    static let spec = Arguments.Spec(
+        usage: "inspect [MODEL] [--tensors]",
+        summary: "architecture, tensor types and sizes, tokenizer, chat template",
+        flags: ["tensors"])
+
+    struct Report: Encodable {
+        var file: String
+        var version: UInt32
+        var config: ModelConfig?
+        var configError: String?
+        var tensorTypes: [String: Int]
+        var tensorBytes: Int
+        var tensors: [[String: String]]?
+        var tokenizer: [String: String]
+        var chatTemplate: String?
+        var metadata: [String: String]
+    }
+
+    static func run(_ args: [String]) throws {
+        let a = try spec.parse(args)
+        let url = try ModelLocation.resolve(a.positional.first)
+        let file = try GGUFFile(contentsOf: url)
+        var config: ModelConfig?, configError: String?
+        do { config = try ModelConfig(gguf: file) } catch { configError = "\(error)" }
+        var types = [String: Int]()
+        for t in file.tensors { types[t.typeName, default: 0] += 1 }
+        let meta = file.metadata
+        var tokenizer = [String: String]()
+        for key in ["model", "pre", "bos_token_id", "eos_token_id", "add_bos_token"] {
+            if let v = meta["tokenizer.ggml.\(key)"] { tokenizer[key] = v.summary }
+        }
+        tokenizer["vocabulary"] = meta["tokenizer.ggml.tokens"]?.array.map { "\($0.count) tokens" }
+        let report = Report(
+            file: url.path, version: file.version, config: config, configError: configError, tensorTypes: types,
+            tensorBytes: file.tensors.reduce(0) { $0 + $1.byteCount },
+            tensors: a.flags.contains("tensors") ? file.tensors.map {
+                ["name": $0.name, "type": $0.typeName, "shape": "\($0.shape)", "bytes": "\($0.byteCount)"] } : nil,
+            tokenizer: tokenizer, chatTemplate: meta["tokenizer.chat_template"]?.string,
+            metadata: Dictionary(uniqueKeysWithValues: file.metadataKeys.filter { !$0.hasPrefix("tokenizer.") }
+                .map { ($0, meta[$0]!.summary) }))
+        if a.flags.contains("json") { return try printJSON(report) }
+        print("file:         \(report.file) (GGUF v\(report.version))")
+        if let c = config {
+            print("architecture: \(c.architecture), \(c.blockCount) blocks, d_model \(c.embeddingLength), FFN \(c.feedForwardLength)")
+            print("attention:    \(c.headCount) heads, \(c.headCountKV) KV heads, head dim \(c.headDimension), RoPE θ \(c.ropeTheta) (\(c.ropeLayout.rawValue))")
+            print("context:      \(c.contextLength) tokens, RMS ε \(c.rmsEpsilon), vocabulary \(c.vocabularySize), \(c.tiedEmbeddings ? "tied" : "separate") output head")
+        } else if let configError {
+            print("architecture: not loadable by the engine: \(configError)")
+        }
+        let sizeMB = Double(report.tensorBytes) / 1_048_576
+        print("tensors:      \(file.tensors.count) (\(String(format: "%.1f", sizeMB)) MiB): " +
+              types.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        print("tokenizer:    " + tokenizer.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        if let t = report.chatTemplate { print("chat template:\n\(t)") }
+        if let list = report.tensors {
+            for t in list { print("  \(t["name"]!)  \(t["type"]!)  \(t["shape"]!)  \(t["bytes"]!) bytes") }
+        }
+    }
+}
