@@ -28,6 +28,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFormats", "CBLAS", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "CSQLite", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["ModelFormats", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ModelFormats", "Engine", "TestSupport"]),
     ]
 )

@@ -4,6 +4,9 @@ import Foundation
 let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "inspect": (InspectCommand.spec, InspectCommand.run),
     "bench": (BenchCommand.spec, BenchCommand.run),
+    "tokenize": (TokenizeCommand.spec, TokenizeCommand.run),
+    "forward": (ForwardCommand.spec, ForwardCommand.run),
+    "generate": (GenerateCommand.spec, GenerateCommand.run),
 ]
 
 @MainActor func usage() -> String {

@@ -47,3 +47,42 @@ public enum Fixtures {
 
 public typealias Comment = Testing.Comment
 import Testing
+
+/// Runs the built `reptune` executable as a subprocess.
+public enum CLI {
+    /// The `reptune` binary next to the test bundle (same build configuration).
+    public static let executable: URL? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("reptune")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        for config in ["release", "debug"] {
+            let c = Fixtures.repoRoot.appendingPathComponent(".build/\(config)/reptune")
+            if FileManager.default.isExecutableFile(atPath: c.path) { return c }
+        }
+        return nil
+    }()
+
+    public static let missing: Comment = "SKIPPED: the reptune executable is not built next to the tests (run `swift build`)"
+
+    /// Exit status, stdout and stderr of `reptune args...`.
+    public static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = Fixtures.repoRoot
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}

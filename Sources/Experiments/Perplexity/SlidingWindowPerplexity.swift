@@ -6,7 +6,8 @@ import Foundation
 /// Windows of `window` tokens start at 0, `stride`, 2·`stride`, …; each scores only the tokens after the previous
 /// window's end (the first window scores all but its first token), so every token but the first of a stream is
 /// scored exactly once with up to `window − stride` tokens of context. The text may be split into `streams`
-/// contiguous streams scored independently (the paper uses 2); windows are batched `batch` at a time.
+/// contiguous streams scored independently (the paper uses 2); windows are batched `batch` at a time. With
+/// `stride == window` the first token of each window after the first has no context and is not scored.
 public struct SlidingWindowPerplexity: Sendable, Codable, Equatable {
     public var window: Int
     public var stride: Int

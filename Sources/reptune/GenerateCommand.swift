@@ -1,0 +1,37 @@
+import Engine
+import Foundation
+import ModelFormats
+
+/// `reptune generate MODEL (--prompt TEXT | --chat FILE)`: a continuation, greedy or sampled, optionally steered.
+enum GenerateCommand {
+    static let spec = Arguments.Spec(
+        usage: "generate [MODEL] (--prompt TEXT | --chat FILE.json) [--template NAME] [--max-tokens N] [--temperature T --top-p P --seed S] [--steer FILE --layer L --mult M [--positions all|prompt|generated]]",
+        summary: "generate a continuation (greedy unless --temperature > 0), optionally steered",
+        valued: PromptOptions.valued.union(["max-tokens", "temperature", "top-p", "seed"]), flags: PromptOptions.flags)
+
+    struct Output: Encodable {
+        var promptIDs: [Int]
+        var ids: [Int]
+        var text: String
+        var finishReason: String
+    }
+
+    static func run(_ args: [String]) throws {
+        let a = try spec.parse(args)
+        let maxTokens = try a.int("max-tokens") ?? 64
+        guard maxTokens > 0 else { throw CLIError("--max-tokens \(maxTokens): expected a positive number") }
+        let p = try PromptOptions(a, maxNewTokens: maxTokens)
+        let temperature = try a.float("temperature") ?? 0
+        let sampling: Sampling = temperature > 0
+            ? .random(temperature: temperature, topP: try a.float("top-p") ?? 1, seed: UInt64(try a.int("seed") ?? 0))
+            : .greedy
+        let result = p.model.network.generate(
+            [GenerationRequest(prompt: p.ids, interventions: p.interventions)],
+            options: GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: p.model.tokenizer.stopTokenIDs))[0]
+        let text = p.model.tokenizer.decode(result.tokens, skipSpecial: true)
+        if a.flags.contains("json") {
+            return try printJSON(Output(promptIDs: p.ids, ids: result.tokens, text: text, finishReason: result.finishReason.rawValue))
+        }
+        print(text)
+    }
+}

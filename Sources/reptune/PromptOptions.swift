@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import ModelFormats
+
+/// The options `forward` and `generate` share: the model, the prompt (`--prompt` or `--chat`), and steering.
+struct PromptOptions {
+    static let valued: Set<String> = ["prompt", "chat", "template", "steer", "layer", "mult", "positions"]
+    static let flags: Set<String> = ["no-special", "bos"]
+
+    var model: LanguageModel
+    var ids: [Int]
+    var interventions: [Intervention]
+
+    init(_ a: Arguments, maxNewTokens: Int = 0) throws {
+        let url = try ModelLocation.resolve(a.positional.first)
+        model = try LanguageModel(gguf: url)
+        let text: String, addBOS: Bool
+        switch (a.options["prompt"], a.options["chat"]) {
+        case (let p?, nil):
+            text = p
+            addBOS = a.flags.contains("bos") || model.tokenizer.vocabulary.addBOS
+        case (nil, let path?):
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw CLIError("--chat \(path): cannot read the file (\(error.localizedDescription))", exitCode: 1)
+            }
+            let messages: [ChatMessage]
+            do { messages = try JSONDecoder().decode([ChatMessage].self, from: data) } catch {
+                throw CLIError("--chat \(path): expected a JSON array of {\"role\": ..., \"content\": ...} objects (\(Self.describe(error)))", exitCode: 1)
+            }
+            let template = try a.options["template"].map { try ChatTemplate(named: $0) }
+            (text, addBOS) = try model.render(chat: messages, template: template)
+        case (nil, nil): throw CLIError("give the prompt with --prompt TEXT or --chat FILE.json")
+        default: throw CLIError("give either --prompt or --chat, not both")
+        }
+        ids = model.tokenizer.encode(text, addBOS: addBOS, parseSpecial: !a.flags.contains("no-special"))
+        try model.validate(prompt: ids, maxNewTokens: maxNewTokens)
+        interventions = []
+        if let steer = a.options["steer"] {
+            guard let layer = try a.int("layer") else { throw CLIError("--steer needs --layer L") }
+            let blocks = model.network.config.blockCount
+            guard (0..<blocks).contains(layer) else { throw CLIError("--layer \(layer): expected 0...\(blocks - 1)") }
+            let file = try ControlVectorFile(contentsOf: URL(fileURLWithPath: steer))
+            let vector = try file.direction(layer: layer, width: model.network.config.embeddingLength, source: steer)
+            let positions: PositionSelector = switch a.options["positions"] ?? "all" {
+            case "all": .all
+            case "prompt": .prompt
+            case "generated": .generated
+            case let other: throw CLIError("--positions \(other): expected all, prompt or generated")
+            }
+            interventions.append(.steer(layer: layer, vector: vector, multiplier: try a.float("mult") ?? 1, positions: positions))
+        } else if a.options["layer"] != nil || a.options["mult"] != nil {
+            throw CLIError("--layer and --mult need --steer FILE")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): "invalid JSON: \(c.underlyingError.map { "\($0)" } ?? c.debugDescription)"
+        case DecodingError.keyNotFound(let k, let c): "missing \"\(k.stringValue)\" at \(path(c.codingPath))"
+        case DecodingError.typeMismatch(let t, let c): "expected \(t) at \(path(c.codingPath))"
+        default: "\(error)"
+        }
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+}
