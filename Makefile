@@ -26,7 +26,7 @@ run: setup build
 
 test: setup
 	$(SWIFT) build $(BUILD_ARGS) --build-tests
-	$(SWIFT) test $(BUILD_ARGS) --skip-build --parallel --num-workers 2
+	$(SWIFT) test $(BUILD_ARGS) --skip-build
 
 bench: setup build
 	$(BIN) bench
