@@ -14,6 +14,7 @@ enum GenerateCommand {
         var ids: [Int]
         var text: String
         var finishReason: String
+        var peakResidentBytes: Int
     }
 
     static func run(_ args: [String]) throws {
@@ -30,7 +31,8 @@ enum GenerateCommand {
             options: GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: p.model.tokenizer.stopTokenIDs))[0]
         let text = p.model.tokenizer.decode(result.tokens, skipSpecial: true)
         if a.flags.contains("json") {
-            return try printJSON(Output(promptIDs: p.ids, ids: result.tokens, text: text, finishReason: result.finishReason.rawValue))
+            return try printJSON(Output(promptIDs: p.ids, ids: result.tokens, text: text, finishReason: result.finishReason.rawValue,
+                                         peakResidentBytes: ProcessMemory.peakResidentBytes))
         }
         print(text)
     }

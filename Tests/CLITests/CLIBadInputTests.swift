@@ -85,6 +85,9 @@ struct CLIReferenceTests {
         let g = try CLI.run(["generate", "--prompt", c["text"] as! String, "--max-tokens", "20", "--json"])
         let gen = try #require(try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as? [String: Any])
         #expect((gen["ids"] as! [NSNumber]).map(\.intValue) == (c["greedy_continuation_ids"] as! [NSNumber]).map(\.intValue))
+        // Issue 2: peak RSS while running SmolLM2 stays under 1.5 GB.
+        let peak = (gen["peakResidentBytes"] as! NSNumber).intValue
+        #expect(peak > 100_000_000 && peak < 1_500_000_000, "peak RSS \(peak) bytes")
     }
 
     @Test func steeredGenerationFromAJSONVector() throws {

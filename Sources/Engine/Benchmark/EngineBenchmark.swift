@@ -124,6 +124,8 @@ public struct EngineBenchmark: Sendable {
                           note: String(format: "summed over sequences, %d steps after a %d-token prompt; sgemm at %d rows: %.1f GFLOP/s",
                                        decodeSteps, promptLength, b, gemm)))
         }
+        record(Figure(name: "peak resident memory", value: Double(ProcessMemory.peakResidentBytes) / 1_048_576,
+                      unit: "MiB", note: "whole process, after every measurement"))
         return figures
     }
 }
