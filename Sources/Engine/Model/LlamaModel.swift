@@ -32,8 +32,10 @@ public struct LlamaModel: Sendable {
     ///     items' caches must already hold those tokens for the blocks below. Interventions at
     ///     `.block(lowerBound − 1)` are applied to it first. Stopping before the last block returns the residual
     ///     and no logits, and does not advance the caches' `count`.
-    public func forward(_ items: inout [ForwardItem], blocks: Range<Int>? = nil, residual: [Float]? = nil)
-        -> [ForwardOutput]
+    ///   - tape: when given, the activations of the blocks in `tape.blocks` are recorded for a backward pass
+    ///     (sequences must start from empty caches).
+    public func forward(_ items: inout [ForwardItem], blocks: Range<Int>? = nil, residual: [Float]? = nil,
+                        tape: ActivationTape? = nil) -> [ForwardOutput]
     {
         let cfg = config
         let range = blocks ?? 0..<cfg.blockCount
@@ -78,8 +80,14 @@ public struct LlamaModel: Sendable {
         }
 
         let scale = 1 / Float(hd).squareRoot()
+        if let tape {
+            tape.rowStart = rowStart
+            tape.lengths = items.map(\.tokens.count)
+        }
         for l in range {
             let w = weights.blocks[l]
+            let recording = tape.map { $0.blocks.contains(l) } ?? false
+            if recording { tape!.blockInput[l] = ActivationTape.copy(x.pointer, total * d) }
             // Attention.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.attentionNorm.pointer,
                                 epsilon: cfg.rmsEpsilon, into: xn.pointer)
@@ -100,6 +108,7 @@ public struct LlamaModel: Sendable {
                 items[i].cache.append(block: l, keys: start + qW, values: start + qW + kvW, rows: item.tokens.count,
                                       ld: qkvW)
             }
+            if recording { tape!.qkv[l] = ActivationTape.copy(qkv.pointer, total * qkvW) }
             for i in items.indices {
                 let n = items[i].tokens.count, base = bases[i], context = base + n
                 let q0 = qkv.pointer + rowStart[i] * qkvW
@@ -114,6 +123,10 @@ public struct LlamaModel: Sendable {
             }
             MatMul.projection(attn.pointer, rows: total, inFeatures: qW, weight: w.attentionOutput.pointer,
                               outFeatures: d, into: x.pointer, accumulate: true)
+            if recording {
+                tape!.attention[l] = ActivationTape.copy(attn.pointer, total * qW)
+                tape!.midResidual[l] = ActivationTape.copy(x.pointer, total * d)
+            }
             // MLP.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.ffnNorm.pointer, epsilon: cfg.rmsEpsilon,
                                 into: xn.pointer)
@@ -123,6 +136,10 @@ public struct LlamaModel: Sendable {
                 let g = gateUp.pointer + r * 2 * ff
                 ActivationKernels.siluGate(g, g + ff, into: hidden.pointer + r * ff, count: ff)
             }
+            if recording {
+                tape!.gateUp[l] = ActivationTape.copy(gateUp.pointer, total * 2 * ff)
+                tape!.hidden[l] = ActivationTape.copy(hidden.pointer, total * ff)
+            }
             MatMul.projection(hidden.pointer, rows: total, inFeatures: ff, weight: w.down.pointer, outFeatures: d,
                               into: x.pointer, accumulate: true)
             if l + 1 < range.upperBound || range.upperBound == cfg.blockCount {
@@ -131,6 +148,7 @@ public struct LlamaModel: Sendable {
             }
         }
 
+        if let tape, tape.blocks.upperBound == range.upperBound { tape.output = x.array }
         guard range.upperBound == cfg.blockCount else {
             let residual = x.array
             return items.indices.map { i in

@@ -1,0 +1,115 @@
+import Foundation
+import ModelFormats
+
+extension LlamaModel {
+    /// The loss of a batch and its gradients for the weights of `trainable` blocks.
+    ///
+    /// loss = `crossEntropyWeight` · mean cross-entropy over every token target of the batch
+    ///      + Σ cosine targets `weight · f(cos(h, v))`.
+    /// Blocks below `trainable.lowerBound` run forward only; back-propagation stops there.
+    ///
+    /// - Parameter cosineRouting: blocks that receive the gradient of the cosine terms; nil = every trainable
+    ///   block (`as-run`); the paper's intended routing sends it to attention V/O only (see `Routing`).
+    public func lossAndGradients(_ batch: [TrainingSequence], crossEntropyWeight: Float, trainable: Range<Int>,
+                                 into gradients: [Int: BlockGradients]) -> LossReport {
+        let cfg = config, d = cfg.embeddingLength, vocab = cfg.vocabularySize
+        let usesHead = batch.contains { !$0.tokenTargets.isEmpty }
+        let cosineLayers = batch.flatMap { $0.cosineTargets.map(\.layer) }
+        // Record from the lowest trainable block (or just below the lowest cosine target, whose value is read
+        // from the input of the next block) up to the last block a loss reads.
+        let top = usesHead ? cfg.blockCount : (cosineLayers.max() ?? -1) + 1
+        let lowest = min(trainable.lowerBound, (cosineLayers.min() ?? cfg.blockCount) + 1, top)
+        var items = batch.map { ForwardItem(tokens: $0.tokens, cache: makeCache(), logits: .none) }
+        var residual: [Float]?
+        if lowest > 0 {
+            residual = forward(&items, blocks: 0..<lowest).flatMap { $0.residual ?? [] }
+        }
+        let tape = ActivationTape(blocks: lowest..<top)
+        _ = forward(&items, blocks: lowest..<top, residual: residual, tape: tape)
+        let T = tape.totalRows
+        var loss = 0.0, crossEntropy = 0.0, cosines = [Float]()
+
+        // Token targets through the final norm and the head.
+        var finalGradient: [Float]?
+        let targets = batch.enumerated().flatMap { i, s in s.tokenTargets.map { (tape.rowStart[i] + $0.position, $0) } }
+        if !targets.isEmpty, let out = tape.output {
+            let rows = targets.count
+            let normed = FloatBuffer(count: rows * d), logits = FloatBuffer(count: rows * vocab)
+            out.withUnsafeBufferPointer { x in
+                for (k, (row, _)) in targets.enumerated() {
+                    RMSNormKernel.apply(x.baseAddress! + row * d, rows: 1, width: d, weight: weights.outputNorm.pointer,
+                                        epsilon: cfg.rmsEpsilon, into: normed.pointer + k * d)
+                }
+            }
+            MatMul.projection(normed.pointer, rows: rows, inFeatures: d, weight: weights.head.pointer,
+                              outFeatures: vocab, into: logits.pointer)
+            // dlogits = weight/rows · (softmax − target), in place.
+            let scale = crossEntropyWeight / Float(rows)
+            for (k, (_, target)) in targets.enumerated() {
+                let row = logits.pointer + k * vocab
+                let lse = ActivationKernels.logSumExp(row, count: vocab)
+                for t in target.distribution { crossEntropy -= Double(t.probability) * (Double(row[t.token]) - lse) }
+                for j in 0..<vocab { row[j] = Float(exp(Double(row[j]) - lse)) * scale }
+                for t in target.distribution { row[t.token] -= t.probability * scale }
+            }
+            crossEntropy /= Double(rows)
+            loss += Double(crossEntropyWeight) * crossEntropy
+            let dNormed = FloatBuffer(count: rows * d)
+            MatMul.gemm(m: rows, n: d, k: vocab, logits.pointer, lda: vocab, weights.head.pointer, ldb: d,
+                        dNormed.pointer, ldc: d)
+            var g = [Float](repeating: 0, count: T * d)
+            out.withUnsafeBufferPointer { x in
+                g.withUnsafeMutableBufferPointer { gp in
+                    for (k, (row, _)) in targets.enumerated() {
+                        BackwardKernels.rmsNorm(x: x.baseAddress! + row * d, dy: dNormed.pointer + k * d, rows: 1,
+                                                width: d, weight: weights.outputNorm.pointer, epsilon: cfg.rmsEpsilon,
+                                                dx: gp.baseAddress! + row * d, dw: nil)
+                    }
+                }
+            }
+            finalGradient = g
+        }
+
+        // Cosine targets on block outputs.
+        var blockGradients = [Int: [Float]]()
+        for (i, s) in batch.enumerated() {
+            for c in s.cosineTargets {
+                let row = tape.rowStart[i] + c.position
+                let h = tape.blockOutput(c.layer)!
+                let hRow = Array(h[row * d..<(row + 1) * d])
+                let (cos, dCos) = Self.cosineAndGradient(hRow, c.vector)
+                cosines.append(cos)
+                let (value, dLoss) = c.value(cosine: cos)
+                loss += Double(c.weight * value)
+                var gradient = blockGradients[c.layer] ?? [Float](repeating: 0, count: T * d)
+                for j in 0..<d { gradient[row * d + j] += c.weight * dLoss * dCos[j] }
+                blockGradients[c.layer] = gradient
+            }
+        }
+        backward(tape: tape, finalInputGradient: finalGradient, blockOutputGradients: blockGradients,
+                 trainable: Set(trainable), into: gradients)
+        return LossReport(loss: loss, crossEntropy: crossEntropy, cosines: cosines)
+    }
+
+    /// `cos(h, v)` and its gradient with respect to `h`: `v/(|h||v|) − cos · h/|h|²`.
+    static func cosineAndGradient(_ h: [Float], _ v: [Float]) -> (Float, [Float]) {
+        var hh = 0.0, vv = 0.0, hv = 0.0
+        for j in h.indices {
+            hh += Double(h[j]) * Double(h[j])
+            vv += Double(v[j]) * Double(v[j])
+            hv += Double(h[j]) * Double(v[j])
+        }
+        let nh = hh.squareRoot(), nv = vv.squareRoot()
+        let cos = hv / (nh * nv)
+        let grad = h.indices.map { j in Float(Double(v[j]) / (nh * nv) - cos * Double(h[j]) / hh) }
+        return (Float(cos), grad)
+    }
+}
+
+extension ActivationTape {
+    /// The output of block `l` for every row, if recorded (the input of block l+1, or the tape's output).
+    func blockOutput(_ l: Int) -> [Float]? {
+        if l + 1 == blocks.upperBound { return output }
+        return blockInput[l + 1]
+    }
+}
