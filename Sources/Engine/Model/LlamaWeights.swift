@@ -28,7 +28,8 @@ public struct BlockWeights: Sendable {
         self.down = down
     }
 
-    var buffers: [FloatBuffer] {
+    /// Every buffer, in the order `BlockGradients.buffers` uses.
+    public var buffers: [FloatBuffer] {
         [attentionNorm, qkv, attentionOutput, ffnNorm, gateUp, down] + (qkvBias.map { [$0] } ?? [])
     }
 
