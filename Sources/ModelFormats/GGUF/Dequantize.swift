@@ -218,3 +218,29 @@ enum GGMLDequantizer {
         }
     }
 }
+
+extension GGMLType {
+    /// Number of bytes `count` elements of this type occupy (`count` must be a multiple of `blockSize`).
+    public func byteCount(elements count: Int) -> Int { count / blockSize * bytesPerBlock }
+
+    /// Converts raw blocks of this type to fp32: `destination.count` elements (a multiple of `blockSize`) from
+    /// the first `byteCount(elements: destination.count)` bytes of `source`.
+    /// Throws a `GGUFError` (file "<memory>") for a type that cannot be dequantized or mismatched sizes.
+    public func dequantize(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let memory = "<memory>"
+        guard canDequantize else {
+            throw GGUFError(.unsupportedTensorType, file: memory, offset: nil, field: "dequantize",
+                            detail: "unsupported type \(rawValue) (\(name)): cannot dequantize it to fp32")
+        }
+        guard destination.count % blockSize == 0 else {
+            throw GGUFError(.sizeMismatch, file: memory, offset: nil, field: "dequantize",
+                            detail: "\(destination.count) elements is not a multiple of the \(name) block size \(blockSize)")
+        }
+        let needed = byteCount(elements: destination.count)
+        guard source.count >= needed else {
+            throw GGUFError(.sizeMismatch, file: memory, offset: nil, field: "dequantize",
+                            detail: "\(destination.count) \(name) elements need \(needed) bytes, the source has \(source.count)")
+        }
+        GGMLDequantizer.dequantize(type: self, from: source, into: destination)
+    }
+}

@@ -306,6 +306,32 @@ public final class GGUFFile: @unchecked Sendable {
         GGMLDequantizer.dequantize(type: tensor.type, from: source, into: destination)
     }
 
+    /// Converts rows `rows` of a tensor viewed as a matrix `[rowCount, shape[0]]` (e.g. a few rows of the token
+    /// embedding) into `destination`, which must hold exactly `rows.count * shape[0]` floats.
+    public func dequantizeRows(_ tensor: GGUFTensorInfo, _ rows: Range<Int>,
+                               into destination: UnsafeMutableBufferPointer<Float>) throws {
+        try checkDequantizable(tensor)
+        let rowLength = tensor.shape.first ?? 1
+        guard rows.lowerBound >= 0, rows.upperBound <= tensor.rowCount else {
+            throw GGUFError(.sizeMismatch, file: url.path, offset: nil, field: "tensor \"\(tensor.name)\"",
+                            detail: "rows \(rows) are outside the tensor's \(tensor.rowCount) rows")
+        }
+        guard destination.count == rows.count * rowLength else {
+            throw GGUFError(.sizeMismatch, file: url.path, offset: nil, field: "tensor \"\(tensor.name)\"",
+                            detail: "destination holds \(destination.count) floats, \(rows.count) rows of "
+                                + "\(rowLength) need \(rows.count * rowLength)")
+        }
+        let all = bytes(of: tensor)
+        guard all.count == tensor.byteCount else {
+            throw GGUFError(.dataOutOfBounds, file: url.path, offset: dataOffset + tensor.offset,
+                            field: "tensor \"\(tensor.name)\" data",
+                            detail: "the tensor info does not describe data inside this file")
+        }
+        let rowBytes = tensor.type.byteCount(elements: rowLength)
+        let slice = UnsafeRawBufferPointer(rebasing: all[(rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)])
+        GGMLDequantizer.dequantize(type: tensor.type, from: slice, into: destination)
+    }
+
     private func checkDequantizable(_ tensor: GGUFTensorInfo) throws(GGUFError) {
         guard tensor.type.canDequantize else {
             throw GGUFError(.unsupportedTensorType, file: url.path, offset: dataOffset + tensor.offset,
