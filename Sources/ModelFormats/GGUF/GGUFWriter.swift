@@ -196,42 +196,22 @@ public struct GGUFWriter: Sendable {
         let padding = (alignment - e.data.count % alignment) % alignment
         e.data.append(contentsOf: [UInt8](repeating: 0, count: padding))
 
-        try Self.atomicWrite(to: url) { handle in
-            try handle.write(contentsOf: e.data)
-            for (i, t) in tensors.enumerated() {
-                try handle.write(contentsOf: t.data)
-                let end = offsets[i] + t.data.count
-                let pad = (alignment - end % alignment) % alignment
-                if pad > 0, i + 1 < tensors.count { try handle.write(contentsOf: [UInt8](repeating: 0, count: pad)) }
-            }
-        }
-    }
-
-    /// Creates a temporary file beside `url`, lets `body` fill it, then renames it over `url`; removes it on failure.
-    static func atomicWrite(to url: URL, _ body: (FileHandle) throws -> Void) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw failure(.writeFailed, url.path, "file", "cannot create a temporary file in \(directory.path)")
-        }
         do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            do {
-                try body(handle)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
+            try WeightFileOutput.atomicWrite(to: url) { handle in
+                try handle.write(contentsOf: e.data)
+                for (i, t) in tensors.enumerated() {
+                    try handle.write(contentsOf: t.data)
+                    let end = offsets[i] + t.data.count
+                    let pad = (alignment - end % alignment) % alignment
+                    if pad > 0, i + 1 < tensors.count {
+                        try handle.write(contentsOf: [UInt8](repeating: 0, count: pad))
+                    }
+                }
             }
-            guard rename(temporary.path, url.path) == 0 else {
-                throw failure(.writeFailed, url.path, "file",
-                              "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
-            }
+        } catch let failure as WeightFileOutput.Failure {
+            throw Self.failure(.writeFailed, file, "file", failure.reason)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if error is GGUFError { throw error }
-            throw failure(.writeFailed, url.path, "file", "\(error)")
+            throw Self.failure(.writeFailed, file, "file", "\(error)")
         }
     }
 }
