@@ -79,15 +79,10 @@ public final class GGUFFile: @unchecked Sendable {
         let countsStart = cursor.offset
         let tensorCount = try cursor.readCount("header tensor_count")
         let kvCount = try cursor.readCount("header metadata_kv_count")
-        // Each metadata pair needs ≥ 13 bytes (key length 8, type 4, value ≥ 1); each tensor info ≥ 24
-        // (name length 8, n_dims 4, type 4, offset 8). Reject counts the file cannot possibly hold.
+        // Each metadata pair needs ≥ 13 bytes (key length 8, type 4, value ≥ 1): reject counts the file cannot hold.
         guard kvCount <= cursor.remaining / 13 else {
-            throw cursor.error(.invalidValue, at: countsStart + 8, "header metadata_kv_count",
+            throw cursor.error(.truncated, at: countsStart + 8, "header metadata_kv_count",
                                "\(kvCount) metadata pairs cannot fit in the \(cursor.remaining) bytes that follow")
-        }
-        guard tensorCount <= cursor.remaining / 24 else {
-            throw cursor.error(.invalidValue, at: countsStart, "header tensor_count",
-                               "\(tensorCount) tensors cannot fit in the \(cursor.remaining) bytes that follow")
         }
 
         // Metadata.
@@ -121,7 +116,12 @@ public final class GGUFFile: @unchecked Sendable {
         }
         self.alignment = alignment
 
-        // Tensor directory.
+        // Tensor directory. Each tensor info needs ≥ 24 bytes (name length 8, n_dims 4, type 4, offset 8).
+        guard tensorCount <= cursor.remaining / 24 else {
+            throw cursor.error(.truncated, at: countsStart, "header tensor_count",
+                               "\(tensorCount) tensor infos cannot fit in the \(cursor.remaining) bytes left after "
+                                   + "the metadata (which ends at byte \(cursor.offset))")
+        }
         var tensors: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
         tensors.reserveCapacity(tensorCount)
