@@ -201,7 +201,7 @@ struct GGUFBadInputTests {
         b = GGUFTestBytes()
         b.header(tensors: 0, kvs: 1)
         b.kvU32("general.alignment", 48)
-        try Self.expectFailure(b.data, .invalidValue, offset: nil, ["general.alignment", "power-of-two", "found 48"])
+        try Self.expectFailure(b.data, .invalidValue, offset: 53, ["general.alignment", "power-of-two", "found 48"])
     }
 
     @Test("bad tensor infos: unknown type id, misaligned offset, partial blocks, too many dims, duplicate names")

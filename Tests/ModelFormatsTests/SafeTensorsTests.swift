@@ -99,7 +99,7 @@ struct SafeTensorsTests {
         var tensors: [SafeTensorsWriter.Tensor] = []
         for n in names {
             let t = try #require(gguf.tensor(named: n))
-            tensors.append((n, Array(t.shape.reversed()), try gguf.dequantize(n), .f32))
+            tensors.append((n, t.rowMajorShape, try gguf.dequantize(n), .f32))
         }
         try SafeTensorsWriter.write(tensors: tensors, to: url)
         let f = try SafeTensorsFile(contentsOf: url)

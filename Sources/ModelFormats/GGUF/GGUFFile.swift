@@ -88,6 +88,7 @@ public final class GGUFFile: @unchecked Sendable {
         // Metadata.
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
+        var valueOffsets: [String: Int] = [:]
         metadata.reserveCapacity(kvCount)
         keys.reserveCapacity(kvCount)
         for i in 0..<kvCount {
@@ -102,6 +103,7 @@ public final class GGUFFile: @unchecked Sendable {
             }
             metadata[key] = value
             keys.append(key)
+            valueOffsets[key] = typeStart + 4
         }
         self.metadata = metadata
         self.metadataKeys = keys
@@ -109,7 +111,8 @@ public final class GGUFFile: @unchecked Sendable {
         var alignment = Self.defaultAlignment
         if let value = metadata["general.alignment"] {
             guard let a = value.int, a > 0, a & (a - 1) == 0 else {
-                throw GGUFError(.invalidValue, file: file, offset: nil, field: "metadata \"general.alignment\"",
+                throw GGUFError(.invalidValue, file: file, offset: valueOffsets["general.alignment"],
+                                field: "metadata \"general.alignment\"",
                                 detail: "expected a positive power-of-two integer, found \(value)")
             }
             alignment = a
@@ -251,7 +254,7 @@ public final class GGUFFile: @unchecked Sendable {
                                        + "\(cursor.remaining) bytes left in the file")
             }
             var items: [GGUFValue] = []
-            items.reserveCapacity(count)
+            items.reserveCapacity(min(count, 1 << 16))   // grow with the data actually read
             for j in 0..<count {
                 items.append(try readValue(typeID: elementType, typeOffset: elementTypeStart, cursor: &cursor,
                                            field: field + "[\(j)]", depth: depth + 1))

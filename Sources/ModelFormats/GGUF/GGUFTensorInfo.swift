@@ -21,6 +21,9 @@ public struct GGUFTensorInfo: Sendable, Equatable {
     /// Number of bytes the data occupies in the file.
     public var byteCount: Int { elementCount / type.blockSize * type.bytesPerBlock }
 
+    /// The shape in row-major (PyTorch / Hugging Face / safetensors) order: `shape` reversed.
+    public var rowMajorShape: [Int] { shape.reversed() }
+
     /// Number of rows when viewed as a matrix `[rows, shape[0]]` (product of all dimensions but the first).
     public var rowCount: Int { shape.dropFirst().reduce(1, *) }
 }
