@@ -275,8 +275,10 @@ public final class GGUFFile: @unchecked Sendable {
     /// (`tensor` must come from this file; infos of other files are clamped to this file's bounds.)
     public func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         let all = mapping.bytes
-        let start = min(max(0, dataOffset + tensor.offset), all.count)
-        let end = min(start + max(0, tensor.byteCount), all.count)
+        let (rawStart, o1) = dataOffset.addingReportingOverflow(tensor.offset)
+        let start = o1 ? all.count : min(max(0, rawStart), all.count)
+        let (rawEnd, o2) = start.addingReportingOverflow(max(0, tensor.byteCount))
+        let end = o2 ? all.count : min(rawEnd, all.count)
         return UnsafeRawBufferPointer(rebasing: all[start..<end])
     }
 
