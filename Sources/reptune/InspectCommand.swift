@@ -29,7 +29,7 @@ enum InspectCommand {
         var config: ModelConfig?, configError: String?
         do { config = try ModelConfig(gguf: file) } catch { configError = "\(error)" }
         var types = [String: Int]()
-        for t in file.tensors { types[t.typeName, default: 0] += 1 }
+        for t in file.tensors { types[t.type.name, default: 0] += 1 }
         let meta = file.metadata
         var tokenizer = [String: String]()
         for key in ["model", "pre", "bos_token_id", "eos_token_id", "add_bos_token"] {
@@ -40,7 +40,7 @@ enum InspectCommand {
             file: url.path, version: file.version, config: config, configError: configError, tensorTypes: types,
             tensorBytes: file.tensors.reduce(0) { $0 + $1.byteCount },
             tensors: a.flags.contains("tensors") ? file.tensors.map {
-                ["name": $0.name, "type": $0.typeName, "shape": "\($0.shape)", "bytes": "\($0.byteCount)"] } : nil,
+                ["name": $0.name, "type": $0.type.name, "shape": "\($0.shape)", "bytes": "\($0.byteCount)"] } : nil,
             tokenizer: tokenizer, chatTemplate: meta["tokenizer.chat_template"]?.string,
             metadata: Dictionary(uniqueKeysWithValues: file.metadataKeys.filter { !$0.hasPrefix("tokenizer.") }
                 .map { ($0, meta[$0]!.summary) }))

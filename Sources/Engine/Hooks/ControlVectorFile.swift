@@ -58,7 +58,7 @@ public struct ControlVectorFile: Sendable, Equatable {
         if let hint = modelHint { w.set("controlvector.model_hint", .string(hint)) }
         w.set("controlvector.layer_count", .int32(Int32(layerCount)))
         for layer in directions.keys.sorted() where layer >= 0 {
-            w.add(.init(name: "direction.\(layer)", shape: [directions[layer]!.count], values: directions[layer]!))
+            try w.addTensor(name: "direction.\(layer)", shape: [directions[layer]!.count], values: directions[layer]!)
         }
         try w.write(to: url)
     }

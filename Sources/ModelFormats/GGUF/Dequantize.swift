@@ -1,140 +1,246 @@
-/// Kernels converting GGUF tensor data to fp32, one per supported type, following the ggml block layouts.
-public enum Dequantize {
-    /// Converts `source` (whole blocks of `type`) into `destination` (one value per element).
-    public static func convert(_ type: GGMLType, from source: UnsafeRawBufferPointer,
-                               into destination: UnsafeMutableBufferPointer<Float>) {
-        guard let s = source.baseAddress, let y = destination.baseAddress else { return }
+/// Kernels converting ggml block formats to fp32. Each works on whole blocks laid out back to back:
+/// `source` holds `destination.count / blockSize` blocks. Callers check sizes (see `GGUFFile.dequantize`).
+///
+/// Layouts (per block, little-endian, f16 = IEEE half):
+/// - q8_0  (32): f16 d, int8 q[32];                        x = d·q
+/// - q4_0  (32): f16 d, u8 qs[16];                          x[j] = d·(lo(qs[j]) − 8), x[j+16] = d·(hi(qs[j]) − 8)
+/// - q4_1  (32): f16 d, f16 m, u8 qs[16];                   x[j] = d·lo(qs[j]) + m,  x[j+16] = d·hi(qs[j]) + m
+/// - q5_0  (32): f16 d, u32 qh, u8 qs[16];                  5th bit of x[i] is bit i of qh; x = d·(q − 16)
+/// - q5_1  (32): f16 d, f16 m, u32 qh, u8 qs[16];           as q5_0 with x = d·q + m
+/// - q4_K (256): f16 d, f16 dmin, u8 scales[12], u8 qs[128]; 8 sub-blocks of 32 with 6-bit scale s and min m;
+///               x = d·s·q − dmin·m; each 32 bytes of qs hold sub-blocks 2k (low nibbles) and 2k+1 (high nibbles)
+/// - q5_K (256): as q4_K with u8 qh[32] before qs: bit 2k / 2k+1 of qh[l] is the 5th bit of x[64k+l] / x[64k+32+l]
+/// - q6_K (256): u8 ql[128], u8 qh[64], int8 scales[16], f16 d; x = d·scale·(q − 32) (see `q6K`)
+enum GGMLDequantizer {
+    static func dequantize(type: GGMLType, from source: UnsafeRawBufferPointer,
+                           into destination: UnsafeMutableBufferPointer<Float>) {
+        guard let src = source.baseAddress, let dst = destination.baseAddress, destination.count > 0 else { return }
         let blocks = destination.count / type.blockSize
+        precondition(source.count >= blocks * type.bytesPerBlock, "dequantize: source too small")
         switch type {
-        case .f32: y.update(from: s.assumingMemoryBound(to: Float.self), count: destination.count)
-        case .f16: for i in 0..<destination.count { y[i] = half(s, 2 * i) }
-        case .bf16:
-            for i in 0..<destination.count {
-                y[i] = Float(bitPattern: UInt32(s.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
-            }
-        case .q8_0: for b in 0..<blocks { q8_0(s + b * 34, y + b * 32) }
-        case .q4_0: for b in 0..<blocks { q4(s + b * 18, y + b * 32, hasMin: false) }
-        case .q4_1: for b in 0..<blocks { q4(s + b * 20, y + b * 32, hasMin: true) }
-        case .q5_0: for b in 0..<blocks { q5(s + b * 22, y + b * 32, hasMin: false) }
-        case .q5_1: for b in 0..<blocks { q5(s + b * 24, y + b * 32, hasMin: true) }
-        case .q4_K: for b in 0..<blocks { q4_K(s + b * 144, y + b * 256) }
-        case .q5_K: for b in 0..<blocks { q5_K(s + b * 176, y + b * 256) }
-        case .q6_K: for b in 0..<blocks { q6_K(s + b * 210, y + b * 256) }
-        default: destination.update(repeating: .nan)
+        case .f32: f32(src, dst, destination.count)
+        case .f16: f16(src, dst, destination.count)
+        case .bf16: bf16(src, dst, destination.count)
+        case .q8_0: q8_0(src, dst, blocks)
+        case .q4_0: q4_0(src, dst, blocks)
+        case .q4_1: q4_1(src, dst, blocks)
+        case .q5_0: q5_0(src, dst, blocks)
+        case .q5_1: q5_1(src, dst, blocks)
+        case .q4_K: q4K(src, dst, blocks)
+        case .q5_K: q5K(src, dst, blocks)
+        case .q6_K: q6K(src, dst, blocks)
+        default: preconditionFailure("dequantize: \(type.name) is not supported (callers check canDequantize)")
         }
     }
 
-    /// IEEE half at byte offset `at`.
-    @inline(__always)
-    static func half(_ p: UnsafeRawPointer, _ at: Int) -> Float {
-        Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+    // MARK: - Scalars
+
+    @inline(__always) static func half(_ p: UnsafeRawPointer, _ byteOffset: Int) -> Float {
+        Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: byteOffset, as: UInt16.self))))
     }
 
-    /// Q8_0: f16 scale, 32 signed bytes; `x = d·q`.
-    @inline(__always)
-    static func q8_0(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(p, 0)
-        let q = (p + 2).assumingMemoryBound(to: Int8.self)
-        for j in 0..<32 { y[j] = d * Float(q[j]) }
+    static func f32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)
     }
 
-    /// Q4_0 (`x = d·(q − 8)`) and Q4_1 (`x = d·q + m`): weight j < 16 is the low nibble of byte j, weight j ≥ 16
-    /// the high nibble of byte j − 16.
-    @inline(__always)
-    static func q4(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, hasMin: Bool) {
-        let d = half(p, 0)
-        let m: Float = hasMin ? half(p, 2) : -8 * d
-        let q = (p + (hasMin ? 4 : 2)).assumingMemoryBound(to: UInt8.self)
-        for j in 0..<16 {
-            y[j] = d * Float(q[j] & 0x0F) + m
-            y[j + 16] = d * Float(q[j] >> 4) + m
+    static func f16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { dst[i] = half(src, 2 * i) }
+    }
+
+    static func bf16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count {
+            let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            dst[i] = Float(bitPattern: UInt32(bits) << 16)
         }
     }
 
-    /// Q5_0 (`x = d·(q − 16)`) and Q5_1 (`x = d·q + m`): nibbles as Q4, the fifth bit of weight j is bit j of `qh`.
-    @inline(__always)
-    static func q5(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, hasMin: Bool) {
-        let d = half(p, 0)
-        let m: Float = hasMin ? half(p, 2) : -16 * d
-        let headerBytes = hasMin ? 4 : 2
-        let qh = p.loadUnaligned(fromByteOffset: headerBytes, as: UInt32.self).littleEndian
-        let q = (p + headerBytes + 4).assumingMemoryBound(to: UInt8.self)
-        for j in 0..<16 {
-            let lo = UInt32(q[j] & 0x0F) | (((qh >> UInt32(j)) & 1) << 4)
-            let hi = UInt32(q[j] >> 4) | (((qh >> UInt32(j + 16)) & 1) << 4)
-            y[j] = d * Float(lo) + m
-            y[j + 16] = d * Float(hi) + m
+    // MARK: - 32-element blocks
+
+    static func q8_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 34
+            let d = half(block, 0)
+            let q = (block + 2).assumingMemoryBound(to: Int8.self)
+            let y = dst + b * 32
+            for j in 0..<32 { y[j] = d * Float(q[j]) }
         }
     }
 
-    /// The 6-bit scale and min of sub-block `j` (0..<8) from the 12 packed bytes of a Q4_K/Q5_K super-block.
-    @inline(__always)
-    static func scaleMin(_ j: Int, _ s: UnsafePointer<UInt8>) -> (Float, Float) {
-        if j < 4 { return (Float(s[j] & 63), Float(s[j + 4] & 63)) }
-        let sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4)
-        let m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4)
-        return (Float(sc), Float(m))
-    }
-
-    /// Q4_K: f16 d, f16 dmin, 12 bytes of scales/mins, 128 bytes of nibbles; 8 sub-blocks of 32,
-    /// `x = d·sc·q − dmin·m`. Each 32 bytes hold two sub-blocks: low nibbles first, then high nibbles.
-    @inline(__always)
-    static func q4_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(p, 0), dmin = half(p, 2)
-        let scales = (p + 4).assumingMemoryBound(to: UInt8.self)
-        let q = (p + 16).assumingMemoryBound(to: UInt8.self)
-        for pair in 0..<4 {
-            let (sc1, m1) = scaleMin(2 * pair, scales), (sc2, m2) = scaleMin(2 * pair + 1, scales)
-            let qs = q + 32 * pair, out = y + 64 * pair
-            for l in 0..<32 {
-                out[l] = d * sc1 * Float(qs[l] & 0x0F) - dmin * m1
-                out[l + 32] = d * sc2 * Float(qs[l] >> 4) - dmin * m2
+    static func q4_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 18
+            let d = half(block, 0)
+            let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 32
+            for j in 0..<16 {
+                y[j] = d * Float(Int32(qs[j] & 0x0F) - 8)
+                y[j + 16] = d * Float(Int32(qs[j] >> 4) - 8)
             }
         }
     }
 
-    /// Q5_K: as Q4_K plus 32 bytes `qh` holding the fifth bits (bit 2i of qh[l] for sub-block 2i's weight l,
-    /// bit 2i+1 for sub-block 2i+1's).
-    @inline(__always)
-    static func q5_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let d = half(p, 0), dmin = half(p, 2)
-        let scales = (p + 4).assumingMemoryBound(to: UInt8.self)
-        let qh = (p + 16).assumingMemoryBound(to: UInt8.self)
-        let q = (p + 48).assumingMemoryBound(to: UInt8.self)
-        for pair in 0..<4 {
-            let (sc1, m1) = scaleMin(2 * pair, scales), (sc2, m2) = scaleMin(2 * pair + 1, scales)
-            let qs = q + 32 * pair, out = y + 64 * pair
-            let bit1 = UInt8(1) << UInt8(2 * pair), bit2 = UInt8(2) << UInt8(2 * pair)
-            for l in 0..<32 {
-                let lo = Float((qs[l] & 0x0F) + (qh[l] & bit1 != 0 ? 16 : 0))
-                let hi = Float((qs[l] >> 4) + (qh[l] & bit2 != 0 ? 16 : 0))
-                out[l] = d * sc1 * lo - dmin * m1
-                out[l + 32] = d * sc2 * hi - dmin * m2
+    static func q4_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 20
+            let d = half(block, 0)
+            let m = half(block, 2)
+            let qs = (block + 4).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 32
+            for j in 0..<16 {
+                y[j] = d * Float(qs[j] & 0x0F) + m
+                y[j + 16] = d * Float(qs[j] >> 4) + m
             }
         }
     }
 
-    /// Q6_K: 128 bytes low nibbles `ql`, 64 bytes two-bit highs `qh`, 16 signed 8-bit scales, f16 d;
-    /// 16 sub-blocks of 16, `x = d·scale·(q − 32)`.
-    @inline(__always)
-    static func q6_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-        let ql0 = p.assumingMemoryBound(to: UInt8.self)
-        let qh0 = (p + 128).assumingMemoryBound(to: UInt8.self)
-        let sc0 = (p + 192).assumingMemoryBound(to: Int8.self)
-        let d = half(p, 208)
-        for half128 in 0..<2 {
-            let ql = ql0 + 64 * half128, qh = qh0 + 32 * half128, sc = sc0 + 8 * half128, out = y + 128 * half128
-            for l in 0..<32 {
-                let s = l / 16
-                let q1 = Int(ql[l] & 0x0F | ((qh[l] >> 0) & 3) << 4) - 32
-                let q2 = Int(ql[l + 32] & 0x0F | ((qh[l] >> 2) & 3) << 4) - 32
-                let q3 = Int(ql[l] >> 4 | ((qh[l] >> 4) & 3) << 4) - 32
-                let q4 = Int(ql[l + 32] >> 4 | ((qh[l] >> 6) & 3) << 4) - 32
-                out[l] = d * Float(sc[s]) * Float(q1)
-                out[l + 32] = d * Float(sc[s + 2]) * Float(q2)
-                out[l + 64] = d * Float(sc[s + 4]) * Float(q3)
-                out[l + 96] = d * Float(sc[s + 6]) * Float(q4)
+    static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 22
+            let d = half(block, 0)
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            let qs = (block + 6).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 32
+            for j in 0..<16 {
+                let h0 = Int32((qh >> UInt32(j)) & 1) << 4
+                let h1 = Int32((qh >> UInt32(j + 16)) & 1) << 4
+                y[j] = d * Float((Int32(qs[j] & 0x0F) | h0) - 16)
+                y[j + 16] = d * Float((Int32(qs[j] >> 4) | h1) - 16)
             }
         }
+    }
+
+    static func q5_1(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 24
+            let d = half(block, 0)
+            let m = half(block, 2)
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            let qs = (block + 8).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 32
+            for j in 0..<16 {
+                let h0 = UInt32((qh >> UInt32(j)) & 1) << 4
+                let h1 = UInt32((qh >> UInt32(j + 16)) & 1) << 4
+                y[j] = d * Float(UInt32(qs[j] & 0x0F) | h0) + m
+                y[j + 16] = d * Float(UInt32(qs[j] >> 4) | h1) + m
+            }
+        }
+    }
+
+    // MARK: - 256-element super-blocks
+
+    /// The 6-bit scale and min of sub-block `j` (0…7) from the 12 packed bytes of q4_K/q5_K:
+    /// bytes 0–3 hold scales 0–3 in their low 6 bits, bytes 4–7 mins 0–3; bytes 8–11 hold the low 4 bits of
+    /// scales 4–7 (low nibble) and mins 4–7 (high nibble), whose top 2 bits are the top bits of bytes 0–3 / 4–7.
+    @inline(__always)
+    static func kScaleMin(_ q: UnsafePointer<UInt8>, _ j: Int) -> (scale: UInt8, min: UInt8) {
+        if j < 4 {
+            return (q[j] & 63, q[j + 4] & 63)
+        }
+        return ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+    }
+
+    static func q4K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 144
+            let d = half(block, 0)
+            let dmin = half(block, 2)
+            let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
+            let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 256
+            for k in 0..<4 {
+                let (s1, m1) = kScaleMin(scales, 2 * k)
+                let (s2, m2) = kScaleMin(scales, 2 * k + 1)
+                let d1 = d * Float(s1), min1 = dmin * Float(m1)
+                let d2 = d * Float(s2), min2 = dmin * Float(m2)
+                let q = qs + 32 * k
+                let out = y + 64 * k
+                for l in 0..<32 {
+                    out[l] = d1 * Float(q[l] & 0x0F) - min1
+                    out[l + 32] = d2 * Float(q[l] >> 4) - min2
+                }
+            }
+        }
+    }
+
+    static func q5K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 176
+            let d = half(block, 0)
+            let dmin = half(block, 2)
+            let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
+            let qh = (block + 16).assumingMemoryBound(to: UInt8.self)
+            let qs = (block + 48).assumingMemoryBound(to: UInt8.self)
+            let y = dst + b * 256
+            for k in 0..<4 {
+                let (s1, m1) = kScaleMin(scales, 2 * k)
+                let (s2, m2) = kScaleMin(scales, 2 * k + 1)
+                let d1 = d * Float(s1), min1 = dmin * Float(m1)
+                let d2 = d * Float(s2), min2 = dmin * Float(m2)
+                let q = qs + 32 * k
+                let out = y + 64 * k
+                let lowBit = UInt8(2 * k), highBit = UInt8(2 * k + 1)
+                for l in 0..<32 {
+                    let h1 = ((qh[l] >> lowBit) & 1) << 4
+                    let h2 = ((qh[l] >> highBit) & 1) << 4
+                    out[l] = d1 * Float((q[l] & 0x0F) | h1) - min1
+                    out[l + 32] = d2 * Float((q[l] >> 4) | h2) - min2
+                }
+            }
+        }
+    }
+
+    /// q6_K: two halves of 128 elements; half h uses ql[64h..<64h+64], qh[32h..<32h+32], scales[8h..<8h+8].
+    /// For l in 0..<32 the four elements l, l+32, l+64, l+96 of the half take their low 4 bits from
+    /// lo(ql[l]), lo(ql[l+32]), hi(ql[l]), hi(ql[l+32]) and their high 2 bits from bits 0–1, 2–3, 4–5, 6–7 of qh[l];
+    /// element i of the half uses scale i / 16.
+    static func q6K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * 210
+            let d = half(block, 208)
+            let y = dst + b * 256
+            for h in 0..<2 {
+                let ql = (block + 64 * h).assumingMemoryBound(to: UInt8.self)
+                let qh = (block + 128 + 32 * h).assumingMemoryBound(to: UInt8.self)
+                let sc = (block + 192 + 8 * h).assumingMemoryBound(to: Int8.self)
+                let out = y + 128 * h
+                for l in 0..<32 {
+                    let s = l / 16
+                    let q1 = Int32((ql[l] & 0x0F) | ((qh[l] & 0x03) << 4)) - 32
+                    let q2 = Int32((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 0x03) << 4)) - 32
+                    let q3 = Int32((ql[l] >> 4) | (((qh[l] >> 4) & 0x03) << 4)) - 32
+                    let q4 = Int32((ql[l + 32] >> 4) | (((qh[l] >> 6) & 0x03) << 4)) - 32
+                    out[l] = d * Float(sc[s]) * Float(q1)
+                    out[l + 32] = d * Float(sc[s + 2]) * Float(q2)
+                    out[l + 64] = d * Float(sc[s + 4]) * Float(q3)
+                    out[l + 96] = d * Float(sc[s + 6]) * Float(q4)
+                }
+            }
+        }
+    }
+}
+
+extension GGMLType {
+    /// Number of bytes `count` elements of this type occupy (`count` must be a multiple of `blockSize`).
+    public func byteCount(elements count: Int) -> Int { count / blockSize * bytesPerBlock }
+
+    /// Converts raw blocks of this type to fp32: `destination.count` elements (a multiple of `blockSize`) from
+    /// the first `byteCount(elements: destination.count)` bytes of `source`.
+    /// Throws a `GGUFError` (file "<memory>") for a type that cannot be dequantized or mismatched sizes.
+    public func dequantize(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        let memory = "<memory>"
+        guard canDequantize else {
+            throw GGUFError(.unsupportedTensorType, file: memory, offset: nil, field: "dequantize",
+                            detail: "unsupported type \(rawValue) (\(name)): cannot dequantize it to fp32")
+        }
+        guard destination.count % blockSize == 0 else {
+            throw GGUFError(.sizeMismatch, file: memory, offset: nil, field: "dequantize",
+                            detail: "\(destination.count) elements is not a multiple of the \(name) block size \(blockSize)")
+        }
+        let needed = byteCount(elements: destination.count)
+        guard source.count >= needed else {
+            throw GGUFError(.sizeMismatch, file: memory, offset: nil, field: "dequantize",
+                            detail: "\(destination.count) \(name) elements need \(needed) bytes, the source has \(source.count)")
+        }
+        GGMLDequantizer.dequantize(type: self, from: source, into: destination)
     }
 }

@@ -1,21 +1,29 @@
-/// Where a tensor lives in a GGUF file and what it holds.
+/// Where one tensor lives in a GGUF file and how it is stored.
 public struct GGUFTensorInfo: Sendable, Equatable {
     public let name: String
-    /// Dimensions in ggml order: `shape[0]` is the contiguous (innermost) one. A `[out × in]` weight is `[in, out]`.
+    /// Dimensions in ggml order: `shape[0]` is the contiguous (innermost) dimension, so a PyTorch/HF matrix
+    /// `[out, in]` has `shape == [in, out]`.
     public let shape: [Int]
-    /// The element type, or nil when the file names a type id this reader does not know (`typeID` keeps it).
-    public let type: GGMLType?
-    public let typeID: UInt32
-    /// Byte offset from the start of the data section.
+    public let type: GGMLType
+    /// Byte offset of the tensor data from the start of the data section.
     public let offset: Int
 
-    public var elementCount: Int { shape.reduce(1, *) }
-
-    /// Bytes of tensor data (0 when the type is unknown).
-    public var byteCount: Int {
-        guard let type else { return 0 }
-        return elementCount / type.blockSize * type.bytesPerBlock
+    public init(name: String, shape: [Int], type: GGMLType, offset: Int) {
+        self.name = name
+        self.shape = shape
+        self.type = type
+        self.offset = offset
     }
 
-    public var typeName: String { type?.name ?? "unknown type \(typeID)" }
+    /// Number of elements (product of `shape`; 1 for a scalar with no dimensions).
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Number of bytes the data occupies in the file.
+    public var byteCount: Int { elementCount / type.blockSize * type.bytesPerBlock }
+
+    /// The shape in row-major (PyTorch / Hugging Face / safetensors) order: `shape` reversed.
+    public var rowMajorShape: [Int] { shape.reversed() }
+
+    /// Number of rows when viewed as a matrix `[rows, shape[0]]` (product of all dimensions but the first).
+    public var rowCount: Int { shape.dropFirst().reduce(1, *) }
 }

@@ -1,121 +1,217 @@
 import Foundation
 
-/// Writes GGUF v3 files: metadata of every value type and F32/F16 tensors, aligned as the reader expects.
-///
-/// The file is written to a temporary name beside the destination and renamed, so a reader never sees a
-/// partial file. Used to save tuned weights, control vectors and test fixtures.
-public struct GGUFWriter {
-    /// A tensor to write: `shape` in ggml order (`shape[0]` contiguous), values row-major.
-    public struct Tensor {
-        public var name: String
-        public var shape: [Int]
-        public var type: GGMLType
-        public var values: [Float]
-
-        public init(name: String, shape: [Int], type: GGMLType = .f32, values: [Float]) {
-            self.name = name
-            self.shape = shape
-            self.type = type
-            self.values = values
-        }
+/// Builds a GGUF version 3 file: metadata of every value type in insertion order, and tensors given as fp32 values
+/// (stored as f32, f16 or bf16) or as raw blocks of any type (e.g. copied from another GGUF). The file is written
+/// to a temporary name in the destination directory and renamed into place, so readers never see a partial file.
+public struct GGUFWriter: Sendable {
+    /// One tensor waiting to be written.
+    struct PendingTensor: Sendable {
+        let name: String
+        let shape: [Int]
+        let type: GGMLType
+        let data: [UInt8]
     }
 
-    public var metadata: [(key: String, value: GGUFValue)] = []
-    public var tensors: [Tensor] = []
-    public var alignment = 32
+    /// Alignment of the tensor data; written as `general.alignment` when it is not the default 32.
+    public let alignment: Int
+    /// Metadata in the order it will be written.
+    public private(set) var metadata: [(key: String, value: GGUFValue)] = []
+    private var tensors: [PendingTensor] = []
 
-    public init() {}
+    /// ggml's GGML_MAX_NAME (64) minus its terminating NUL.
+    public static let maxTensorNameBytes = 63
 
+    public init(alignment: Int = GGUFFile.defaultAlignment) {
+        self.alignment = alignment
+    }
+
+    private static func failure(_ kind: GGUFError.Kind, _ file: String, _ field: String, _ detail: String) -> GGUFError {
+        GGUFError(kind, file: file, offset: nil, field: field, detail: detail)
+    }
+
+    /// Sets a metadata value; a key set twice keeps its first position and its last value.
     public mutating func set(_ key: String, _ value: GGUFValue) {
-        if let i = metadata.firstIndex(where: { $0.key == key }) { metadata[i].value = value } else {
+        if let i = metadata.firstIndex(where: { $0.key == key }) {
+            metadata[i].value = value
+        } else {
             metadata.append((key, value))
         }
     }
 
-    public mutating func add(_ tensor: Tensor) { tensors.append(tensor) }
+    /// Names of the tensors added so far, in file order.
+    public var tensorNames: [String] { tensors.map(\.name) }
 
-    /// The file's bytes.
-    public func encoded() throws -> Data {
-        var out = Data()
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        func string(_ s: String) {
-            let bytes = Array(s.utf8)
-            u64(UInt64(bytes.count))
-            out.append(contentsOf: bytes)
-        }
-        func value(_ v: GGUFValue) throws {
-            switch v {
-            case .uint8(let x): out.append(x)
-            case .int8(let x): out.append(UInt8(bitPattern: x))
-            case .uint16(let x): withUnsafeBytes(of: x.littleEndian) { out.append(contentsOf: $0) }
-            case .int16(let x): withUnsafeBytes(of: x.littleEndian) { out.append(contentsOf: $0) }
-            case .uint32(let x): u32(x)
-            case .int32(let x): u32(UInt32(bitPattern: x))
-            case .float32(let x): u32(x.bitPattern)
-            case .bool(let x): out.append(x ? 1 : 0)
-            case .string(let s): string(s)
-            case .uint64(let x): u64(x)
-            case .int64(let x): u64(UInt64(bitPattern: x))
-            case .float64(let x): u64(x.bitPattern)
-            case .array(let items):
-                let elementType = items.first?.typeID ?? 4
-                guard items.allSatisfy({ $0.typeID == elementType }) else {
-                    throw GGUFError(file: "(writer)", offset: nil, field: "metadata array",
-                                    "every element of a GGUF array must have the same type")
+    /// Adds a tensor from fp32 values in ggml order (`shape[0]` fastest), stored as `.f32`, `.f16` or `.bf16`
+    /// (rounded to nearest even; values beyond the f16 range become ±infinity).
+    public mutating func addTensor(name: String, shape: [Int], values: [Float], type: GGMLType = .f32) throws {
+        let data: [UInt8]
+        switch type {
+        case .f32:
+            data = values.withUnsafeBytes { Array($0) }   // little-endian hosts (x86_64, arm64)
+        case .f16:
+            data = [UInt8](unsafeUninitializedCapacity: values.count * 2) { buffer, count in
+                for (i, v) in values.enumerated() {
+                    let bits = Float16(v).bitPattern
+                    buffer[2 * i] = UInt8(bits & 0xFF)
+                    buffer[2 * i + 1] = UInt8(bits >> 8)
                 }
-                u32(elementType)
-                u64(UInt64(items.count))
-                for item in items { try value(item) }
+                count = values.count * 2
             }
-        }
-        var meta = metadata
-        if alignment != 32, !meta.contains(where: { $0.key == "general.alignment" }) {
-            meta.append(("general.alignment", .uint32(UInt32(alignment))))
-        }
-        out.append(contentsOf: Array("GGUF".utf8))
-        u32(3)
-        u64(UInt64(tensors.count))
-        u64(UInt64(meta.count))
-        for (key, v) in meta {
-            string(key)
-            u32(v.typeID)
-            try value(v)
-        }
-        var offset = 0
-        var offsets = [Int]()
-        for t in tensors {
-            guard t.type == .f32 || t.type == .f16 else {
-                throw GGUFError(file: "(writer)", offset: nil, field: "tensors[\(t.name)]",
-                                "the writer stores F32 or F16, not \(t.type.name)")
+        case .bf16:
+            data = [UInt8](unsafeUninitializedCapacity: values.count * 2) { buffer, count in
+                for (i, v) in values.enumerated() {
+                    let bits = GGUFWriter.bf16Bits(v)
+                    buffer[2 * i] = UInt8(bits & 0xFF)
+                    buffer[2 * i + 1] = UInt8(bits >> 8)
+                }
+                count = values.count * 2
             }
-            guard t.shape.reduce(1, *) == t.values.count else {
-                throw GGUFError(file: "(writer)", offset: nil, field: "tensors[\(t.name)]",
-                                "shape \(t.shape) holds \(t.shape.reduce(1, *)) values, \(t.values.count) given")
-            }
-            string(t.name)
-            u32(UInt32(t.shape.count))
-            for dim in t.shape { u64(UInt64(dim)) }
-            u32(t.type.rawValue)
-            u64(UInt64(offset))
-            offsets.append(offset)
-            offset += (t.values.count * (t.type == .f32 ? 4 : 2) + alignment - 1) / alignment * alignment
+        default:
+            throw Self.failure(.unsupportedTensorType, "<writer>", "tensor \"\(name)\"",
+                               "can only store fp32 values as f32, f16 or bf16, not \(type.name); use addRawTensor")
         }
-        let pad = { (n: Int) in out.append(contentsOf: [UInt8](repeating: 0, count: (alignment - n % alignment) % alignment)) }
-        pad(out.count)
-        for t in tensors {
-            if t.type == .f32 {
-                t.values.withUnsafeBytes { out.append(contentsOf: $0) }
-            } else {
-                for v in t.values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-            }
-            pad(out.count)
-        }
-        return out
+        try check(name: name, shape: shape, type: type, elements: values.count, bytes: data.count)
+        tensors.append(PendingTensor(name: name, shape: shape, type: type, data: data))
     }
 
-    /// Writes the file atomically (temporary name in the same directory, then rename).
+    /// Adds a tensor from its raw stored bytes (e.g. `GGUFFile.bytes(of:)` of a quantized tensor).
+    public mutating func addRawTensor(name: String, shape: [Int], type: GGMLType, bytes: UnsafeRawBufferPointer) throws {
+        let elements = shape.reduce(1, *)
+        try check(name: name, shape: shape, type: type, elements: elements, bytes: bytes.count)
+        tensors.append(PendingTensor(name: name, shape: shape, type: type, data: Array(bytes)))
+    }
+
+    /// bf16 with round-to-nearest-even (NaN stays NaN).
+    static func bf16Bits(_ v: Float) -> UInt16 {
+        let bits = v.bitPattern
+        if v.isNaN { return UInt16(bits >> 16) | 0x0040 }
+        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+        return UInt16(rounded >> 16)
+    }
+
+    private func check(name: String, shape: [Int], type: GGMLType, elements: Int, bytes: Int) throws(GGUFError) {
+        let field = "tensor \"\(name)\""
+        guard !name.isEmpty, name.utf8.count <= Self.maxTensorNameBytes else {
+            throw Self.failure(.invalidValue, "<writer>", field,
+                               "tensor names must be 1…\(Self.maxTensorNameBytes) bytes, this one is \(name.utf8.count)")
+        }
+        guard !tensors.contains(where: { $0.name == name }) else {
+            throw Self.failure(.duplicate, "<writer>", field, "a tensor with this name was already added")
+        }
+        guard (1...GGUFFile.maxDimensions).contains(shape.count), shape.allSatisfy({ $0 >= 0 }) else {
+            throw Self.failure(.invalidValue, "<writer>", field,
+                               "expected 1…\(GGUFFile.maxDimensions) non-negative dimensions, found \(shape)")
+        }
+        guard shape[0] % type.blockSize == 0 else {
+            throw Self.failure(.invalidValue, "<writer>", field,
+                               "innermost dimension \(shape[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
+        }
+        let count = shape.reduce(1, *)
+        guard count == elements, bytes == type.byteCount(elements: count) else {
+            throw Self.failure(.sizeMismatch, "<writer>", field,
+                               "shape \(shape) holds \(count) elements (\(type.byteCount(elements: count)) bytes of "
+                                   + "\(type.name)), given \(elements) elements in \(bytes) bytes")
+        }
+    }
+
+    // MARK: - Encoding
+
+    private struct Encoder {
+        var data = Data()
+        mutating func int<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        mutating func string(_ s: String) {
+            int(UInt64(s.utf8.count))
+            data.append(contentsOf: Array(s.utf8))
+        }
+    }
+
+    /// Encodes a value without its type id; arrays must be homogeneous (checked).
+    private static func encode(_ value: GGUFValue, into e: inout Encoder, file: String, field: String) throws(GGUFError) {
+        switch value {
+        case .uint8(let v): e.int(v)
+        case .int8(let v): e.int(v)
+        case .uint16(let v): e.int(v)
+        case .int16(let v): e.int(v)
+        case .uint32(let v): e.int(v)
+        case .int32(let v): e.int(v)
+        case .float32(let v): e.int(v.bitPattern)
+        case .bool(let v): e.int(UInt8(v ? 1 : 0))
+        case .string(let v): e.string(v)
+        case .uint64(let v): e.int(v)
+        case .int64(let v): e.int(v)
+        case .float64(let v): e.int(v.bitPattern)
+        case .array(let items):
+            let elementType = items.first?.typeID ?? 0   // an empty array is written as uint8[0]
+            if let i = items.firstIndex(where: { $0.typeID != elementType }) {
+                throw failure(.invalidValue, file, field + "[\(i)]",
+                              "GGUF arrays hold one type: element 0 is \(GGUFValue.typeName(elementType)), element \(i) "
+                                  + "is \(GGUFValue.typeName(items[i].typeID))")
+            }
+            e.int(elementType)
+            e.int(UInt64(items.count))
+            for (i, item) in items.enumerated() {
+                try encode(item, into: &e, file: file, field: field + "[\(i)]")
+            }
+        }
+    }
+
+    /// Writes the file atomically (temporary file in the same directory, then rename over `url`).
     public func write(to url: URL) throws {
-        try AtomicFile.write(try encoded(), to: url)
+        let file = url.path
+        guard alignment > 0, alignment & (alignment - 1) == 0 else {
+            throw Self.failure(.invalidValue, file, "alignment", "expected a positive power of two, found \(alignment)")
+        }
+        var entries = metadata
+        if let i = entries.firstIndex(where: { $0.key == "general.alignment" }) {
+            guard entries[i].value.int == alignment else {
+                throw Self.failure(.invalidValue, file, "metadata \"general.alignment\"",
+                                   "is \(entries[i].value) but the writer aligns to \(alignment)")
+            }
+        } else if alignment != GGUFFile.defaultAlignment {
+            entries.append(("general.alignment", .uint32(UInt32(alignment))))
+        }
+
+        // Header, metadata and tensor directory.
+        var e = Encoder()
+        e.data.append(contentsOf: Array("GGUF".utf8))
+        e.int(UInt32(3))
+        e.int(UInt64(tensors.count))
+        e.int(UInt64(entries.count))
+        for (key, value) in entries {
+            e.string(key)
+            e.int(value.typeID)
+            try Self.encode(value, into: &e, file: file, field: "metadata \"\(key)\"")
+        }
+        var offsets: [Int] = []
+        var next = 0
+        for t in tensors {
+            offsets.append(next)
+            e.string(t.name)
+            e.int(UInt32(t.shape.count))
+            for d in t.shape { e.int(UInt64(d)) }
+            e.int(t.type.rawValue)
+            e.int(UInt64(next))
+            next = (next + t.data.count + alignment - 1) / alignment * alignment
+        }
+        let padding = (alignment - e.data.count % alignment) % alignment
+        e.data.append(contentsOf: [UInt8](repeating: 0, count: padding))
+
+        do {
+            try AtomicFile.write(to: url) { handle in
+                try handle.write(contentsOf: e.data)
+                for (i, t) in tensors.enumerated() {
+                    try handle.write(contentsOf: t.data)
+                    let end = offsets[i] + t.data.count
+                    let pad = (alignment - end % alignment) % alignment
+                    if pad > 0, i + 1 < tensors.count {
+                        try handle.write(contentsOf: [UInt8](repeating: 0, count: pad))
+                    }
+                }
+            }
+        } catch let failure as AtomicFile.Failure {
+            throw Self.failure(.writeFailed, file, "file", failure.reason)
+        } catch {
+            throw Self.failure(.writeFailed, file, "file", "\(error)")
+        }
     }
 }

@@ -1,26 +1,44 @@
 import Foundation
 
-/// Writes files so that readers see either the old content or the new, never a partial file: the bytes go to a
-/// temporary name in the destination's directory, are flushed, and the temporary file is renamed over the target.
+/// Atomic file output: write to a temporary file beside the destination, flush, then rename it into place, so a
+/// reader sees the old file or the new one, never a partial write (weights, vectors, artifacts, reports).
 public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+    /// Why writing failed, in words.
+    public struct Failure: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Creates a temporary file beside `url`, lets `body` fill it, then renames it over `url`. On any failure the
+    /// temporary file is removed; errors thrown by `body` are passed through unchanged.
+    public static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw Failure(reason: "cannot create a temporary file in \(directory.path)")
+        }
         do {
-            try data.write(to: temp)
-            let fd = open(temp.path, O_RDONLY)
-            if fd >= 0 {
-                fsync(fd)
-                close(fd)
+            let handle = try FileHandle(forWritingTo: temporary)
+            do {
+                try body(handle)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
             }
-            guard rename(temp.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                               NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            guard rename(temporary.path, url.path) == 0 else {
+                throw Failure(reason: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
             }
         } catch {
-            try? FileManager.default.removeItem(at: temp)
+            try? FileManager.default.removeItem(at: temporary)
             throw error
         }
+    }
+
+    /// Writes `data` atomically, creating the destination directory if needed.
+    public static func write(_ data: Data, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try write(to: url) { try $0.write(contentsOf: data) }
     }
 }
