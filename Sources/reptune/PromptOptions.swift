@@ -13,7 +13,7 @@ struct PromptOptions {
 
     init(_ a: Arguments, maxNewTokens: Int = 0) throws {
         let url = try ModelLocation.resolve(a.positional.first)
-        model = try LanguageModel(gguf: url)
+        model = try LanguageModel(path: url)
         let text: String, addBOS: Bool
         switch (a.options["prompt"], a.options["chat"]) {
         case (let p?, nil):

@@ -1,0 +1,139 @@
+import Foundation
+import ModelFormats
+
+/// Hugging Face model directories: `config.json`, `*.safetensors` (F32/F16/BF16), `tokenizer.json`
+/// (+ `tokenizer_config.json` with the chat template).
+public enum HuggingFaceModel {
+    /// HF tensor name of a block tensor (`self_attn.q_proj.weight`, ...).
+    static func name(_ l: Int, _ suffix: String) -> String { "model.layers.\(l).\(suffix)" }
+
+    /// Loads the network: every tensor converted to fp32 once, Q/K in HF row order (half-split RoPE).
+    public static func loadNetwork(directory dir: URL) throws -> LlamaModel {
+        let config = try ModelConfig(huggingFaceConfig: dir.appendingPathComponent("config.json"))
+        let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "safetensors" }.sorted { $0.path < $1.path }
+        guard !files.isEmpty else { throw ModelLoadError(file: dir.path, "no .safetensors files in the directory") }
+        var index = [String: (SafeTensorsFile, SafeTensorInfo)]()
+        for url in files {
+            let f = try SafeTensorsFile(contentsOf: url)
+            for (name, info) in f.tensors { index[name] = (f, info) }
+        }
+        let d = config.embeddingLength, ff = config.feedForwardLength, qW = config.queryWidth, kvW = config.keyValueWidth
+        func load(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int = 0) throws {
+            guard let (file, info) = index[name] else { throw ModelLoadError(file: dir.path, "tensor \(name) is missing") }
+            guard info.shape == shape else {
+                throw ModelLoadError(file: file.url.path, "tensor \(name): expected shape \(shape), found \(info.shape)")
+            }
+            try file.floats(info, into: UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: info.elementCount))
+        }
+        func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
+            let b = FloatBuffer(count: shape.reduce(1, *))
+            try load(name, shape, into: b)
+            return b
+        }
+        var blocks = [BlockWeights]()
+        for l in 0..<config.blockCount {
+            let qkv = FloatBuffer(count: (qW + 2 * kvW) * d)
+            try load(name(l, "self_attn.q_proj.weight"), [qW, d], into: qkv)
+            try load(name(l, "self_attn.k_proj.weight"), [kvW, d], into: qkv, at: qW * d)
+            try load(name(l, "self_attn.v_proj.weight"), [kvW, d], into: qkv, at: (qW + kvW) * d)
+            var bias: FloatBuffer?
+            if config.attentionBias {
+                let b = FloatBuffer(count: qW + 2 * kvW)
+                try load(name(l, "self_attn.q_proj.bias"), [qW], into: b)
+                try load(name(l, "self_attn.k_proj.bias"), [kvW], into: b, at: qW)
+                try load(name(l, "self_attn.v_proj.bias"), [kvW], into: b, at: qW + kvW)
+                bias = b
+            }
+            let gateUp = FloatBuffer(count: 2 * ff * d)
+            try load(name(l, "mlp.gate_proj.weight"), [ff, d], into: gateUp)
+            try load(name(l, "mlp.up_proj.weight"), [ff, d], into: gateUp, at: ff * d)
+            blocks.append(BlockWeights(
+                attentionNorm: try tensor(name(l, "input_layernorm.weight"), [d]), qkv: qkv, qkvBias: bias,
+                attentionOutput: try tensor(name(l, "self_attn.o_proj.weight"), [d, qW]),
+                ffnNorm: try tensor(name(l, "post_attention_layernorm.weight"), [d]), gateUp: gateUp,
+                down: try tensor(name(l, "mlp.down_proj.weight"), [d, ff])))
+        }
+        let embedding = try tensor("model.embed_tokens.weight", [config.vocabularySize, d])
+        let head = config.tiedEmbeddings || index["lm_head.weight"] == nil
+            ? nil : try tensor("lm_head.weight", [config.vocabularySize, d])
+        var c = config
+        c.tiedEmbeddings = head == nil
+        return LlamaModel(config: c, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,
+                                                           outputNorm: try tensor("model.norm.weight", [d]), output: head))
+    }
+
+    /// Writes `model` as a Hugging Face directory (F32 safetensors, config, tokenizer files), converting Q/K rows
+    /// from the interleaved RoPE order of GGUF Llama files to HF's half-split order when needed.
+    public static func write(_ model: LanguageModel, to dir: URL) throws {
+        let net = model.network, c = net.config
+        let d = c.embeddingLength, ff = c.feedForwardLength, qW = c.queryWidth, kvW = c.keyValueWidth, hd = c.headDimension
+        /// Rows of one head block in HF order from interleaved order: HF row (half, i) = interleaved row (i, half).
+        func halfSplitRows(_ rows: [Float], heads: Int) -> [Float] {
+            guard c.ropeLayout == .interleaved else { return rows }
+            var out = rows
+            for h in 0..<heads {
+                for half in 0..<2 {
+                    for i in 0..<(hd / 2) {
+                        let src = (h * hd + 2 * i + half) * d, dst = (h * hd + half * (hd / 2) + i) * d
+                        for j in 0..<d { out[dst + j] = rows[src + j] }
+                    }
+                }
+            }
+            return out
+        }
+        var tensors = [SafeTensorsWriter.Tensor]()
+        tensors.append(("model.embed_tokens.weight", [c.vocabularySize, d], net.weights.tokenEmbedding.array, .f32))
+        for (l, b) in net.weights.blocks.enumerated() {
+            tensors.append((name(l, "input_layernorm.weight"), [d], b.attentionNorm.array, .f32))
+            tensors.append((name(l, "self_attn.q_proj.weight"), [qW, d], halfSplitRows(b.qkv.slice(0, qW * d), heads: c.headCount), .f32))
+            tensors.append((name(l, "self_attn.k_proj.weight"), [kvW, d], halfSplitRows(b.qkv.slice(qW * d, kvW * d), heads: c.headCountKV), .f32))
+            tensors.append((name(l, "self_attn.v_proj.weight"), [kvW, d], b.qkv.slice((qW + kvW) * d, kvW * d), .f32))
+            tensors.append((name(l, "self_attn.o_proj.weight"), [d, qW], b.attentionOutput.array, .f32))
+            tensors.append((name(l, "post_attention_layernorm.weight"), [d], b.ffnNorm.array, .f32))
+            tensors.append((name(l, "mlp.gate_proj.weight"), [ff, d], b.gateUp.slice(0, ff * d), .f32))
+            tensors.append((name(l, "mlp.up_proj.weight"), [ff, d], b.gateUp.slice(ff * d, ff * d), .f32))
+            tensors.append((name(l, "mlp.down_proj.weight"), [d, ff], b.down.array, .f32))
+        }
+        tensors.append(("model.norm.weight", [d], net.weights.outputNorm.array, .f32))
+        if let head = net.weights.output { tensors.append(("lm_head.weight", [c.vocabularySize, d], head.array, .f32)) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try SafeTensorsWriter.write(tensors: tensors, metadata: ["format": "pt"], to: dir.appendingPathComponent("model.safetensors"))
+        var hf = c
+        hf.ropeLayout = .halfSplit
+        let json: ([String: Any]) throws -> Data = {
+            try JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        }
+        try AtomicFile.write(try json(hf.huggingFaceConfig), to: dir.appendingPathComponent("config.json"))
+        let v = model.tokenizer.vocabulary
+        try AtomicFile.write(try json(v.huggingFaceTokenizer), to: dir.appendingPathComponent("tokenizer.json"))
+        var tc: [String: Any] = ["add_bos_token": v.addBOS, "tokenizer_class": "PreTrainedTokenizerFast"]
+        if let b = v.bosID { tc["bos_token"] = v.tokens[b] }
+        if let e = v.eosID { tc["eos_token"] = v.tokens[e] }
+        if let t = model.chatTemplate { tc["chat_template_format"] = t.format.rawValue }
+        if let s = model.chatTemplate?.defaultSystemPrompt { tc["default_system_prompt"] = s }
+        try AtomicFile.write(try json(tc), to: dir.appendingPathComponent("tokenizer_config.json"))
+    }
+}
+
+extension LanguageModel {
+    /// Loads a GGUF file or a Hugging Face model directory.
+    public init(path url: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ModelLoadError(file: url.path, "no such file or directory")
+        }
+        if !isDirectory.boolValue { try self.init(gguf: url); return }
+        let network = try HuggingFaceModel.loadNetwork(directory: url)
+        let tokenizer = try Tokenizer(huggingFaceDirectory: url)
+        var template: ChatTemplate?
+        if let data = try? Data(contentsOf: url.appendingPathComponent("tokenizer_config.json")),
+           let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let jinja = config["chat_template"] as? String { template = ChatTemplate.detect(jinja: jinja) }
+            if template == nil, let name = config["chat_template_format"] as? String, let f = ChatTemplate.Format(rawValue: name) {
+                template = ChatTemplate(format: f, defaultSystemPrompt: config["default_system_prompt"] as? String)
+            }
+        }
+        self.init(network: network, tokenizer: tokenizer, chatTemplate: template, source: url)
+    }
+}
