@@ -114,8 +114,10 @@ public struct EngineBenchmark: Sendable {
         record(Figure(name: "prefill sgemm-bound limit", value: limit, unit: "tokens/s",
                       note: String(format: "%.0f MFLOP/token in projections", projectionFlopsPerToken / 1e6)))
         for (b, tps) in prefill {
+            let atShape = sgemmGFLOPS(tokens: b * promptLength) * 1e9 / projectionFlopsPerToken
             record(Figure(name: "prefill \(b)×\(promptLength)", value: tps, unit: "tokens/s",
-                          note: String(format: "%.0f%% of the sgemm-bound limit", 100 * tps / limit)))
+                          note: String(format: "%.0f%% of the sgemm-bound limit; %.0f%% of sgemm at %d rows", 100 * tps / limit,
+                                       100 * tps / atShape, b * promptLength)))
         }
         for b in decodeBatches {
             let tps = decodeTokensPerSecond(batch: b)

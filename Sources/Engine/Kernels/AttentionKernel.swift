@@ -14,8 +14,14 @@ public enum AttentionKernel {
                               scale: Float) {
         let past = context - n
         if n <= directThreshold {
-            direct(queries: queries, ldq: ldq, keys: keys, values: values, ldkv: ldkv, output: output, ldo: ldo,
-                   newTokens: n, context: context, heads: heads, group: group, headDimension: hd, scale: scale)
+            // Split the heads over the cores when there is enough work to pay for it (BLAS is idle here).
+            let work = n * context * heads * hd
+            let parts = work >= 1 << 18 ? min(ParallelLoop.cores, heads) : 1
+            ParallelLoop.run(parts) { part in
+                let h0 = heads * part / parts, h1 = heads * (part + 1) / parts
+                direct(queries: queries, ldq: ldq, keys: keys, values: values, ldkv: ldkv, output: output, ldo: ldo,
+                       newTokens: n, context: context, heads: h0..<h1, group: group, headDimension: hd, scale: scale)
+            }
             return
         }
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * context)
@@ -36,21 +42,22 @@ public enum AttentionKernel {
         }
     }
 
-    /// Up to this many new tokens, attention runs in `direct` (decode steps, short chunks); beyond, through sgemm.
-    public static let directThreshold = 8
+    /// Up to this many new tokens, attention runs in `direct` (decode steps, short prompts: hundreds of tiny sgemm
+    /// calls cost more than the arithmetic); beyond, through sgemm.
+    public static let directThreshold = 128
 
     /// Attention without BLAS: per query row, dot products with the visible keys, softmax, weighted sum of values.
     /// Avoids hundreds of tiny BLAS calls per decode step.
     public static func direct(queries: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>,
                               values: UnsafePointer<Float>, ldkv: Int, output: UnsafeMutablePointer<Float>, ldo: Int,
-                              newTokens n: Int, context: Int, heads: Int, group: Int, headDimension hd: Int,
+                              newTokens n: Int, context: Int, heads: Range<Int>, group: Int, headDimension hd: Int,
                               scale: Float) {
         let past = context - n
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: context)
         defer { scores.deallocate() }
         for r in 0..<n {
             let visible = past + r + 1
-            for h in 0..<heads {
+            for h in heads {
                 let kvh = h / group
                 let q = queries + r * ldq + h * hd, o = output + r * ldo + h * hd
                 for j in 0..<visible {

@@ -17,61 +17,55 @@ public struct RoPEKernel: Sendable {
         inverseFrequencies = (0..<half).map { i in 1 / powf(theta, Float(2 * i) / Float(headDimension)) }
     }
 
-    /// Rotates `heads` heads of width `headDimension` stored contiguously at `x` for token position `position`.
+    /// The cosines and sines of position `position`'s angles (`headDimension / 2` each).
     @inline(__always)
-    public func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int,
-                       cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
-        let half = headDimension / 2
-        for i in 0..<half {
+    public func angles(position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        for i in 0..<(headDimension / 2) {
             let angle = Float(position) * inverseFrequencies[i]
             cos[i] = Foundation.cos(angle)
             sin[i] = Foundation.sin(angle)
         }
+    }
+
+    /// Rotates `heads` heads of width `headDimension` stored contiguously at `x` by the angles in `cos`/`sin`;
+    /// `inverse` rotates the other way (the backward pass of a rotation).
+    @inline(__always)
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
+                      inverse: Bool = false) {
+        let half = headDimension / 2
+        let sign: Float = inverse ? -1 : 1
         for h in 0..<heads {
             let p = x + h * headDimension
             switch layout {
             case .interleaved:
                 for i in 0..<half {
-                    let a = p[2 * i], b = p[2 * i + 1]
-                    p[2 * i] = a * cos[i] - b * sin[i]
-                    p[2 * i + 1] = b * cos[i] + a * sin[i]
+                    let a = p[2 * i], b = p[2 * i + 1], s = sign * sin[i]
+                    p[2 * i] = a * cos[i] - b * s
+                    p[2 * i + 1] = b * cos[i] + a * s
                 }
             case .halfSplit:
                 for i in 0..<half {
-                    let a = p[i], b = p[i + half]
-                    p[i] = a * cos[i] - b * sin[i]
-                    p[i + half] = b * cos[i] + a * sin[i]
+                    let a = p[i], b = p[i + half], s = sign * sin[i]
+                    p[i] = a * cos[i] - b * s
+                    p[i + half] = b * cos[i] + a * s
                 }
             }
         }
     }
 
-    /// Inverse rotation (rotation by −angle), used by the backward pass.
+    /// Rotates the heads at `x` for token position `position` (angles computed into the `cos`/`sin` scratch).
+    @inline(__always)
+    public func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int,
+                       cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        angles(position: position, cos: cos, sin: sin)
+        apply(x, heads: heads, cos: cos, sin: sin)
+    }
+
+    /// Inverse rotation for token position `position`.
     @inline(__always)
     public func rotateInverse(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int,
                               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
-        let half = headDimension / 2
-        for i in 0..<half {
-            let angle = Float(position) * inverseFrequencies[i]
-            cos[i] = Foundation.cos(angle)
-            sin[i] = -Foundation.sin(angle)
-        }
-        for h in 0..<heads {
-            let p = x + h * headDimension
-            switch layout {
-            case .interleaved:
-                for i in 0..<half {
-                    let a = p[2 * i], b = p[2 * i + 1]
-                    p[2 * i] = a * cos[i] - b * sin[i]
-                    p[2 * i + 1] = b * cos[i] + a * sin[i]
-                }
-            case .halfSplit:
-                for i in 0..<half {
-                    let a = p[i], b = p[i + half]
-                    p[i] = a * cos[i] - b * sin[i]
-                    p[i + half] = b * cos[i] + a * sin[i]
-                }
-            }
-        }
+        angles(position: position, cos: cos, sin: sin)
+        apply(x, heads: heads, cos: cos, sin: sin, inverse: true)
     }
 }

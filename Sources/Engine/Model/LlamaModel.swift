@@ -59,7 +59,15 @@ public struct LlamaModel: Sendable {
         let attn = FloatBuffer(count: total * qW)
         let gateUp = FloatBuffer(count: total * 2 * ff)
         let hidden = FloatBuffer(count: total * ff)
-        let trig = FloatBuffer(count: hd)
+        // RoPE angles of every new token, computed once for all blocks.
+        let half = hd / 2
+        let cosines = FloatBuffer(count: total * half), sines = FloatBuffer(count: total * half)
+        for (i, item) in items.enumerated() {
+            for t in 0..<item.tokens.count {
+                let r = rowStart[i] + t
+                rope.angles(position: bases[i] + t, cos: cosines.pointer + r * half, sin: sines.pointer + r * half)
+            }
+        }
 
         if range.lowerBound == 0 {
             let emb = weights.tokenEmbedding.pointer
@@ -96,14 +104,12 @@ public struct LlamaModel: Sendable {
             if let bias = w.qkvBias {
                 for r in 0..<total { ActivationKernels.add(bias.pointer, into: qkv.pointer + r * qkvW, count: qkvW) }
             }
+            for r in 0..<total {
+                let row = qkv.pointer + r * qkvW, c = cosines.pointer + r * half, s = sines.pointer + r * half
+                rope.apply(row, heads: nHead, cos: c, sin: s)
+                rope.apply(row + qW, heads: cfg.headCountKV, cos: c, sin: s)
+            }
             for (i, item) in items.enumerated() {
-                for t in 0..<item.tokens.count {
-                    let row = qkv.pointer + (rowStart[i] + t) * qkvW
-                    let position = bases[i] + t
-                    rope.rotate(row, heads: nHead, position: position, cos: trig.pointer, sin: trig.pointer + hd / 2)
-                    rope.rotate(row + qW, heads: cfg.headCountKV, position: position, cos: trig.pointer,
-                                sin: trig.pointer + hd / 2)
-                }
                 let start = qkv.pointer + rowStart[i] * qkvW
                 items[i].cache.append(block: l, keys: start + qW, values: start + qW + kvW, rows: item.tokens.count,
                                       ld: qkvW)

@@ -1,0 +1,24 @@
+import Dispatch
+import Foundation
+
+/// Our own parallel loops, sized to the machine, for the phases where OpenBLAS's threads are idle (attention,
+/// element-wise kernels), so the two never oversubscribe the cores.
+public enum ParallelLoop {
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body(i)` for `i` in `0..<parts`, in parallel when `parts > 1`. The parts must write disjoint memory.
+    @inline(__always)
+    public static func run(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedBox(value: escapable)
+            DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
+        }
+    }
+}
+
+/// Carries a closure over raw pointers into `concurrentPerform`; callers guarantee the parts don't race.
+private struct UncheckedBox<T>: @unchecked Sendable { let value: T }
