@@ -124,3 +124,35 @@ struct GradientCheckTests {
         }
     }
 }
+
+/// Gradient routing: as-intended sends the cosine loss's gradient to attention V/O only.
+struct GradientRoutingTests {
+    @Test func asIntendedEqualsTokenGradientsPlusCosineGradientsOnVAndO() {
+        let c = GradientCheckTests.tinyConfig()
+        let model = LlamaModel.random(config: c, seed: 21)
+        let batch = GradientCheckTests.batch(c)
+        let trainable = 0..<3
+        func grads(_ b: [TrainingSequence], _ routing: GradientRouting) -> [Int: BlockGradients] {
+            let g = Dictionary(uniqueKeysWithValues: trainable.map { ($0, BlockGradients(zerosLike: model.weights.blocks[$0])) })
+            _ = model.lossAndGradients(b, crossEntropyWeight: 0.9, trainable: trainable, routing: routing, into: g)
+            return g
+        }
+        let intended = grads(batch, .asIntended)
+        let tokenOnly = grads(batch.map { TrainingSequence(tokens: $0.tokens, tokenTargets: $0.tokenTargets) }, .asRun)
+        let cosineOnly = grads(batch.map { TrainingSequence(tokens: $0.tokens, cosineTargets: $0.cosineTargets) }, .asRun)
+        let asRun = grads(batch, .asRun)
+        for l in trainable {
+            for name in ["attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight", "ffn_up.weight", "attn_norm.weight"] {
+                let i = intended[l]!.tensor(name, config: c)!, t = tokenOnly[l]!.tensor(name, config: c)!
+                let k = cosineOnly[l]!.tensor(name, config: c)!, r = asRun[l]!.tensor(name, config: c)!
+                let routed = name == "attn_v.weight" || name == "attn_output.weight"
+                for j in i.indices {
+                    #expect(abs(i[j] - (routed ? t[j] + k[j] : t[j])) < 1e-5, "block \(l) \(name)[\(j)]")
+                    #expect(abs(r[j] - (t[j] + k[j])) < 1e-5, "as-run block \(l) \(name)[\(j)]")
+                }
+            }
+            #expect(cosineOnly[l]!.tensor("ffn_up.weight", config: c)!.contains { abs($0) > 1e-6 },
+                    "the cosine loss does reach the MLP under as-run")
+        }
+    }
+}

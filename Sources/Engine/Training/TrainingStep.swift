@@ -8,10 +8,9 @@ extension LlamaModel {
     ///      + Σ cosine targets `weight · f(cos(h, v))`.
     /// Blocks below `trainable.lowerBound` run forward only; back-propagation stops there.
     ///
-    /// - Parameter cosineRouting: blocks that receive the gradient of the cosine terms; nil = every trainable
-    ///   block (`as-run`); the paper's intended routing sends it to attention V/O only (see `Routing`).
+    /// - Parameter routing: which weights the cosine terms' gradient reaches (METHOD.md §5).
     public func lossAndGradients(_ batch: [TrainingSequence], crossEntropyWeight: Float, trainable: Range<Int>,
-                                 into gradients: [Int: BlockGradients]) -> LossReport {
+                                 routing: GradientRouting = .asRun, into gradients: [Int: BlockGradients]) -> LossReport {
         let cfg = config, d = cfg.embeddingLength, vocab = cfg.vocabularySize
         let usesHead = batch.contains { !$0.tokenTargets.isEmpty }
         let cosineLayers = batch.flatMap { $0.cosineTargets.map(\.layer) }
@@ -86,8 +85,30 @@ extension LlamaModel {
                 blockGradients[c.layer] = gradient
             }
         }
-        backward(tape: tape, finalInputGradient: finalGradient, blockOutputGradients: blockGradients,
-                 trainable: Set(trainable), into: gradients)
+        switch routing {
+        case .asRun:
+            backward(tape: tape, finalInputGradient: finalGradient, blockOutputGradients: blockGradients,
+                     trainable: Set(trainable), into: gradients)
+        case .asIntended:
+            // Token loss to every trainable weight; cosine loss to attention V and O only.
+            if finalGradient != nil {
+                backward(tape: tape, finalInputGradient: finalGradient, blockOutputGradients: [:],
+                         trainable: Set(trainable), into: gradients)
+            }
+            if !blockGradients.isEmpty {
+                let cosineOnly = Dictionary(uniqueKeysWithValues: trainable.map { ($0, BlockGradients(zerosLike: weights.blocks[$0])) })
+                backward(tape: tape, finalInputGradient: nil, blockOutputGradients: blockGradients,
+                         trainable: Set(trainable), into: cosineOnly)
+                let d = cfg.embeddingLength, vRows = (cfg.queryWidth + cfg.keyValueWidth)..<(cfg.queryWidth + 2 * cfg.keyValueWidth)
+                for (l, g) in cosineOnly {
+                    guard let target = gradients[l] else { continue }
+                    ActivationKernels.add(g.qkv.pointer + vRows.lowerBound * d, into: target.qkv.pointer + vRows.lowerBound * d,
+                                          count: vRows.count * d)
+                    ActivationKernels.add(g.attentionOutput.pointer, into: target.attentionOutput.pointer,
+                                          count: g.attentionOutput.count)
+                }
+            }
+        }
         return LossReport(loss: loss, crossEntropy: crossEntropy, cosines: cosines)
     }
 
@@ -104,6 +125,15 @@ extension LlamaModel {
         let grad = h.indices.map { j in Float(Double(v[j]) / (nh * nv) - cos * Double(h[j]) / hh) }
         return (Float(cos), grad)
     }
+}
+
+/// Which weights the cosine loss's gradient reaches (METHOD.md §5): the paper meant attention V/O only, but its
+/// gradient hooks were no-ops, so both losses reached every trainable weight.
+public enum GradientRouting: String, Sendable, Codable, CaseIterable {
+    /// Every loss reaches every trainable weight (what the paper's runs did).
+    case asRun = "as-run"
+    /// The token loss reaches every trainable weight, the cosine loss only attention V and O.
+    case asIntended = "as-intended"
 }
 
 extension ActivationTape {
