@@ -8,8 +8,9 @@ public struct CSVTable: Sendable, Equatable {
     /// Parses `text`; `source` names the file in errors, which give the line where the problem starts.
     public init(parsing text: String, source: String) throws {
         var records = [[String]]()
-        var field = "", record = [String](), inQuotes = false, line = 1, recordLine = 1
+        var record = [String](), inQuotes = false, line = 1, recordLine = 1
         var chars = Array(text.unicodeScalars)[...]
+        if chars.first == "\u{FEFF}" { chars = chars.dropFirst() }  // byte-order mark
         var fieldScalars = String.UnicodeScalarView()
         func endField() { record.append(String(fieldScalars)); fieldScalars = .init() }
         while let c = chars.first {
@@ -38,7 +39,6 @@ public struct CSVTable: Sendable, Equatable {
         }
         if inQuotes { throw DatasetError("\(source):\(recordLine): a quoted field is not closed before the end of the file") }
         if !fieldScalars.isEmpty || !record.isEmpty { endField(); records.append(record) }
-        _ = field
         guard let header = records.first else { throw DatasetError("\(source): the file is empty") }
         self.header = header
         rows = Array(records.dropFirst())
