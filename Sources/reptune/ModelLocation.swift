@@ -21,3 +21,14 @@ enum ModelLocation {
                        exitCode: 1)
     }
 }
+
+/// The repository the executable belongs to (for `datasets/` and the default mirror `../shared/datasets`):
+/// the working directory when it holds `datasets/`, else the one the executable was built in.
+enum RepositoryLocation {
+    static var root: URL {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if FileManager.default.fileExists(atPath: cwd.appendingPathComponent("datasets").path) { return cwd }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}

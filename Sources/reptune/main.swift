@@ -7,6 +7,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "tokenize": (TokenizeCommand.spec, TokenizeCommand.run),
     "forward": (ForwardCommand.spec, ForwardCommand.run),
     "generate": (GenerateCommand.spec, GenerateCommand.run),
+    "datasets": (DatasetsCommand.spec, DatasetsCommand.run),
 ]
 
 @MainActor func usage() -> String {
