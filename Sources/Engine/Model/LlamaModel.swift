@@ -30,8 +30,9 @@ public struct LlamaModel: Sendable {
     ///   - blocks: the blocks to run. Starting after 0 needs `residual`: the output of block `lowerBound − 1` for
     ///     every new token of every item (concatenated), as returned by an earlier pass that stopped there; the
     ///     items' caches must already hold those tokens for the blocks below. Interventions at
-    ///     `.block(lowerBound − 1)` are applied to it first. Stopping before the last block returns the residual
-    ///     and no logits, and does not advance the caches' `count`.
+    ///     `.block(lowerBound − 1)` are applied to it first (so a shared prefix pass carries no steering, and each
+    ///     resumed pass applies its own). Stopping before the last block returns the residual (after the
+    ///     interventions of the range's last block) and no logits, and does not advance the caches' `count`.
     ///   - tape: when given, the activations of the blocks in `tape.blocks` are recorded for a backward pass
     ///     (sequences must start from empty caches).
     public func forward(_ items: inout [ForwardItem], blocks: Range<Int>? = nil, residual: [Float]? = nil,
@@ -148,10 +149,8 @@ public struct LlamaModel: Sendable {
             }
             MatMul.projection(hidden.pointer, rows: total, inFeatures: ff, weight: w.down.pointer, outFeatures: d,
                               into: x.pointer, accumulate: true)
-            if l + 1 < range.upperBound || range.upperBound == cfg.blockCount {
-                applyInterventions(at: .block(l), items: items, bases: bases, rowStart: rowStart, x: x.pointer,
-                                   captures: &captures)
-            }
+            applyInterventions(at: .block(l), items: items, bases: bases, rowStart: rowStart, x: x.pointer,
+                               captures: &captures)
         }
 
         if let tape, tape.blocks.upperBound == range.upperBound { tape.output = x.array }
