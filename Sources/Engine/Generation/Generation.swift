@@ -40,17 +40,30 @@ extension LlamaModel {
             ForwardItem(tokens: r.prompt, cache: makeCache(reserve: r.prompt.count + options.maxNewTokens),
                         promptLength: r.prompt.count, interventions: r.interventions, logits: .last)
         }
-        var runningIndex = Array(requests.indices)
-        var samplers = requests.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
-        var results = requests.map { _ in GenerationResult(tokens: [], finishReason: .length) }
+        guard options.maxNewTokens > 0 else { return requests.map { _ in GenerationResult(tokens: [], finishReason: .length) } }
+        let outputs = forward(&running)
+        return decode(&running, after: outputs, options: options)
+    }
+
+    /// Continues generation of sequences whose prompts have been run (their last logits in `outputs`): samples,
+    /// then decode steps over every sequence still running, until stop tokens or `maxNewTokens`.
+    public func decode(_ items: inout [ForwardItem], after firstOutputs: [ForwardOutput], options: GenerationOptions)
+        -> [GenerationResult]
+    {
+        var running = items
+        items = []
+        var outputs = firstOutputs
+        var runningIndex = Array(running.indices)
+        var samplers = running.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
+        var results = running.map { _ in GenerationResult(tokens: [], finishReason: .length) }
         guard options.maxNewTokens > 0 else { return results }
-        var outputs = forward(&running)
         while true {
             var keep = [Bool]()
             for (k, i) in runningIndex.enumerated() {
                 let token = samplers[i].next(outputs[k].lastLogits)
                 results[i].tokens.append(token)
                 running[k].tokens = [token]
+                running[k].logits = .last
                 if options.stopTokens.contains(token) { results[i].finishReason = .stopToken }
                 keep.append(results[i].finishReason != .stopToken && results[i].tokens.count < options.maxNewTokens)
             }

@@ -33,10 +33,12 @@ public struct LlamaModel: Sendable {
     ///     `.block(lowerBound − 1)` are applied to it first (so a shared prefix pass carries no steering, and each
     ///     resumed pass applies its own). Stopping before the last block returns the residual (after the
     ///     interventions of the range's last block) and no logits, and does not advance the caches' `count`.
+    ///   - finish: false stops after the range even when it ends at the last block (residual returned, no final
+    ///     norm, no logits, caches not advanced), so a later pass can resume from the last block's output.
     ///   - tape: when given, the activations of the blocks in `tape.blocks` are recorded for a backward pass
     ///     (sequences must start from empty caches).
     public func forward(_ items: inout [ForwardItem], blocks: Range<Int>? = nil, residual: [Float]? = nil,
-                        tape: ActivationTape? = nil) -> [ForwardOutput]
+                        finish: Bool = true, tape: ActivationTape? = nil) -> [ForwardOutput]
     {
         let cfg = config
         let range = blocks ?? 0..<cfg.blockCount
@@ -154,7 +156,7 @@ public struct LlamaModel: Sendable {
         }
 
         if let tape, tape.blocks.upperBound == range.upperBound { tape.output = x.array }
-        guard range.upperBound == cfg.blockCount else {
+        guard finish && range.upperBound == cfg.blockCount else {
             let residual = x.array
             return items.indices.map { i in
                 ForwardOutput(logitPositions: [], logits: [], vocabularySize: cfg.vocabularySize,
