@@ -29,7 +29,7 @@ test: setup
 	$(SWIFT) test $(BUILD_ARGS) --skip-build
 
 bench: setup build
-	$(BIN) bench
+	$(BIN) bench --sweep
 
 clean:
 	rm -rf .build

@@ -9,6 +9,13 @@ public struct EngineBenchmark: Sendable {
         public var value: Double
         public var unit: String
         public var note: String
+
+        public init(name: String, value: Double, unit: String, note: String) {
+            self.name = name
+            self.value = value
+            self.unit = unit
+            self.note = note
+        }
     }
 
     public var model: LlamaModel
@@ -92,12 +99,13 @@ public struct EngineBenchmark: Sendable {
         return Double(batch * decodeSteps) / totalSeconds
     }
 
-    /// One representation-tuning step as in issue 5: batch 4 × 64 tokens, blocks 11–17 trainable (scaled to the
-    /// model's depth from the paper's 40), CE on the last token + cosine at every trainable block, AdamW update.
+    /// One representation-tuning step as in issue 5: batch 4 × 64 tokens, blocks 11–17 trainable (the paper preset;
+    /// scaled down for models with fewer than 18 blocks), CE on the last token + cosine at every trainable block,
+    /// AdamW update.
     /// Returns (seconds, FLOPs of the projections in the forward and backward passes).
     public func trainingStep(batch: Int = 4, tokens: Int = 64) -> (seconds: Double, flops: Double) {
         let c = model.config
-        let lo = c.blockCount * 11 / 40, hi = max(lo + 1, c.blockCount * 18 / 40)
+        let (lo, hi) = Self.tunedBlocks(c.blockCount)
         let trainable = lo..<hi
         var g = SeededGenerator(seed: 3)
         let vector = (0..<c.embeddingLength).map { _ in g.nextUnit() - 0.5 }
@@ -124,6 +132,11 @@ public struct EngineBenchmark: Sendable {
         let perBlock = projectionFlopsPerToken / Double(c.blockCount) * Double(batch * tokens)
         let flops = perBlock * Double(c.blockCount + (c.blockCount - lo) + trainable.count)
         return (seconds, flops)
+    }
+
+    /// Blocks 11–17 (the paper preset), or the same share of a model with fewer than 18 blocks.
+    static func tunedBlocks(_ count: Int) -> (Int, Int) {
+        count >= 18 ? (11, 18) : (count * 11 / 40, max(count * 11 / 40 + 1, count * 18 / 40))
     }
 
     /// Runs every measurement; `progress` receives a line per figure as it is measured.
@@ -163,7 +176,7 @@ public struct EngineBenchmark: Sendable {
         let step = trainingStep()
         record(Figure(name: "training step 4×64", value: step.seconds * 1000, unit: "ms",
                       note: String(format: "blocks %d–%d trainable, dual loss, AdamW; %.1f GFLOP/s = %.0f%% of the sgemm peak",
-                                   model.config.blockCount * 11 / 40, max(model.config.blockCount * 11 / 40 + 1, model.config.blockCount * 18 / 40) - 1,
+                                   Self.tunedBlocks(model.config.blockCount).0, Self.tunedBlocks(model.config.blockCount).1 - 1,
                                    step.flops / step.seconds / 1e9, 100 * step.flops / step.seconds / 1e9 / peak)))
         record(Figure(name: "peak resident memory", value: Double(ProcessMemory.peakResidentBytes) / 1_048_576,
                       unit: "MiB", note: "whole process, after every measurement"))

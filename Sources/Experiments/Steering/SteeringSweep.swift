@@ -25,7 +25,7 @@ public enum SteeringVariant: Hashable, Sendable, Codable, CustomStringConvertibl
 ///
 /// With `reusePrefix`, the prompt runs unsteered once, block by block up the sorted layers; for each layer L the
 /// variants resume from the residual after block L, sharing the KV cache of blocks 0…L, all variants in one
-/// batch. Without it, every (layer, variant) runs the whole prompt (the baseline the benchmark compares with).
+/// batch; then the variants of every layer decode together. Without it, every (layer, variant) runs the whole prompt (the baseline the benchmark compares with).
 public struct SteeringSweep: Sendable {
     public var model: LlamaModel
     public var vectors: [Int: [Float]]
@@ -60,6 +60,7 @@ public struct SteeringSweep: Sendable {
                                   promptLength: prompt.count, logits: .none)]
         var residual: [Float]?
         var reached = 0
+        var running = [ForwardItem](), firstOutputs = [ForwardOutput](), order = [Int]()
         for layer in layers.sorted() {
             // The unsteered prompt through block `layer`, continuing from where the previous layer stopped.
             let out = model.forward(&prefix, blocks: reached..<(layer + 1), residual: residual, finish: false)[0]
@@ -72,8 +73,14 @@ public struct SteeringSweep: Sendable {
                 return item
             }
             let repeated = Array(repeating: residual!, count: variants.count).flatMap { $0 }
-            let first = model.forward(&items, blocks: (layer + 1)..<model.config.blockCount, residual: repeated)
-            results[layer] = model.decode(&items, after: first, options: options)
+            firstOutputs += model.forward(&items, blocks: (layer + 1)..<model.config.blockCount, residual: repeated)
+            running += items
+            order.append(layer)
+        }
+        // Every layer's variants decode together.
+        let generated = model.decode(&running, after: firstOutputs, options: options)
+        for (k, layer) in order.enumerated() {
+            results[layer] = Array(generated[(k * variants.count)..<((k + 1) * variants.count)])
         }
         return results
     }
