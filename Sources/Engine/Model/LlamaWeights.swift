@@ -28,7 +28,7 @@ public struct BlockWeights: Sendable {
         self.down = down
     }
 
-    /// Every buffer, in the order `BlockGradients.buffers` uses.
+    /// Every buffer in a fixed order (weights and their gradients are walked in step by the optimizer).
     public var buffers: [FloatBuffer] {
         [attentionNorm, qkv, attentionOutput, ffnNorm, gateUp, down] + (qkvBias.map { [$0] } ?? [])
     }

@@ -1,35 +1,22 @@
 import ModelFormats
 
-/// Gradients of one block's weights, laid out as `BlockWeights` (Q/K/V stacked, gate/up stacked).
-public struct BlockGradients: Sendable {
-    public var attentionNorm: FloatBuffer
-    public var qkv: FloatBuffer
-    public var qkvBias: FloatBuffer?
-    public var attentionOutput: FloatBuffer
-    public var ffnNorm: FloatBuffer
-    public var gateUp: FloatBuffer
-    public var down: FloatBuffer
+/// Gradients of one block's weights: the same layout as the weights themselves.
+public typealias BlockGradients = BlockWeights
 
-    /// Zero gradients shaped like `weights`.
+extension BlockWeights {
+    /// Zero buffers shaped like `w` (gradients, optimizer moments).
     public init(zerosLike w: BlockWeights) {
-        attentionNorm = FloatBuffer(count: w.attentionNorm.count)
-        qkv = FloatBuffer(count: w.qkv.count)
-        qkvBias = w.qkvBias.map { FloatBuffer(count: $0.count) }
-        attentionOutput = FloatBuffer(count: w.attentionOutput.count)
-        ffnNorm = FloatBuffer(count: w.ffnNorm.count)
-        gateUp = FloatBuffer(count: w.gateUp.count)
-        down = FloatBuffer(count: w.down.count)
+        self.init(attentionNorm: FloatBuffer(count: w.attentionNorm.count), qkv: FloatBuffer(count: w.qkv.count),
+                  qkvBias: w.qkvBias.map { FloatBuffer(count: $0.count) },
+                  attentionOutput: FloatBuffer(count: w.attentionOutput.count), ffnNorm: FloatBuffer(count: w.ffnNorm.count),
+                  gateUp: FloatBuffer(count: w.gateUp.count), down: FloatBuffer(count: w.down.count))
     }
 
-    /// Every buffer with its tensor role, in a fixed order (the optimizer walks them in step with the weights).
-    public var buffers: [FloatBuffer] {
-        [attentionNorm, qkv, attentionOutput, ffnNorm, gateUp, down] + (qkvBias.map { [$0] } ?? [])
-    }
-
-    /// Sets every gradient to zero.
+    /// Sets every value to zero.
     public func zero() { for b in buffers { b.buffer.update(repeating: 0) } }
 
-    /// The gradient of one GGUF-named tensor of this block (`attn_v.weight`, `ffn_up.weight`, ...) as `[out × in]`.
+    /// One GGUF-named tensor of this block (`attn_v.weight`, `ffn_up.weight`, ...) as `[out × in]`, sliced out of
+    /// the stacked Q/K/V and gate/up buffers.
     public func tensor(_ name: String, config c: ModelConfig) -> [Float]? {
         let d = c.embeddingLength, qW = c.queryWidth, kvW = c.keyValueWidth, ff = c.feedForwardLength
         switch name {
@@ -46,4 +33,3 @@ public struct BlockGradients: Sendable {
         }
     }
 }
-
