@@ -21,10 +21,12 @@ public struct AdamW: Sendable {
         }
     }
 
-    /// One optimised tensor: its weights, gradient, group and moment estimates.
+    /// One optimised range of a tensor: its weights, gradient, group and moment estimates.
     public struct Slot: Sendable {
         public let weights: FloatBuffer
         public let gradient: FloatBuffer
+        /// The elements of `weights`/`gradient` this slot updates (e.g. the V rows of a stacked Q/K/V matrix).
+        public let range: Range<Int>
         public let group: Int
         public let firstMoment: FloatBuffer
         public let secondMoment: FloatBuffer
@@ -42,18 +44,19 @@ public struct AdamW: Sendable {
         self.maxGradientNorm = maxGradientNorm
     }
 
-    /// Registers a tensor and its gradient buffer with group `group`.
-    public mutating func add(weights: FloatBuffer, gradient: FloatBuffer, group: Int) {
-        precondition(weights.count == gradient.count && groups.indices.contains(group))
-        slots.append(Slot(weights: weights, gradient: gradient, group: group,
-                          firstMoment: FloatBuffer(count: weights.count), secondMoment: FloatBuffer(count: weights.count)))
+    /// Registers a tensor (or the elements `range` of it) and its gradient buffer with group `group`.
+    public mutating func add(weights: FloatBuffer, gradient: FloatBuffer, range: Range<Int>? = nil, group: Int) {
+        let r = range ?? 0..<weights.count
+        precondition(weights.count == gradient.count && groups.indices.contains(group) && r.upperBound <= weights.count)
+        slots.append(Slot(weights: weights, gradient: gradient, range: r, group: group,
+                          firstMoment: FloatBuffer(count: r.count), secondMoment: FloatBuffer(count: r.count)))
     }
 
     /// L2 norm of every registered gradient together.
     public var gradientNorm: Double {
         slots.reduce(0.0) { total, s in
             var sum = 0.0
-            for i in 0..<s.gradient.count { sum += Double(s.gradient[i]) * Double(s.gradient[i]) }
+            for i in s.range { sum += Double(s.gradient[i]) * Double(s.gradient[i]) }
             return total + sum
         }.squareRoot()
     }
@@ -69,8 +72,9 @@ public struct AdamW: Sendable {
             let g = groups[s.group]
             let lr = g.learningRate * scale
             let c1 = 1 - powf(g.beta1, Float(step)), c2 = 1 - powf(g.beta2, Float(step))
-            let w = s.weights.pointer, grad = s.gradient.pointer, m = s.firstMoment.pointer, v = s.secondMoment.pointer
-            for i in 0..<s.weights.count {
+            let w = s.weights.pointer + s.range.lowerBound, grad = s.gradient.pointer + s.range.lowerBound
+            let m = s.firstMoment.pointer, v = s.secondMoment.pointer
+            for i in 0..<s.range.count {
                 let gi = grad[i] * clip
                 m[i] = g.beta1 * m[i] + (1 - g.beta1) * gi
                 v[i] = g.beta2 * v[i] + (1 - g.beta2) * gi * gi

@@ -1,0 +1,175 @@
+import Foundation
+import ModelFormats
+
+/// Settings of a tuning run (METHOD.md §5; the defaults are the paper preset).
+public struct TuningSettings: Sendable, Codable, Equatable {
+    public var trainableBlocks: Range<Int>
+    /// Learning rate of attention V and O weights.
+    public var attentionLearningRate: Float = 1e-5
+    /// Learning rate of every other weight of the trainable blocks.
+    public var otherLearningRate: Float = 1e-6
+    public var weightDecay: Float = 0.1
+    public var epsilon: Float = 1e-4
+    public var warmupSteps = 10
+    public var epochs = 3
+    /// Weight of the token loss (1/100 in the dual loss, 1 for token-only tuning).
+    public var crossEntropyWeight: Float = 0.01
+    public var routing: GradientRouting = .asRun
+    public var maxGradientNorm: Float?
+    /// Early stopping: mean of the last `window` validation losses; stop after `patience` steps without a new best,
+    /// never before `minimumSteps`.
+    public var window = 20
+    public var patience = 10
+    public var minimumSteps = 80
+
+    public init(trainableBlocks: Range<Int>) { self.trainableBlocks = trainableBlocks }
+}
+
+/// One step's record.
+public struct TuningStepRecord: Sendable, Codable, Equatable {
+    public var step: Int
+    public var trainLoss: Double
+    public var validationLoss: Double?
+    public var learningRateScale: Float
+    public var gradientNorm: Double
+}
+
+/// Fine-tunes the blocks of a model with `lossAndGradients` and AdamW (V/O and the rest in two groups), with a
+/// linear warm-up/decay schedule and early stopping on a moving mean of validation losses. The base model's
+/// weights are never touched: the trainable blocks are copied.
+public struct RepresentationTuner: Sendable {
+    public private(set) var model: LlamaModel
+    public let settings: TuningSettings
+    private var optimizer: AdamW
+    private let gradients: [Int: BlockGradients]
+    public private(set) var history: [TuningStepRecord] = []
+
+    public init(base: LlamaModel, settings: TuningSettings) {
+        var model = base
+        for l in settings.trainableBlocks { model.weights.blocks[l] = base.weights.blocks[l].copy() }
+        self.model = model
+        self.settings = settings
+        gradients = Dictionary(uniqueKeysWithValues: settings.trainableBlocks.map { ($0, BlockGradients(zerosLike: model.weights.blocks[$0])) })
+        var opt = AdamW(groups: [
+            .init(learningRate: settings.attentionLearningRate, weightDecay: settings.weightDecay, epsilon: settings.epsilon),
+            .init(learningRate: settings.otherLearningRate, weightDecay: settings.weightDecay, epsilon: settings.epsilon),
+        ], maxGradientNorm: settings.maxGradientNorm)
+        let c = model.config
+        let d = c.embeddingLength, vStart = (c.queryWidth + c.keyValueWidth) * d, vEnd = (c.queryWidth + 2 * c.keyValueWidth) * d
+        for l in settings.trainableBlocks {
+            let w = model.weights.blocks[l], g = gradients[l]!
+            opt.add(weights: w.qkv, gradient: g.qkv, range: 0..<vStart, group: 1)
+            opt.add(weights: w.qkv, gradient: g.qkv, range: vStart..<vEnd, group: 0)
+            opt.add(weights: w.attentionOutput, gradient: g.attentionOutput, group: 0)
+            for (wb, gb) in [(w.attentionNorm, g.attentionNorm), (w.ffnNorm, g.ffnNorm), (w.gateUp, g.gateUp), (w.down, g.down)] {
+                opt.add(weights: wb, gradient: gb, group: 1)
+            }
+            if let b = w.qkvBias, let gbias = g.qkvBias { opt.add(weights: b, gradient: gbias, group: 1) }
+        }
+        optimizer = opt
+    }
+
+    /// One optimisation step on `batch`; `schedule` gives the learning-rate factor.
+    public mutating func step(_ batch: [TrainingSequence], schedule: LinearWarmupDecay) -> (LossReport, Double) {
+        for g in gradients.values { g.zero() }
+        let report = model.lossAndGradients(batch, crossEntropyWeight: settings.crossEntropyWeight,
+                                            trainable: settings.trainableBlocks, routing: settings.routing, into: gradients)
+        let scale = schedule.factor(step: optimizer.step)
+        let norm = optimizer.update(learningRateScale: scale)
+        return (report, norm)
+    }
+
+    /// The loss of `batch` without updating anything.
+    public func loss(_ batch: [TrainingSequence]) -> Double {
+        let scratch = Dictionary(uniqueKeysWithValues: settings.trainableBlocks.map { ($0, BlockGradients(zerosLike: model.weights.blocks[$0])) })
+        return model.lossAndGradients(batch, crossEntropyWeight: settings.crossEntropyWeight, trainable: settings.trainableBlocks,
+                                      routing: settings.routing, into: scratch).loss
+    }
+
+    /// Trains on `batches` (already composed, in order, for every epoch), validating on `validation[k % count]`
+    /// after each step, until the batches run out or early stopping fires. `progress` sees every record.
+    public mutating func train(batches: [[TrainingSequence]], validation: [[TrainingSequence]],
+                               progress: (TuningStepRecord, Int) -> Void = { _, _ in }) {
+        let schedule = LinearWarmupDecay(warmupSteps: settings.warmupSteps, totalSteps: batches.count)
+        var best = Double.infinity, sinceBest = 0
+        var recent = [Double]()
+        for (k, batch) in batches.enumerated() {
+            let scale = schedule.factor(step: optimizer.step)
+            let (report, norm) = step(batch, schedule: schedule)
+            var validationLoss: Double?
+            if !validation.isEmpty {
+                let v = loss(validation[k % validation.count])
+                validationLoss = v
+                recent.append(v)
+                if recent.count > settings.window { recent.removeFirst() }
+                let mean = recent.reduce(0, +) / Double(recent.count)
+                if mean < best { best = mean; sinceBest = 0 } else { sinceBest += 1 }
+            }
+            let record = TuningStepRecord(step: k + 1, trainLoss: report.loss, validationLoss: validationLoss,
+                                          learningRateScale: scale, gradientNorm: norm)
+            history.append(record)
+            progress(record, batches.count)
+            if k + 1 >= settings.minimumSteps && sinceBest >= settings.patience { break }
+        }
+    }
+
+    /// The tuned tensors: GGUF name, GGUF shape (contiguous dimension first) and values in `[out × in]` order.
+    public var changedTensors: [(name: String, shape: [Int], values: [Float])] {
+        let c = model.config, d = c.embeddingLength, qW = c.queryWidth, kvW = c.keyValueWidth, ff = c.feedForwardLength
+        let shapes: [(String, [Int])] = [
+            ("attn_norm.weight", [d]), ("attn_q.weight", [d, qW]), ("attn_k.weight", [d, kvW]), ("attn_v.weight", [d, kvW]),
+            ("attn_output.weight", [qW, d]), ("ffn_norm.weight", [d]), ("ffn_gate.weight", [d, ff]),
+            ("ffn_up.weight", [d, ff]), ("ffn_down.weight", [ff, d]),
+        ]
+        return settings.trainableBlocks.flatMap { l in
+            shapes.map { n, shape in ("blk.\(l).\(n)", shape, model.weights.blocks[l].tensor(n, config: c)!) }
+        }
+    }
+
+    /// Writes the tuned tensors as an F32 GGUF that `LlamaModel.applying(variant:)` loads onto the base model.
+    public func writeVariant(to url: URL, baseSHA256: String?) throws {
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("reptune-variant"))
+        if let sha = baseSHA256 { w.set("reptune.base_sha256", .string(sha)) }
+        w.set("reptune.trainable_blocks", .array(settings.trainableBlocks.map { .int32(Int32($0)) }))
+        for t in changedTensors { try w.addTensor(name: t.name, shape: t.shape, values: t.values) }
+        try w.write(to: url)
+    }
+}
+
+extension LlamaModel {
+    /// This model with the tensors of a variant GGUF (as written by `RepresentationTuner.writeVariant`) swapped in.
+    public func applying(variant file: GGUFFile) throws -> LlamaModel {
+        var m = self
+        let c = config, d = c.embeddingLength, qW = c.queryWidth, kvW = c.keyValueWidth, ff = c.feedForwardLength
+        var touched = Set<Int>()
+        for t in file.tensors {
+            let parts = t.name.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3, parts[0] == "blk", let l = Int(parts[1]), (0..<c.blockCount).contains(l) else {
+                throw ModelLoadError(file: file.url.path, "tensor \(t.name): expected blk.<block>.<name> of a block of this model")
+            }
+            if !touched.contains(l) {
+                m.weights.blocks[l] = weights.blocks[l].copy()
+                touched.insert(l)
+            }
+            let b = m.weights.blocks[l]
+            let (buffer, offset, count): (FloatBuffer, Int, Int) = switch String(parts[2]) {
+            case "attn_norm.weight": (b.attentionNorm, 0, d)
+            case "ffn_norm.weight": (b.ffnNorm, 0, d)
+            case "attn_q.weight": (b.qkv, 0, qW * d)
+            case "attn_k.weight": (b.qkv, qW * d, kvW * d)
+            case "attn_v.weight": (b.qkv, (qW + kvW) * d, kvW * d)
+            case "attn_output.weight": (b.attentionOutput, 0, d * qW)
+            case "ffn_gate.weight": (b.gateUp, 0, ff * d)
+            case "ffn_up.weight": (b.gateUp, ff * d, ff * d)
+            case "ffn_down.weight": (b.down, 0, d * ff)
+            default: throw ModelLoadError(file: file.url.path, "tensor \(t.name): not a tensor reptune tunes")
+            }
+            guard t.elementCount == count else {
+                throw ModelLoadError(file: file.url.path, "tensor \(t.name): expected \(count) values, found \(t.elementCount)")
+            }
+            try file.dequantize(t, into: UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: count))
+        }
+        return m
+    }
+}
