@@ -170,6 +170,14 @@ struct ManifestDecoder {
             ids.append(id)
             kinds.append(decodeKind(item["kind"], path: "\(path).kind"))
         }
+        // Defaults no stage uses are still checked, against the first kind declaring them.
+        for (name, value) in defaults.sorted(by: { $0.key < $1.key }) where !kinds.contains(where: { kind in
+            kind.map { StageParameters.parameters(of: $0).contains { $0.name == name } } ?? false
+        }) {
+            if let spec = StageKind.allCases.lazy.compactMap({ StageParameters.parameters(of: $0).first { $0.name == name } }).first {
+                check(value, spec.type, path: "defaults.\(name)", datasets: datasets)
+            }
+        }
         let knownIDs = ids.compactMap { $0 }
         var kindOf: [String: StageKind] = [:]
         for (id, first) in firstIndex { if let k = kinds[first] { kindOf[id] = k } }

@@ -140,3 +140,48 @@ import Testing
         #"stages[2].kind: expected one of "collect_activations", "vectors", "steering_sweep", "tune", "evaluate", "judge", "perplexity", "report", found "reprot" (did you mean "report"?)"#,
     ])
 }
+
+@Test func unknownInputRole() {
+    let text = manifest(stages: #"[{"id": "a", "kind": "collect_activations", "params": {"dataset": "d"}}, {"id": "v", "kind": "vectors", "params": {"method": "pca"}, "inputs": {"activation": "a", "activations": "a"}}]"#)
+    #expect(messages(text) == [#"stages[1].inputs.activation: expected an input role of vectors (activations), found unknown key "activation" (did you mean "activations"?)"#])
+}
+
+@Test func positionsAndStringListErrors() {
+    let text = manifest(stages: #"[{"id": "a", "kind": "collect_activations", "params": {"dataset": "d", "positions": "lst"}}, {"id": "b", "kind": "collect_activations", "params": {"dataset": "d", "positions": [-1, "x"]}}, {"id": "r", "kind": "report", "params": {"formats": "md"}}, {"id": "s", "kind": "report", "params": {"formats": ["md", 1]}}]"#)
+    #expect(messages(text) == [
+        #"stages[0].params.positions: expected "last" or a list of integer offsets, found "lst" (did you mean "last"?)"#,
+        #"stages[1].params.positions[1]: expected an integer, found "x""#,
+        #"stages[2].params.formats: expected a list of strings, found "md""#,
+        "stages[3].params.formats[1]: expected a string, found 1",
+    ])
+}
+
+@Test func wrongShapesAtTheTop() {
+    #expect(messages("[]") == ["manifest: expected an object, found an empty list"])
+    #expect(messages(#"{"name": "x", "stages": {}}"#) == ["stages: expected a list of stages, found an object"])
+    #expect(messages(#"{"name": "x", "stages": [], "model": "m", "defaults": 1}"#) == [
+        #"model: expected an object, found "m""#,
+        "defaults: expected an object, found 1",
+        "stages: expected at least one stage, found an empty list",
+    ])
+    #expect(messages(#"{"name": "x", "stages": [3, {"id": 1, "params": [], "inputs": "a"}]}"#) == [
+        "stages[0]: expected an object, found 3",
+        "stages[1].id: expected a non-empty string, found 1",
+        #"stages[1].kind: expected one of "collect_activations", "vectors", "steering_sweep", "tune", "evaluate", "judge", "perplexity", "report", found nothing"#,
+        "stages[1].params: expected an object, found an empty list",
+        #"stages[1].inputs: expected an object, found "a""#,
+    ])
+}
+
+@Test func defaultsAreCheckedEvenWhenUnused() {
+    let text = manifest(stages: #"[{"id": "r", "kind": "report"}]"#, extra: #""defaults": {"window": "wide", "dataset": "nope"},"#)
+    #expect(messages(text) == [
+        #"defaults.dataset: expected the name of a dataset declared in datasets, found "nope""#,
+        #"defaults.window: expected an integer, found "wide""#,
+    ])
+}
+
+@Test func requiredParameterMayComeFromDefaults() throws {
+    let m = try Manifest.parse(manifest(stages: #"[{"id": "p", "kind": "perplexity"}]"#, extra: #""defaults": {"dataset": "d"},"#))
+    #expect(m.resolvedParams("p") == ["dataset": "d", "window": 1024, "stride": 512, "streams": 2])
+}
