@@ -4,6 +4,13 @@ struct ManifestDecoder {
     static let modelKeys = ["path", "name", "template"]
     static let datasetKeys = ["name", "split", "limit"]
     static let stageKeys = ["id", "kind", "params", "inputs"]
+    static let stageIDExpectation = "a stage id of letters, digits, '_' and '-'"
+    /// Stage ids name directories and database rows, so they are kept to a safe alphabet.
+    static let stageIDPattern = "^[A-Za-z0-9_-]+$"
+
+    static func isValidStageID(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+    }
 
     private var collected: [ManifestError] = []
 
@@ -159,7 +166,11 @@ struct ManifestDecoder {
                 continue
             }
             unknownKeys(members, allowed: Self.stageKeys, prefix: path, what: "a stage key")
-            let id = requiredString(item["id"], path: "\(path).id")
+            var id = requiredString(item["id"], path: "\(path).id")
+            if let s = id, !Self.isValidStageID(s) {
+                fail("\(path).id", Self.stageIDExpectation, Found.describe(item["id"]))
+                id = nil
+            }
             if let id {
                 if let first = firstIndex[id] {
                     fail("\(path).id", "a unique stage id", "\(JSONText.quoted(id)), already used by stages[\(first)]")

@@ -26,7 +26,7 @@ public enum ManifestDocs {
 
             ## Stages
 
-            Each stage has a unique non-empty `id`, a `kind` (below), `params` (checked against the
+            Each stage has a unique `id` made of letters, digits, `_` and `-`, a `kind` (below), `params` (checked against the
             kind's table) and `inputs`, an object mapping an input role to the id of an earlier stage.
             Inputs must form an acyclic graph; stages run in a stable topological order.
 

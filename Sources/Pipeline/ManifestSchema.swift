@@ -65,7 +65,7 @@ extension ManifestDocs {
         return [
             "type": "object", "additionalProperties": false, "required": ["id", "kind"],
             "properties": [
-                "id": ["type": "string", "minLength": 1],
+                "id": ["type": "string", "pattern": .string(ManifestDecoder.stageIDPattern)],
                 "kind": ["enum": kinds],
                 "params": ["type": "object"],
                 "inputs": ["type": "object", "additionalProperties": ["type": "string"]],

@@ -185,3 +185,8 @@ import Testing
     let m = try Manifest.parse(manifest(stages: #"[{"id": "p", "kind": "perplexity"}]"#, extra: #""defaults": {"dataset": "d"},"#))
     #expect(m.resolvedParams("p") == ["dataset": "d", "window": 1024, "stride": 512, "streams": 2])
 }
+
+@Test func stageIDsUseASafeAlphabet() {
+    let text = manifest(stages: #"[{"id": "../x", "kind": "report"}, {"id": "ok-1_B", "kind": "report"}]"#)
+    #expect(messages(text) == [#"stages[0].id: expected a stage id of letters, digits, '_' and '-', found "../x""#])
+}
