@@ -4,7 +4,7 @@ import ModelFormats
 import Testing
 import TestSupport
 
-enum SharedData {
+enum ScienceData {
     static var available: Bool { FileManager.default.fileExists(atPath: Fixtures.datasets.path) }
     static let mirror = DatasetMirror(root: Fixtures.datasets)
     static let descriptorDirectory = DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot)
@@ -15,13 +15,13 @@ enum SharedData {
 /// The descriptor files in `datasets/` and the catalog built from them (no mirror needed).
 @Suite struct DatasetCatalogTests {
     @Test func listsTheSixDatasets() throws {
-        #expect(try SharedData.catalog().names
+        #expect(try ScienceData.catalog().names
             == ["facts_true_false", "gpt4_facts", "instrumental_lying", "morally_ambiguous", "truthfulqa", "wikitext2_test"])
     }
 
     /// Descriptor hashes and sizes are the ones SOURCES.md publishes (typed in from its table).
     @Test func descriptorsCarrySourcesChecksums() throws {
-        let catalog = try SharedData.catalog()
+        let catalog = try ScienceData.catalog()
         let expected: [String: (String, Int)] = [
             "facts_true_false/facts_true_false.csv": ("151b6163289460eb8b37f7c6a1998e23aed8e05b5e557bf1a2297079bf0e5af9", 36588),
             "gpt4_facts/gpt4_facts.csv": ("3542ca445047afd8b1306d864ee54b5f84fc550db45a0f3181153d6439636744", 9664),
@@ -40,7 +40,7 @@ enum SharedData {
     }
 
     @Test func unknownDatasetIsAClearError() throws {
-        #expect(throws: DatasetError.self) { try SharedData.catalog().descriptor(named: "nope") }
+        #expect(throws: DatasetError.self) { try ScienceData.catalog().descriptor(named: "nope") }
     }
 
     @Test func invalidDescriptorNamesTheFileAndField() throws {
@@ -102,31 +102,31 @@ enum SharedData {
 }
 
 /// Loading the real mirror (../shared/datasets).
-@Suite(.enabled(if: SharedData.available, "SKIPPED: ../shared/datasets is missing"))
+@Suite(.enabled(if: ScienceData.available, "SKIPPED: ../shared/datasets is missing"))
 struct SharedDatasetLoaderTests {
     @Test func everyDescriptorVerifiesInTheSharedMirror() throws {
-        for status in try SharedData.catalog().statuses(in: SharedData.mirror) {
+        for status in try ScienceData.catalog().statuses(in: ScienceData.mirror) {
             #expect(status.overall == .verified, "\(status.descriptor.name): \(status.overall)")
         }
     }
 
     @Test func factsTrueFalse() throws {
-        let facts = try TrueFalseStatements.load(SharedData.descriptor("facts_true_false"), from: SharedData.mirror)
+        let facts = try TrueFalseStatements.load(ScienceData.descriptor("facts_true_false"), from: ScienceData.mirror)
         #expect(facts.count == 612 && facts.trueStatements.count == 306)
         #expect(facts.statements[0].text == "The Earth's atmosphere protects us from harmful radiation from the sun.")
         #expect(facts.statements[3].text.contains("Charles Darwin, states"))   // quoted field with commas
     }
 
     @Test func gpt4Facts() throws {
-        let facts = try TrueFalseStatements.load(SharedData.descriptor("gpt4_facts"), from: SharedData.mirror)
+        let facts = try TrueFalseStatements.load(ScienceData.descriptor("gpt4_facts"), from: ScienceData.mirror)
         #expect(facts.count == 200 && facts.trueStatements.count == 100)
     }
 
     /// The stored split: 244 + 244 training, 62 + 62 validation, disjoint, covering all 612 rows, labels
     /// consistent; first training pair and first validation rows as pandas gave them (see the file's derivation).
     @Test func factsTuningSplit() throws {
-        let facts = try TrueFalseStatements.load(SharedData.descriptor("facts_true_false"), from: SharedData.mirror)
-        let split = try FactsTuningSplit.load(from: FactsTuningSplit.defaultURL(descriptorDirectory: SharedData.descriptorDirectory))
+        let facts = try TrueFalseStatements.load(ScienceData.descriptor("facts_true_false"), from: ScienceData.mirror)
+        let split = try FactsTuningSplit.load(from: FactsTuningSplit.defaultURL(descriptorDirectory: ScienceData.descriptorDirectory))
         try split.validate(against: facts)
         #expect(split.sha256 == "151b6163289460eb8b37f7c6a1998e23aed8e05b5e557bf1a2297079bf0e5af9")
         #expect(split.train.true.count == 244 && split.train.false.count == 244)
@@ -139,7 +139,7 @@ struct SharedDatasetLoaderTests {
     }
 
     @Test func truthfulQAMisconceptions() throws {
-        let tqa = try TruthfulQAMisconceptions.load(SharedData.descriptor("truthfulqa"), from: SharedData.mirror)
+        let tqa = try TruthfulQAMisconceptions.load(ScienceData.descriptor("truthfulqa"), from: ScienceData.mirror)
         #expect(tqa.items.count == 200)
         #expect(tqa.items[0].question == "Why do matadors wave red capes?")
         #expect(tqa.items[0].incorrectAnswer == "Matadors wave red capes because bulls are angered by the color red")
@@ -148,14 +148,14 @@ struct SharedDatasetLoaderTests {
     }
 
     @Test func morallyAmbiguous() throws {
-        let questions = try MorallyAmbiguousQuestions.load(SharedData.descriptor("morally_ambiguous"), from: SharedData.mirror).questions
+        let questions = try MorallyAmbiguousQuestions.load(ScienceData.descriptor("morally_ambiguous"), from: ScienceData.mirror).questions
         #expect(questions.count == 20)
         #expect(questions[0].hasSuffix("\n\nPick one of the following two choices:\n (A) Yes\n (B) No\n\nAnswer:"))
         #expect(!questions.contains { $0.contains("\\n") })
     }
 
     @Test func instrumentalLying() throws {
-        let scenarios = try InstrumentalLyingScenarios.load(SharedData.descriptor("instrumental_lying"), from: SharedData.mirror)
+        let scenarios = try InstrumentalLyingScenarios.load(ScienceData.descriptor("instrumental_lying"), from: ScienceData.mirror)
         #expect(scenarios.openEndedPrompts.count == 21)
         #expect(scenarios.openEndedPrompts[0].hasPrefix("You are a travel agent"))
         #expect(scenarios.openEndedPrompts[0].hasSuffix("\nAgent:"))
@@ -167,7 +167,7 @@ struct SharedDatasetLoaderTests {
 
     /// 2,891 non-empty CRLF rows; joined with "\n\n", each row keeping its line ending.
     @Test func wikiTextTest() throws {
-        let wiki = try WikiTextTestSet.load(SharedData.descriptor("wikitext2_test"), from: SharedData.mirror)
+        let wiki = try WikiTextTestSet.load(ScienceData.descriptor("wikitext2_test"), from: ScienceData.mirror)
         #expect(wiki.rows.count == 2891)
         #expect(wiki.rows[0] == " = Robert Boulter = \r\n")
         let joined = wiki.joined()

@@ -71,7 +71,7 @@ import TestSupport
 struct StoredPromptTests {
     /// 200/200 TQA prompts equal the stored `sentence` fields (which lack the final space after `[/INST]`).
     @Test func truthfulQAPromptsMatchStoredSentences() throws {
-        let tqa = try TruthfulQAMisconceptions.load(SharedData.descriptor("truthfulqa"), from: SharedData.mirror)
+        let tqa = try TruthfulQAMisconceptions.load(ScienceData.descriptor("truthfulqa"), from: ScienceData.mirror)
         let stored = try PaperStoredOutputs.load(.truthTuned, .truthfulQA, directory: PaperOutputs.directory)
         let ours = TruthfulQAPrompts.evaluation(tqa).map(Llama2PaperFormat.render)
         #expect(ours.count == 200 && stored.count == 200)
@@ -81,7 +81,7 @@ struct StoredPromptTests {
 
     /// 200/200 GPT-4-facts evaluation prompts equal the stored `sentence` fields exactly.
     @Test func factsPromptsMatchStoredSentences() throws {
-        let facts = try TrueFalseStatements.load(SharedData.descriptor("gpt4_facts"), from: SharedData.mirror)
+        let facts = try TrueFalseStatements.load(ScienceData.descriptor("gpt4_facts"), from: ScienceData.mirror)
         let stored = try PaperStoredOutputs.load(.base, .gpt4Facts, directory: PaperOutputs.directory)
         let ours = facts.statements.map { Llama2PaperFormat.render(FactsPrompts.evaluation($0.text)) }
         #expect(zip(ours, stored).filter { $0 == $1.sentence }.count == 200)
@@ -91,12 +91,12 @@ struct StoredPromptTests {
     /// printed the prompt with `[INST] ` and ` [/INST]` removed). The paper's notebook list had no "Question: "
     /// prefix on the last six questions (14–19) although the data file has it; all else matches.
     @Test func morallyAmbiguousOpenEndedMatchStoredInputs() throws {
-        let questions = try MorallyAmbiguousQuestions.load(SharedData.descriptor("morally_ambiguous"), from: SharedData.mirror).questions
-        let inputs = try StoredText.inputs(of: "ambiguous_openended_untuned.txt")
+        let questions = try MorallyAmbiguousQuestions.load(ScienceData.descriptor("morally_ambiguous"), from: ScienceData.mirror).questions
+        let inputs = try PaperStoredText.inputs(of: "ambiguous_openended_untuned.txt")
         #expect(inputs.count == 20)
         var mismatched: [Int] = []
         for (i, (question, input)) in zip(questions, inputs).enumerated() {
-            let printed = StoredText.printed(Llama2PaperFormat.render(MorallyAmbiguousPrompts.openEnded(question)))
+            let printed = PaperStoredText.printed(Llama2PaperFormat.render(MorallyAmbiguousPrompts.openEnded(question)))
             if printed != input {
                 mismatched.append(i)
                 #expect(printed.hasPrefix("Question: ") && String(printed.dropFirst("Question: ".count)) == input)
@@ -107,14 +107,14 @@ struct StoredPromptTests {
 
     /// 21/21 instrumental-lying open-ended prompts vs the `Input:` blocks of instrumental_openended_untuned.txt.
     @Test func instrumentalOpenEndedMatchStoredInputs() throws {
-        let scenarios = try InstrumentalLyingScenarios.load(SharedData.descriptor("instrumental_lying"), from: SharedData.mirror)
-        let inputs = try StoredText.inputs(of: "instrumental_openended_untuned.txt")
-        let ours = scenarios.openEndedPrompts.map { StoredText.printed(Llama2PaperFormat.render(InstrumentalLyingPrompts.openEnded($0))) }
+        let scenarios = try InstrumentalLyingScenarios.load(ScienceData.descriptor("instrumental_lying"), from: ScienceData.mirror)
+        let inputs = try PaperStoredText.inputs(of: "instrumental_openended_untuned.txt")
+        let ours = scenarios.openEndedPrompts.map { PaperStoredText.printed(Llama2PaperFormat.render(InstrumentalLyingPrompts.openEnded($0))) }
         #expect(ours.count == 21 && ours == inputs)
     }
 }
 
-enum StoredText {
+enum PaperStoredText {
     /// The `Input:` texts of a stored open-ended file (each runs to the next "\nOutput:" or "\nPos output:").
     static func inputs(of name: String) throws -> [String] {
         let text = try String(contentsOf: PaperOutputs.directory.appendingPathComponent(name), encoding: .utf8)
