@@ -33,14 +33,13 @@ enum BenchCommand {
         if a.flags.contains("sweep") {
             let count = try a.int("sweep-prompts") ?? 50
             let repo = RepositoryLocation.root
-            let catalog = try DatasetCatalog(descriptorDirectory: repo.appendingPathComponent("datasets"),
-                                             mirror: repo.deletingLastPathComponent().appendingPathComponent("shared/datasets"))
-            let csv = try CSVTable(contentsOf: try catalog.verifiedFile("gpt4_facts"))
+            let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repo))
+            let facts = try TrueFalseStatements.load(catalog.descriptor(named: "gpt4_facts"), from: DatasetMirror.beside(repository: repo))
             let file = try GGUFFile(contentsOf: url)
             let tokenizer = try Tokenizer(gguf: file)
             let template = ChatTemplate.detect(gguf: file) ?? ChatTemplate(format: .chatml)
-            let prompts = try csv.column("statement").prefix(count).map {
-                tokenizer.encode(PaperPrompts.factEvaluation($0).render(template), parseSpecial: true)
+            let prompts = facts.statements.prefix(count).map {
+                tokenizer.encode(FactsPrompts.evaluation($0.text).render(template), parseSpecial: true)
             }
             let blocks = model.config.blockCount
             let layers = (0..<5).map { blocks * (1 + 2 * $0) / 10 }

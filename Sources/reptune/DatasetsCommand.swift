@@ -13,18 +13,17 @@ enum DatasetsCommand {
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let repo = RepositoryLocation.root
-        let mirror = a.options["datasets"].map { URL(fileURLWithPath: $0) }
-            ?? repo.deletingLastPathComponent().appendingPathComponent("shared/datasets")
-        let catalog = try DatasetCatalog(descriptorDirectory: repo.appendingPathComponent("datasets"), mirror: mirror)
-        let rows = catalog.descriptors.map { d in
-            Row(name: d.name, status: catalog.status(of: d, hash: !a.flags.contains("quick")).rawValue,
-                files: d.files.map(\.path), licence: d.licence, source: d.sourceURL)
+        let mirror = a.options["datasets"].map { DatasetMirror(root: URL(fileURLWithPath: $0)) } ?? DatasetMirror.beside(repository: repo)
+        let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repo))
+        let rows = catalog.statuses(in: mirror, verify: !a.flags.contains("quick")).map { s in
+            Row(name: s.descriptor.name, status: "\(s.overall)", files: s.files.map { $0.url.path },
+                licence: s.descriptor.licence, source: s.descriptor.sourceURL)
         }
         if a.flags.contains("json") { return try printJSON(rows) }
-        print("mirror: \(mirror.path)")
+        print("mirror: \(mirror.root.path)")
         for r in rows {
-            print(r.name.padding(toLength: 20, withPad: " ", startingAt: 0) + r.status.padding(toLength: 10, withPad: " ", startingAt: 0)
-                  + r.files.joined(separator: ", "))
+            print(r.name.padding(toLength: 20, withPad: " ", startingAt: 0) + r.status.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + r.files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))
         }
     }
 }

@@ -42,13 +42,13 @@ struct BehaviourVectorTests {
     @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
     func smolLM2HonestyVectorSeparatesHeldOutPairs() throws {
         let model = try LanguageModel(gguf: Fixtures.defaultModel)
-        let csv = try CSVTable(contentsOf: Fixtures.datasets.appendingPathComponent("facts_true_false/facts_true_false.csv"))
-        let statements = try csv.column("statement"), labels = try csv.column("label")
-        let pairs = (0..<64).map { PaperPrompts.contrastPair(statement: statements[$0], isTrue: labels[$0] == "1") }
+        let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot))
+        let facts = try TrueFalseStatements.load(catalog.descriptor(named: "facts_true_false"), from: DatasetMirror(root: Fixtures.datasets))
+        let pairs = ContrastPrompts.paired(Array(facts.statements.prefix(64)))
         let collector = ActivationCollector(model: model, template: try #require(model.chatTemplate))
         let layers = [4, 10, 15, 20, 25]
         // The label letter is the last token: read the residual there. 48 pairs to fit, 16 held out.
-        let h = collector.collect(pairs.map(\.honest), layers: layers), x = collector.collect(pairs.map(\.dishonest), layers: layers)
+        let h = collector.collect(pairs.map { $0.honest }, layers: layers), x = collector.collect(pairs.map { $0.dishonest }, layers: layers)
         func subset(_ m: ActivationMatrix, _ r: Range<Int>) -> ActivationMatrix {
             ActivationMatrix(layers: m.layers, width: m.width,
                              rows: m.rows.mapValues { Array($0[(r.lowerBound * m.width)..<(r.upperBound * m.width)]) }, count: r.count)
