@@ -8,11 +8,10 @@ import TestSupport
 @Suite(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
 struct TokenizerParityTests {
     static let gguf: GGUFFile? = try? GGUFFile(contentsOf: Fixtures.defaultModel)
+    /// Built once for the suite (errors surface in every test that uses it).
+    static let loaded = Result { try Tokenizer(gguf: GGUFFile(contentsOf: Fixtures.defaultModel)) }
 
-    func tokenizer() throws -> Tokenizer {
-        let file = try #require(Self.gguf)
-        return try Tokenizer(gguf: file)
-    }
+    func tokenizer() throws -> Tokenizer { try Self.loaded.get() }
 
     func json(_ path: String) throws -> [String: Any] {
         let data = try Data(contentsOf: Fixtures.reference.appendingPathComponent(path))
@@ -108,5 +107,29 @@ struct TokenizerParityTests {
             #expect(ours == withBOS || (ours.first == 1 && Array(ours.dropFirst()) == withBOS), "\(file)")
             #expect(t.decode(t.encode(text)) == text, "\(file)")
         }
+    }
+
+    /// `perplexity.json`: the first 12,000 code points of wikitext-2's test file (CRLF kept) are 2,876 tokens.
+    @Test func wikitextPrefixTokenCount() throws {
+        let t = try tokenizer()
+        let data = try Data(contentsOf: Fixtures.datasets.appendingPathComponent("wikitext-2-raw/wiki.test.raw"))
+        let text = String(decoding: data, as: UTF8.self)
+        let prefix = String(String.UnicodeScalarView(text.unicodeScalars.prefix(12_000)))
+        let reference = try json("perplexity.json")
+        #expect(reference["chars"] as? Int == 12_000)
+        #expect(t.encode(prefix).count == (reference["n_tokens"] as? Int))
+    }
+
+    /// The whole wikitext-2 test file (1.3 MB) encodes and decodes back to itself.
+    @Test func wholeWikitextRoundTrip() throws {
+        let t = try tokenizer()
+        let data = try Data(contentsOf: Fixtures.datasets.appendingPathComponent("wikitext-2-raw/wiki.test.raw"))
+        let text = String(decoding: data, as: UTF8.self)
+        let clock = ContinuousClock()
+        var ids: [Int] = []
+        let elapsed = clock.measure { ids = t.encode(text) }
+        print("wikitext-2 test: \(data.count) bytes → \(ids.count) tokens in \(elapsed)")
+        #expect(ids.count > 250_000)
+        #expect(t.decode(ids) == text)
     }
 }

@@ -28,6 +28,19 @@ extension Tokenizer {
         public static let ggufNames = ["default", "gpt2", "smollm", "starcoder", "refact", "codeshell", "llama3",
                                        "llama-bpe", "qwen2", "stablelm2"]
 
+        /// The words `text` is cut into (for inspection and tests; `encode` works on scalars directly).
+        public func words(in text: String) -> [String] {
+            var scalars = text.unicodeScalars.map(\.value)
+            var out: [String] = []
+            scalars.withUnsafeMutableBufferPointer { b in
+                let s = UnsafeBufferPointer(b)
+                split(s, 0..<s.count) { r in
+                    out.append(String(String.UnicodeScalarView(r.compactMap { Unicode.Scalar(s[$0]) })))
+                }
+            }
+            return out
+        }
+
         /// Splits `scalars[range]` into words, calling `emit` with each word's range in order; the words tile
         /// the range exactly.
         func split(_ scalars: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, _ emit: (Range<Int>) -> Void) {

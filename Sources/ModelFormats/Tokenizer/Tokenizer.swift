@@ -312,6 +312,10 @@ public struct Tokenizer: Sendable {
     /// The UTF-8 bytes of `ids` joined (ids outside the vocabulary are skipped). With `skipSpecial`, control and
     /// unknown tokens are left out. SentencePiece drops the one space its encoding put before the text.
     public func decodeBytes(_ ids: [Int], skipSpecial: Bool = false) -> [UInt8] {
+        decodeBytes(ids, skipSpecial: skipSpecial, stripSpacePrefix: true)
+    }
+
+    func decodeBytes(_ ids: [Int], skipSpecial: Bool, stripSpacePrefix: Bool) -> [UInt8] {
         var out: [UInt8] = []
         for id in ids where bytesOfToken.indices.contains(id) {
             if skipSpecial {
@@ -320,7 +324,9 @@ public struct Tokenizer: Sendable {
             }
             out.append(contentsOf: bytesOfToken[id])
         }
-        if vocabulary.model == .sentencePiece && vocabulary.addSpacePrefix && out.first == 0x20 { out.removeFirst() }
+        if stripSpacePrefix && vocabulary.model == .sentencePiece && vocabulary.addSpacePrefix && out.first == 0x20 {
+            out.removeFirst()
+        }
         return out
     }
 
