@@ -30,6 +30,21 @@ struct TokenizerByteLevelTests {
         #expect(t.encode("é") == [0xC3, 0xA9])
     }
 
+    @Test func longWordsMergeLikeShortOnes() {
+        // One pre-token of 1001 l's: the leftmost pairs merge first, and "llll" is not a token.
+        #expect(t.encode(String(repeating: "l", count: 1001)) == Array(repeating: 262, count: 500) + [108])
+        #expect(t.encode(String(repeating: "hello", count: 2000)) == Array(repeating: 264, count: 2000))
+    }
+
+    @Test func ignoreMergesTakesWholeWordsFromTheVocabulary() throws {
+        var v = TestVocabularies.byteLevel(pre: "llama3")
+        v.tokens.append("abc")  // 270: not reachable by the merges (b c wins, then a + bc has no merge)
+        v.tokenTypes.append(.normal)
+        #expect(try Tokenizer(vocabulary: v).encode("abc abc") == [97, 265, 32, 97, 265])
+        v.ignoreMerges = true
+        #expect(try Tokenizer(vocabulary: v).encode("abc abc") == [270, 32, 97, 265])
+    }
+
     @Test func specialTokensOnlyWhenParsed() {
         #expect(t.encode("<|im_start|>hello<|im_end|>") == [267, 264, 268])
         #expect(t.encode("<tool>") == [269])
