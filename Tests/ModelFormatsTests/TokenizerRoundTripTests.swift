@@ -13,17 +13,8 @@ struct TokenizerRoundTripTests {
         "the", " world", "Hello", "DON'T", "12:30", "x**2", "<|im_start|>", "<s>",
     ]
 
-    /// A deterministic generator (SplitMix64) so failures reproduce.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// A deterministic generator so failures reproduce.
+    typealias Generator = SplitMix
 
     static func randomStrings(_ count: Int, seed: UInt64) -> [String] {
         var g = Generator(state: seed)

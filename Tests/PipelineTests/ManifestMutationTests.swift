@@ -1,17 +1,7 @@
 import Pipeline
 import Testing
+import TestSupport
 
-/// Deterministic SplitMix64 so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Every path into a JSON tree (object keys and array indices).
 enum Step: Equatable { case key(String), index(Int) }
