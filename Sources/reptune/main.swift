@@ -8,6 +8,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "forward": (ForwardCommand.spec, ForwardCommand.run),
     "generate": (GenerateCommand.spec, GenerateCommand.run),
     "datasets": (DatasetsCommand.spec, DatasetsCommand.run),
+    "validate": (ValidateCommand.spec, ValidateCommand.run),
 ]
 
 @MainActor func usage() -> String {
