@@ -118,15 +118,22 @@ public struct LlamaModel: Sendable {
                                       ld: qkvW)
             }
             if recording { tape!.qkv[l] = ActivationTape.copy(qkv.pointer, total * qkvW) }
-            for i in items.indices {
-                let n = items[i].tokens.count, base = bases[i], context = base + n
-                let q0 = qkv.pointer + rowStart[i] * qkvW
-                let out0 = attn.pointer + rowStart[i] * qW
-                items[i].cache.keys[l].withUnsafeBufferPointer { kBuf in
-                    items[i].cache.values[l].withUnsafeBufferPointer { vBuf in
-                        AttentionKernel.causal(queries: q0, ldq: qkvW, keys: kBuf.baseAddress!, values: vBuf.baseAddress!,
-                                               ldkv: kvW, output: out0, ldo: qW, newTokens: n, context: context,
-                                               heads: nHead, group: group, headDimension: hd, scale: scale)
+            // Attention per sequence. Decode steps and short prompts split the sequences over the cores (each
+            // one's attention is small); long prompts go one by one through sgemm.
+            let caches = items.map { ($0.cache.keys[l], $0.cache.values[l]) }
+            let direct = items.allSatisfy { $0.tokens.count <= AttentionKernel.directThreshold }
+            let parts = direct && items.count > 1 ? min(ParallelLoop.cores, items.count) : 1
+            let qkvBase = qkv.pointer, attnBase = attn.pointer
+            ParallelLoop.run(parts) { part in
+                for i in (items.count * part / parts)..<(items.count * (part + 1) / parts) {
+                    let n = items[i].tokens.count, context = bases[i] + n
+                    caches[i].0.withUnsafeBufferPointer { kBuf in
+                        caches[i].1.withUnsafeBufferPointer { vBuf in
+                            AttentionKernel.causal(queries: qkvBase + rowStart[i] * qkvW, ldq: qkvW, keys: kBuf.baseAddress!,
+                                                   values: vBuf.baseAddress!, ldkv: kvW, output: attnBase + rowStart[i] * qW,
+                                                   ldo: qW, newTokens: n, context: context, heads: nHead, group: group,
+                                                   headDimension: hd, scale: scale)
+                        }
                     }
                 }
             }
