@@ -125,3 +125,9 @@ extension JSONValue: Equatable {
 extension JSONValue: Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(CanonicalJSON.encode(self)) }
 }
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+    public init(stringLiteral value: String) { self.init(.string(value)) }
+    public init(integerLiteral value: Int) { self.init(.number(JSONNumber(value))) }
+    public init(booleanLiteral value: Bool) { self.init(.bool(value)) }
+}
