@@ -187,7 +187,7 @@ public final class Store {
     /// claim the same cell.
     public func claimCells(_ key: String, limit: Int, claimer: Claimer) throws -> [SweepCell] {
         try db.transaction {
-            try recoverStaleClaims(key, claimer: claimer)
+            try recoverStaleClaimsInTransaction(key, claimer: claimer)
             let rows = try db.query("""
                 SELECT cell_index, coordinates_json FROM cells WHERE stage_key = ? AND status = 'pending'
                 ORDER BY cell_index LIMIT ?
@@ -207,7 +207,12 @@ public final class Store {
         }
     }
 
-    private func recoverStaleClaims(_ key: String, claimer: Claimer) throws {
+    /// Returns to pending the cells of `key` whose claimer died or whose lease expired.
+    public func recoverStaleClaims(_ key: String, claimer: Claimer) throws {
+        try db.transaction { try recoverStaleClaimsInTransaction(key, claimer: claimer) }
+    }
+
+    private func recoverStaleClaimsInTransaction(_ key: String, claimer: Claimer) throws {
         let rows = try db.query("""
             SELECT DISTINCT claimed_by, claimed_pid, claimed_host, max(claimed_at) FROM cells
             WHERE stage_key = ? AND status = 'running' AND claimed_by IS NOT ? GROUP BY claimed_by
