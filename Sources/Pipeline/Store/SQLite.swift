@@ -134,9 +134,18 @@ public final class SQLiteConnection {
     /// Runs one statement, handing each row to `body` as it is read.
     public func forEach(_ sql: String, _ binds: [SQLValue], _ body: (SQLRow) -> Void) throws(SQLiteError) {
         var statement: OpaquePointer?
-        var rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        var rest = ""
+        var rc = sql.withCString { text -> Int32 in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+            if let tail { rest = String(cString: tail) }
+            return rc
+        }
         guard rc == SQLITE_OK, let statement else { throw error(rc, sql: sql) }
         defer { sqlite3_finalize(statement) }
+        if !rest.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";"))).isEmpty {
+            throw SQLiteError(path: path, code: SQLITE_MISUSE, message: "only one statement is allowed here; found more after the first", sql: sql)
+        }
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == binds.count else {
             throw SQLiteError(path: path, code: SQLITE_RANGE, message: "statement has \(expected) parameters, \(binds.count) values given", sql: sql)
