@@ -1,0 +1,78 @@
+import Foundation
+
+/// `reptune gc`: forgets superseded results and deletes artifact files nothing references.
+///
+/// Kept: every stage referenced by the latest run of each manifest name (or by every run with `keepAllRuns`).
+/// Dropped: older runs, stages only they referenced (with their cells, metrics and generations), artifact rows no
+/// remaining cell references, and files under `artifacts/` with no row (left by crashes between writing a file
+/// and committing its cell). Refuses while a run is in progress in a live process.
+public enum GarbageCollector {
+    public struct Report: Sendable, Hashable, CustomStringConvertible {
+        public var runsRemoved = 0
+        public var stagesRemoved = 0
+        public var filesRemoved = 0
+        public var bytesFreed = 0
+
+        public init() {}
+
+        public var description: String {
+            "removed \(runsRemoved) old run\(runsRemoved == 1 ? "" : "s"), \(stagesRemoved) stage\(stagesRemoved == 1 ? "" : "s"), "
+                + "\(filesRemoved) artifact file\(filesRemoved == 1 ? "" : "s") (\(bytesFreed) bytes)"
+        }
+    }
+
+    public static func collect(_ store: Store, keepAllRuns: Bool = false) throws -> Report {
+        let host = ProcessInfo.processInfo.hostName
+        let live = try store.db.query("SELECT id, pid, host FROM runs WHERE status = 'running'").filter { r in
+            guard let pid = r[1].int, r[2].string == host else { return true }
+            return Store.processIsAlive(Int32(pid))
+        }
+        if let r = live.first {
+            throw StoreError("run \(r[0].int ?? 0) (pid \(r[1].int ?? 0)) is still running on \(store.directory.path); try gc when it is done")
+        }
+        var report = Report()
+        let referenced: Set<String> = try store.db.transaction {
+            if !keepAllRuns {
+                report.runsRemoved = try store.db.run("DELETE FROM runs WHERE id NOT IN (SELECT max(id) FROM runs GROUP BY manifest_name)")
+            }
+            try store.db.run("DELETE FROM run_stages WHERE run_id NOT IN (SELECT id FROM runs)")
+            let orphanStages = "SELECT key FROM stages WHERE key NOT IN (SELECT stage_key FROM run_stages)"
+            for table in ["metrics", "generations", "cell_artifacts", "cells"] {
+                try store.db.run("DELETE FROM \(table) WHERE stage_key IN (\(orphanStages))")
+            }
+            report.stagesRemoved = try store.db.run("DELETE FROM stages WHERE key NOT IN (SELECT stage_key FROM run_stages)")
+            try store.db.run("DELETE FROM artifacts WHERE sha256 NOT IN (SELECT sha256 FROM cell_artifacts)")
+            return Set(try store.db.query("SELECT sha256 FROM artifacts").compactMap { $0[0].string })
+        }
+        let root = store.artifactsDirectory
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+        for relative in files {
+            let url = root.appendingPathComponent(relative)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if relative.hasPrefix("tmp/") || !referenced.contains(url.lastPathComponent) {
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+                try FileManager.default.removeItem(at: url)
+                report.filesRemoved += 1
+                report.bytesFreed += bytes
+            }
+        }
+        return report
+    }
+}
+
+/// `reptune resume`: the latest run's manifest, re-read from the text stored with it (so edits to the file since
+/// do not change what is resumed), with its `--only` selection and without its `--force` (forcing again would
+/// discard the finished cells).
+public enum ResumeRequest {
+    public static func latest(_ store: Store, engineVersion: Int, options: ManifestOptions = ManifestOptions()) throws -> (Manifest, PlanOptions) {
+        guard let run = try store.latestRun() else {
+            throw StoreError("nothing to resume in \(store.directory.path): no runs recorded")
+        }
+        let manifest = try Manifest.decode(run.manifestText, file: run.manifestPath.map { URL(fileURLWithPath: $0) },
+                                           baseDirectory: URL(fileURLWithPath: run.baseDirectory), options: options)
+        let recorded = try? JSONParser.parse(run.optionsJSON)
+        let only = recorded?["only"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return (manifest, PlanOptions(only: only, force: [], engineVersion: engineVersion))
+    }
+}

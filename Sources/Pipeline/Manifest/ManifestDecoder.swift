@@ -1,0 +1,698 @@
+import Foundation
+
+/// How a manifest is checked beyond its own text.
+public struct ManifestOptions: Sendable {
+    /// Check that the model, dataset and split files exist.
+    public var checkFiles: Bool
+    /// Extra directories searched (after the manifest's directory and its parents) for named models' `models/…`.
+    public var modelSearchDirectories: [URL]
+
+    public init(checkFiles: Bool = true, modelSearchDirectories: [URL] = []) {
+        self.checkFiles = checkFiles
+        self.modelSearchDirectories = modelSearchDirectories
+    }
+}
+
+extension Manifest {
+    /// Reads and validates a manifest file; throws `ManifestErrors` listing every problem found.
+    public static func load(from file: URL, options: ManifestOptions = ManifestOptions()) throws(ManifestErrors) -> Manifest {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw ManifestErrors(file: file.path, errors: [ManifestError(
+                path: .root, expected: "a readable manifest file", found: "cannot read it (\(error.localizedDescription))")])
+        }
+        return try decode(data, file: file, options: options)
+    }
+
+    /// Validates manifest text. `file` names it in errors and anchors relative paths (default: the working
+    /// directory). Never traps on malformed input: it returns a manifest or throws every error found.
+    public static func decode(_ data: Data, file: URL? = nil, baseDirectory: URL? = nil,
+                              options: ManifestOptions = ManifestOptions()) throws(ManifestErrors) -> Manifest {
+        let label = file?.path ?? "<manifest>"
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(Array(data))
+        } catch {
+            throw ManifestErrors(file: label, errors: [ManifestError(
+                path: .root, location: error.location, expected: "valid JSON", found: error.message)])
+        }
+        let base = baseDirectory ?? file?.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        var decoder = ManifestDecoder(options: options, base: base)
+        let text = String(decoding: data, as: UTF8.self)
+        guard let manifest = decoder.decode(root, text: text, file: file), decoder.errors.isEmpty else {
+            throw ManifestErrors(file: label, errors: decoder.errors)
+        }
+        return manifest
+    }
+
+    public static func decode(_ text: String, file: URL? = nil, baseDirectory: URL? = nil,
+                              options: ManifestOptions = ManifestOptions()) throws(ManifestErrors) -> Manifest {
+        try decode(Data(text.utf8), file: file, baseDirectory: baseDirectory, options: options)
+    }
+}
+
+/// The validator: walks the parsed JSON once, collecting every error with its path, and builds the `Manifest`.
+struct ManifestDecoder {
+    let options: ManifestOptions
+    let base: URL
+    var errors: [ManifestError] = []
+    private var reported: Set<String> = []
+
+    init(options: ManifestOptions, base: URL) {
+        self.options = options
+        self.base = base
+    }
+
+    // MARK: error helpers
+
+    mutating func fail(_ path: JSONPath, _ at: SourceLocation?, expected: String, found: String, suggestion: String? = nil) {
+        let e = ManifestError(path: path, location: at, expected: expected, found: found, suggestion: suggestion)
+        if reported.insert(e.description).inserted { errors.append(e) }
+    }
+
+    mutating func wrongType(_ path: JSONPath, _ value: JSONValue, expected: String) {
+        fail(path, value.location, expected: expected, found: value.summary)
+    }
+
+    /// The members of an object, reporting unknown keys (with near-miss suggestions) against `known`.
+    mutating func members(_ value: JSONValue, _ path: JSONPath, known: [String], what: String) -> [JSONMember]? {
+        guard let members = value.objectValue else {
+            wrongType(path, value, expected: "\(what) (a JSON object)")
+            return nil
+        }
+        for m in members where !known.contains(m.key) {
+            fail(path + m.key, m.keyLocation, expected: "a key of \(what): \(known.joined(separator: ", "))",
+                 found: "unknown key \"\(m.key)\"", suggestion: NearMiss.suggestion(for: m.key, in: known))
+        }
+        return members
+    }
+
+    mutating func requireKeys(_ members: [JSONMember], _ fields: [FieldDoc], _ path: JSONPath, _ at: SourceLocation?) {
+        for f in fields where f.required && !members.contains(where: { $0.key == f.name }) {
+            fail(path + f.name, at, expected: "\(f.type) (required)", found: "nothing")
+        }
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 100 && s.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" || $0 == ".")
+        }
+    }
+
+    mutating func identifier(_ value: JSONValue, _ path: JSONPath, what: String) -> String? {
+        guard let s = value.stringValue else { wrongType(path, value, expected: what); return nil }
+        guard Self.isIdentifier(s) else {
+            fail(path, value.location, expected: "\(what) made of letters, digits, _, - and . (at most 100)",
+                 found: value.summary)
+            return nil
+        }
+        return s
+    }
+
+    // MARK: files
+
+    func resolve(_ path: String) -> URL {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
+        if path.hasPrefix("~/") {
+            return URL(fileURLWithPath: NSString(string: path).expandingTildeInPath).standardizedFileURL
+        }
+        return base.appendingPathComponent(path).standardizedFileURL
+    }
+
+    mutating func checkExists(_ url: URL, _ path: JSONPath, _ value: JSONValue, what: String) {
+        guard options.checkFiles else { return }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            fail(path, value.location, expected: "an existing \(what)", found: "no such file: \(url.path)")
+        }
+    }
+
+    // MARK: top level
+
+    mutating func decode(_ root: JSONValue, text: String, file: URL?) -> Manifest? {
+        let known = ManifestFields.topLevel.map(\.name)
+        guard let top = members(root, .root, known: known, what: "the manifest") else { return nil }
+        requireKeys(top, ManifestFields.topLevel, .root, root.location)
+
+        var name = ""
+        if let v = root["name"] { name = identifier(v, "name", what: "experiment name string") ?? "" }
+        var summary: String?
+        if let v = root["description"] {
+            if let s = v.stringValue { summary = s } else { wrongType("description", v, expected: "string") }
+        }
+        if let v = root["$schema"], v.stringValue == nil { wrongType(JSONPath([.key("$schema")]), v, expected: "string") }
+
+        let model = decodeModel(root["model"])
+        var datasets: [DatasetRef] = []
+        if let v = root["datasets"] { datasets = decodeDatasets(v) }
+        var defaults: [String: JSONValue] = [:]
+        if let v = root["defaults"] { defaults = decodeDefaults(v) }
+
+        var stages: [StageSpec] = []
+        if let v = root["stages"] {
+            stages = decodeStages(v, datasets: datasets, defaults: defaults)
+        }
+        guard let model else { return nil }
+        return Manifest(name: name, summary: summary, model: model, datasets: datasets, defaults: defaults,
+                        stages: stages, file: file, baseDirectory: base, text: text)
+    }
+
+    // MARK: model
+
+    mutating func decodeModel(_ value: JSONValue?) -> ModelRef? {
+        let path: JSONPath = "model"
+        guard let value else { return namedModel(ModelCatalog.defaultName, path, .string(ModelCatalog.defaultName)) }
+        if let s = value.stringValue {
+            if ModelCatalog.named[s] != nil { return namedModel(s, path, value) }
+            if s.contains("/") || s.contains(".") { return fileModel(s, template: nil, path, value) }
+            fail(path, value.location, expected: "a named model (\(ModelCatalog.named.keys.sorted().joined(separator: ", "))) or a file path",
+                 found: value.summary, suggestion: NearMiss.suggestion(for: s, in: Array(ModelCatalog.named.keys)))
+            return nil
+        }
+        guard let ms = members(value, path, known: ManifestFields.model.map(\.name), what: "the model object") else { return nil }
+        var template: String?
+        if let t = value["template"] {
+            if let s = t.stringValue, !s.isEmpty { template = s } else { wrongType(path + "template", t, expected: "non-empty string") }
+        }
+        let name = value["name"], file = value["path"]
+        switch (name, file) {
+        case (let n?, nil):
+            guard let s = n.stringValue else { wrongType(path + "name", n, expected: "string"); return nil }
+            guard ModelCatalog.named[s] != nil else {
+                fail(path + "name", n.location, expected: "one of \(ModelCatalog.named.keys.sorted().joined(separator: ", "))",
+                     found: n.summary, suggestion: NearMiss.suggestion(for: s, in: Array(ModelCatalog.named.keys)))
+                return nil
+            }
+            var ref = namedModel(s, path + "name", n)
+            ref?.template = template
+            return ref
+        case (nil, let p?):
+            guard let s = p.stringValue, !s.isEmpty else { wrongType(path + "path", p, expected: "non-empty string"); return nil }
+            return fileModel(s, template: template, path + "path", p)
+        default:
+            fail(path, value.location, expected: "exactly one of \"name\" and \"path\"",
+                 found: name == nil ? "neither" : "both (keys \(ms.map(\.key).joined(separator: ", ")))")
+            return nil
+        }
+    }
+
+    mutating func namedModel(_ name: String, _ path: JSONPath, _ value: JSONValue) -> ModelRef? {
+        let relative = ModelCatalog.named[name] ?? name
+        var candidates: [URL] = []
+        var dir = base.standardizedFileURL
+        for _ in 0..<8 {
+            candidates.append(dir.appendingPathComponent(relative))
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        candidates += options.modelSearchDirectories.map { $0.appendingPathComponent(relative) }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative))
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+        if found == nil && options.checkFiles {
+            fail(path, value.location, expected: "the file \(relative) of named model \"\(name)\" under the manifest's directory, a parent of it or the working directory",
+                 found: "no such file (run `make setup` to fetch it)")
+        }
+        return ModelRef(name: name, path: relative, url: (found ?? candidates[0]).standardizedFileURL, template: nil)
+    }
+
+    mutating func fileModel(_ file: String, template: String?, _ path: JSONPath, _ value: JSONValue) -> ModelRef {
+        let url = resolve(file)
+        checkExists(url, path, value, what: "model file")
+        return ModelRef(name: nil, path: file, url: url, template: template)
+    }
+
+    // MARK: datasets
+
+    mutating func decodeDatasets(_ value: JSONValue) -> [DatasetRef] {
+        let path: JSONPath = "datasets"
+        guard let entries = value.objectValue else { wrongType(path, value, expected: "object of dataset name → dataset"); return [] }
+        var out: [DatasetRef] = []
+        for entry in entries {
+            let p = path + entry.key
+            guard Self.isIdentifier(entry.key) else {
+                fail(p, entry.keyLocation, expected: "dataset name made of letters, digits, _, - and .", found: "\"\(entry.key)\"")
+                continue
+            }
+            var v = entry.value
+            if let s = v.stringValue { v = .object(["path": JSONValue(.string(s), location: v.location)]) }
+            guard let ms = members(v, p, known: ManifestFields.dataset.map(\.name), what: "a dataset") else { continue }
+            requireKeys(ms, ManifestFields.dataset, p, v.location)
+            guard let pv = v["path"] else { continue }
+            guard let file = pv.stringValue, !file.isEmpty else { wrongType(p + "path", pv, expected: "non-empty string"); continue }
+            let url = resolve(file)
+            checkExists(url, p + "path", pv, what: "dataset file or directory")
+            var format: String?
+            if let f = v["format"] {
+                if let s = f.stringValue, ManifestFields.datasetFormats.contains(s) {
+                    format = s
+                } else {
+                    fail(p + "format", f.location, expected: ParamType.choice(ManifestFields.datasetFormats).expected,
+                         found: f.summary, suggestion: f.stringValue.flatMap { NearMiss.suggestion(for: $0, in: ManifestFields.datasetFormats) })
+                }
+            }
+            var splits: [DatasetSplit] = []
+            if let sv = v["splits"] { splits = decodeSplits(sv, p + "splits") }
+            out.append(DatasetRef(name: entry.key, path: file, url: url, format: format, splits: splits))
+        }
+        return out
+    }
+
+    mutating func decodeSplits(_ value: JSONValue, _ path: JSONPath) -> [DatasetSplit] {
+        guard let entries = value.objectValue else { wrongType(path, value, expected: "object of split name → split"); return [] }
+        var out: [DatasetSplit] = []
+        for entry in entries {
+            let p = path + entry.key
+            guard Self.isIdentifier(entry.key) else {
+                fail(p, entry.keyLocation, expected: "split name made of letters, digits, _, - and .", found: "\"\(entry.key)\"")
+                continue
+            }
+            guard let ms = members(entry.value, p, known: ManifestFields.split.map(\.name), what: "a split") else { continue }
+            guard ms.count == 1, let m = ms.first else {
+                fail(p, entry.value.location, expected: "exactly one of \"rows\", \"indices\", \"file\"",
+                     found: ms.isEmpty ? "an empty object" : "keys \(ms.map(\.key).joined(separator: ", "))")
+                continue
+            }
+            switch m.key {
+            case "rows":
+                let items = m.value.arrayValue ?? []
+                guard items.count == 2, let lo = items[0].intValue, let hi = items[1].intValue, lo >= 0, hi >= lo else {
+                    wrongType(p + "rows", m.value, expected: "[lo, hi] with integers 0 ≤ lo ≤ hi")
+                    continue
+                }
+                out.append(DatasetSplit(name: entry.key, selection: .rows(lo..<hi)))
+            case "indices":
+                guard let items = m.value.arrayValue, !items.isEmpty else {
+                    wrongType(p + "indices", m.value, expected: "non-empty array of integers ≥ 0")
+                    continue
+                }
+                var idx: [Int] = []
+                for (i, item) in items.enumerated() {
+                    if let n = item.intValue, n >= 0 { idx.append(n) } else { wrongType(p + "indices" + i, item, expected: "integer ≥ 0") }
+                }
+                out.append(DatasetSplit(name: entry.key, selection: .indices(idx)))
+            case "file":
+                guard let s = m.value.stringValue, !s.isEmpty else { wrongType(p + "file", m.value, expected: "non-empty string"); continue }
+                let url = resolve(s)
+                checkExists(url, p + "file", m.value, what: "split index file")
+                out.append(DatasetSplit(name: entry.key, selection: .file(path: s, url: url)))
+            default:
+                continue
+            }
+        }
+        return out
+    }
+
+    // MARK: defaults
+
+    mutating func decodeDefaults(_ value: JSONValue) -> [String: JSONValue] {
+        let names = StageCatalog.allParamNames
+        guard let ms = value.objectValue else { wrongType("defaults", value, expected: "object of parameter name → value"); return [:] }
+        var out: [String: JSONValue] = [:]
+        for m in ms {
+            if names.contains(m.key) {
+                out[m.key] = m.value
+            } else {
+                fail(JSONPath("defaults") + m.key, m.keyLocation, expected: "a parameter name of some stage kind",
+                     found: "unknown key \"\(m.key)\"", suggestion: NearMiss.suggestion(for: m.key, in: names))
+            }
+        }
+        return out
+    }
+
+    // MARK: stages
+
+    mutating func decodeStages(_ value: JSONValue, datasets: [DatasetRef], defaults: [String: JSONValue]) -> [StageSpec] {
+        let path: JSONPath = "stages"
+        guard let items = value.arrayValue else { wrongType(path, value, expected: "array of stages"); return [] }
+        if items.isEmpty { fail(path, value.location, expected: "at least one stage", found: "empty array") }
+
+        // First pass: ids and kinds, so references can be checked whatever the order.
+        var ids: [String?] = []
+        var kinds: [String: StageKind] = [:]
+        var firstIndex: [String: Int] = [:]
+        for (i, item) in items.enumerated() {
+            var id: String?
+            if let v = item["id"], let s = identifier(v, path + i + "id", what: "stage id string") {
+                if let previous = firstIndex[s] {
+                    fail(path + i + "id", v.location, expected: "a stage id not used before",
+                         found: "\"\(s)\", already the id of stages[\(previous)]")
+                } else {
+                    firstIndex[s] = i
+                    id = s
+                    if let k = item["kind"]?.stringValue.flatMap(StageKind.init(rawValue:)) { kinds[s] = k }
+                }
+            }
+            ids.append(id)
+        }
+
+        var stages: [StageSpec] = []
+        var edges: [(from: Int, slotPath: JSONPath, location: SourceLocation?, to: String)] = []
+        for (i, item) in items.enumerated() {
+            let p = path + i
+            guard let ms = members(item, p, known: ManifestFields.stage.map(\.name), what: "a stage") else { continue }
+            requireKeys(ms, ManifestFields.stage, p, item.location)
+            var kind: StageKind?
+            if let k = item["kind"] {
+                if let s = k.stringValue, let parsed = StageKind(rawValue: s) {
+                    kind = parsed
+                } else {
+                    let all = StageKind.allCases.map(\.rawValue)
+                    fail(p + "kind", k.location, expected: "a stage kind: \(all.joined(separator: ", "))",
+                         found: k.stringValue.map { "unknown kind \"\($0)\"" } ?? k.summary,
+                         suggestion: k.stringValue.flatMap { NearMiss.suggestion(for: $0, in: all) })
+                }
+            }
+            var summary: String?
+            if let d = item["description"] {
+                if let s = d.stringValue { summary = s } else { wrongType(p + "description", d, expected: "string") }
+            }
+            guard let kind else { continue }
+            let spec = kind.spec
+            let params = decodeParams(item["params"], spec: spec, path: p + "params", stageLocation: item.location,
+                                      datasets: datasets, defaults: defaults)
+            let knownIds = ids.compactMap { $0 }
+            let inputs = decodeInputs(item["inputs"], spec: spec, path: p + "inputs", stageLocation: item.location,
+                                      knownIds: knownIds, kinds: kinds, edges: &edges, from: i)
+            checkRules(spec, params: params, inputs: inputs, path: p, location: item.location)
+            let cells = expandCells(spec, params: params, path: p + "params", location: item["params"]?.location ?? item.location)
+            if let id = ids[i] {
+                stages.append(StageSpec(index: i, id: id, kind: kind, summary: summary, params: params,
+                                        inputs: inputs, cells: cells))
+            }
+        }
+        detectCycles(ids: ids, edges: edges)
+        return stages
+    }
+
+    mutating func decodeParams(_ value: JSONValue?, spec: StageKindSpec, path: JSONPath, stageLocation: SourceLocation?,
+                               datasets: [DatasetRef], defaults: [String: JSONValue]) -> StageParams {
+        var explicit: [String: JSONValue] = [:]
+        if let value {
+            if let ms = members(value, path, known: spec.params.map(\.name), what: "a parameter of \(spec.kind)") {
+                for m in ms where spec.param(m.key) != nil { explicit[m.key] = m.value }
+            }
+        }
+        var resolved: [String: JSONValue] = [:]
+        for param in spec.params {
+            if let v = explicit[param.name] {
+                if let n = check(v, param, path + param.name, datasets: datasets) { resolved[param.name] = n }
+            } else if let v = defaults[param.name] {
+                if let n = check(v, param, JSONPath("defaults") + param.name, datasets: datasets) { resolved[param.name] = n }
+            } else if let d = param.presence.defaultValue {
+                if let n = check(d, param, path + param.name, datasets: datasets) { resolved[param.name] = n }
+            } else if case .required = param.presence {
+                fail(path + param.name, value?.location ?? stageLocation, expected: "\(param.type.expected) (required by \(spec.kind))",
+                     found: "nothing")
+            }
+        }
+        return StageParams(resolved)
+    }
+
+    mutating func decodeInputs(_ value: JSONValue?, spec: StageKindSpec, path: JSONPath, stageLocation: SourceLocation?,
+                               knownIds: [String], kinds: [String: StageKind],
+                               edges: inout [(from: Int, slotPath: JSONPath, location: SourceLocation?, to: String)],
+                               from stageIndex: Int) -> [StageInput] {
+        var given: [String: [String]] = [:]
+        if let value, let ms = members(value, path, known: spec.inputs.map(\.name), what: "an input slot of \(spec.kind)") {
+            if spec.inputs.isEmpty, !ms.isEmpty { /* unknown keys already reported */ }
+            for m in ms {
+                guard let slot = spec.input(m.key) else { continue }
+                let sp = path + m.key
+                var refs: [(String, JSONPath, JSONValue)] = []
+                if let s = m.value.stringValue {
+                    refs = [(s, sp, m.value)]
+                } else if slot.many, let items = m.value.arrayValue, !items.isEmpty {
+                    for (j, item) in items.enumerated() {
+                        if let s = item.stringValue { refs.append((s, sp + j, item)) } else { wrongType(sp + j, item, expected: "stage id string") }
+                    }
+                } else {
+                    wrongType(sp, m.value, expected: slot.many ? "stage id string or non-empty array of stage ids" : "stage id string")
+                    continue
+                }
+                var ids: [String] = []
+                for (ref, rp, rv) in refs {
+                    guard knownIds.contains(ref) else {
+                        fail(rp, rv.location, expected: "the id of a stage in this manifest", found: "no stage \"\(ref)\"",
+                             suggestion: NearMiss.suggestion(for: ref, in: knownIds))
+                        continue
+                    }
+                    if !slot.accepts.isEmpty, let k = kinds[ref], !slot.accepts.contains(k) {
+                        fail(rp, rv.location, expected: "a stage of kind \(slot.accepts.map(\.rawValue).joined(separator: " or "))",
+                             found: "\"\(ref)\" of kind \(k)")
+                        continue
+                    }
+                    ids.append(ref)
+                    edges.append((from: stageIndex, slotPath: rp, location: rv.location, to: ref))
+                }
+                given[slot.name] = ids
+            }
+        } else if let value, value.objectValue == nil {
+            // members() reported the type error.
+        }
+        for slot in spec.inputs where slot.required && given[slot.name] == nil {
+            fail(path + slot.name, value?.location ?? stageLocation,
+                 expected: "a stage id (input required by \(spec.kind); accepts \(slot.accepts.isEmpty ? "any kind" : slot.accepts.map(\.rawValue).joined(separator: " or ")))",
+                 found: "nothing")
+        }
+        return spec.inputs.compactMap { slot in given[slot.name].map { StageInput(slot: slot.name, stages: $0) } }
+    }
+
+    mutating func checkRules(_ spec: StageKindSpec, params: StageParams, inputs: [StageInput], path: JSONPath,
+                             location: SourceLocation?) {
+        for rule in spec.rules {
+            guard let v = params[rule.param]?.stringValue, rule.values.contains(v) else { continue }
+            for name in rule.requiresParams where !params.has(name) {
+                fail(path + "params" + name, location,
+                     expected: "\(spec.param(name)?.type.expected ?? "a value") (required when \(rule.param) is \"\(v)\")",
+                     found: "nothing")
+            }
+            for name in rule.requiresInputs where !inputs.contains(where: { $0.slot == name }) {
+                let accepts = spec.input(name)?.accepts.map(\.rawValue).joined(separator: " or ") ?? "a stage"
+                fail(path + "inputs" + name, location,
+                     expected: "the id of a \(accepts) stage (required when \(rule.param) is \"\(v)\")", found: "nothing")
+            }
+        }
+    }
+
+    // MARK: values
+
+    /// Checks one parameter value against its spec and returns it normalised (grids and integer lists as arrays,
+    /// positions as an array of offsets), or nil after reporting errors.
+    mutating func check(_ value: JSONValue, _ param: ParamSpec, _ path: JSONPath, datasets: [DatasetRef]) -> JSONValue? {
+        if param.axis != nil {
+            let items: [(JSONValue, JSONPath)]
+            if value.objectValue != nil {
+                guard let expanded = expandRange(value, path, integer: param.type.isInteger) else { return nil }
+                items = expanded.map { ($0, path + "range") }
+            } else if let array = value.arrayValue {
+                if array.isEmpty { fail(path, value.location, expected: "a non-empty grid", found: "empty array"); return nil }
+                items = array.enumerated().map { ($1, path + $0) }
+            } else {
+                items = [(value, path)]
+            }
+            var out: [JSONValue] = []
+            var ok = true
+            for (item, p) in items {
+                if let n = checkScalar(item, param.type, p, datasets: datasets, grid: true) { out.append(n) } else { ok = false }
+                if !ok && p == path + "range" { break }
+            }
+            return ok ? .array(out) : nil
+        }
+        return checkScalar(value, param.type, path, datasets: datasets, grid: false)
+    }
+
+    mutating func checkScalar(_ value: JSONValue, _ type: ParamType, _ path: JSONPath, datasets: [DatasetRef],
+                              grid: Bool) -> JSONValue? {
+        let expected = grid ? "\(type.expected), an array of those or {\"range\": [lo, hi, step]}" : type.expected
+        switch type {
+        case .integer(let lo, let hi):
+            guard let n = value.intValue else { wrongType(path, value, expected: expected); return nil }
+            if let lo, n < lo { wrongType(path, value, expected: type.expected); return nil }
+            if let hi, n > hi { wrongType(path, value, expected: type.expected); return nil }
+            return .int(n)
+        case .number(let lo, let hi):
+            guard let n = value.numberValue, n.doubleValue.isFinite else { wrongType(path, value, expected: expected); return nil }
+            if let lo, n.doubleValue < lo { wrongType(path, value, expected: type.expected); return nil }
+            if let hi, n.doubleValue > hi { wrongType(path, value, expected: type.expected); return nil }
+            return .number(n)
+        case .string:
+            guard value.stringValue != nil else { wrongType(path, value, expected: expected); return nil }
+            return value
+        case .boolean:
+            guard value.boolValue != nil else { wrongType(path, value, expected: expected); return nil }
+            return value
+        case .choice(let values):
+            guard let s = value.stringValue, values.contains(s) else {
+                fail(path, value.location, expected: expected, found: value.summary,
+                     suggestion: value.stringValue.flatMap { NearMiss.suggestion(for: $0, in: values) })
+                return nil
+            }
+            return value
+        case .list(let element):
+            let items: [(JSONValue, JSONPath)]
+            if element.isInteger, value.objectValue != nil {
+                guard let expanded = expandRange(value, path, integer: true) else { return nil }
+                items = expanded.map { ($0, path + "range") }
+            } else if let array = value.arrayValue, !array.isEmpty {
+                items = array.enumerated().map { ($1, path + $0) }
+            } else {
+                wrongType(path, value, expected: type.expected)
+                return nil
+            }
+            var out: [JSONValue] = []
+            var ok = true
+            for (item, p) in items {
+                if let n = checkScalar(item, element, p, datasets: datasets, grid: false) { out.append(n) } else { ok = false }
+            }
+            return ok ? .array(out) : nil
+        case .positions:
+            func offset(_ v: JSONValue, _ p: JSONPath) -> Int? {
+                if v.stringValue == "last" { return 0 }
+                if let n = v.intValue, n <= 0 { return n }
+                return nil
+            }
+            if let array = value.arrayValue {
+                guard !array.isEmpty else { wrongType(path, value, expected: type.expected); return nil }
+                var out: [JSONValue] = []
+                for (i, item) in array.enumerated() {
+                    if let n = offset(item, path + i) { out.append(.int(n)) } else {
+                        wrongType(path + i, item, expected: "\"last\" or an offset from the last token (integer ≤ 0)")
+                    }
+                }
+                return out.count == array.count ? .array(out) : nil
+            }
+            guard let n = offset(value, path) else { wrongType(path, value, expected: type.expected); return nil }
+            return .array([.int(n)])
+        case .dataset:
+            guard let s = value.stringValue else { wrongType(path, value, expected: expected); return nil }
+            let use = DatasetUse(parsing: s)
+            let names = datasets.map(\.name)
+            guard let ds = datasets.first(where: { $0.name == use.dataset }) else {
+                fail(path, value.location,
+                     expected: names.isEmpty ? "a dataset declared in \"datasets\" (none are)" : "one of the declared datasets: \(names.joined(separator: ", "))",
+                     found: "unknown dataset \"\(use.dataset)\"", suggestion: NearMiss.suggestion(for: use.dataset, in: names))
+                return nil
+            }
+            if let split = use.split, ds.split(split) == nil {
+                let splits = ds.splits.map(\.name)
+                fail(path, value.location,
+                     expected: splits.isEmpty ? "dataset \"\(ds.name)\" without a split (it declares none)" : "a split of \"\(ds.name)\": \(splits.joined(separator: ", "))",
+                     found: "unknown split \"\(split)\"", suggestion: NearMiss.suggestion(for: split, in: splits))
+                return nil
+            }
+            return value
+        }
+    }
+
+    /// Expands `{"range": [lo, hi, step]}` (inclusive of `hi` when the steps land on it) exactly.
+    mutating func expandRange(_ value: JSONValue, _ path: JSONPath, integer: Bool) -> [JSONValue]? {
+        guard let ms = members(value, path, known: [ManifestFields.rangeKey], what: "a range") else { return nil }
+        guard let r = value[ManifestFields.rangeKey] else {
+            if ms.isEmpty { fail(path, value.location, expected: "{\"range\": [lo, hi, step]}", found: "empty object") }
+            return nil
+        }
+        let rp = path + ManifestFields.rangeKey
+        guard let items = r.arrayValue, items.count == 3 || (integer && items.count == 2) else {
+            wrongType(rp, r, expected: integer ? "[lo, hi, step] or [lo, hi] (step 1)" : "[lo, hi, step]")
+            return nil
+        }
+        var numbers: [ExactDecimal] = []
+        for (i, item) in items.enumerated() {
+            guard let n = item.numberValue else { wrongType(rp + i, item, expected: integer ? "integer" : "number"); return nil }
+            guard let exact = n.exact else {
+                wrongType(rp + i, item, expected: "a number with at most 18 significant digits")
+                return nil
+            }
+            if integer && !exact.isInteger { wrongType(rp + i, item, expected: "integer"); return nil }
+            numbers.append(exact)
+        }
+        if numbers.count == 2 { numbers.append(ExactDecimal(1)) }
+        let (lo, hi, step) = (numbers[0], numbers[1], numbers[2])
+        if step.isZero { fail(rp + 2, items.count > 2 ? items[2].location : r.location, expected: "a non-zero step", found: "0"); return nil }
+        guard let values = ExactDecimal.progression(from: lo, to: hi, step: step, limit: ManifestFields.maxRangeValues) else {
+            fail(rp, r.location, expected: "a range whose values fit in 18 digits", found: "[\(lo), \(hi), \(step)]")
+            return nil
+        }
+        if values.isEmpty {
+            fail(rp + 2, items.count > 2 ? items[2].location : r.location,
+                 expected: "a step going from \(lo) towards \(hi) (\(lo < hi ? "positive" : "negative"))", found: "\(step)")
+            return nil
+        }
+        if values.count > ManifestFields.maxRangeValues {
+            fail(rp, r.location, expected: "at most \(ManifestFields.maxRangeValues) values", found: "a range of more")
+            return nil
+        }
+        return values.map { v in
+            if integer, let i = v.intValue { return .int(i) }
+            return .number(JSONNumber(v))
+        }
+    }
+
+    // MARK: cells and cycles
+
+    mutating func expandCells(_ spec: StageKindSpec, params: StageParams, path: JSONPath, location: SourceLocation?) -> [SweepCell] {
+        var axes: [(String, [JSONValue])] = []
+        for p in spec.axes {
+            guard let axis = p.axis, let values = params[p.name]?.arrayValue else { continue }
+            axes.append((axis, values))
+        }
+        var total = 1
+        for (_, values) in axes {
+            let (m, overflow) = total.multipliedReportingOverflow(by: values.count)
+            total = overflow ? Int.max : m
+        }
+        guard total <= ManifestFields.maxCells else {
+            fail(path, location, expected: "at most \(ManifestFields.maxCells) sweep cells", found: "a grid of more")
+            return []
+        }
+        var rows: [[JSONMember]] = [[]]
+        for (axis, values) in axes {
+            rows = rows.flatMap { row in values.map { row + [JSONMember(key: axis, value: $0)] } }
+        }
+        if case .perAxisValue(let flag, let axisName, let marker) = spec.extraCells,
+           params[flag]?.boolValue == true,
+           let values = axes.first(where: { $0.0 == axisName })?.1 {
+            rows += values.map { [JSONMember(key: axisName, value: $0), JSONMember(key: marker, value: .bool(true))] }
+        }
+        return rows.enumerated().map { SweepCell(index: $0.offset, coordinates: $0.element) }
+    }
+
+    mutating func detectCycles(ids: [String?], edges: [(from: Int, slotPath: JSONPath, location: SourceLocation?, to: String)]) {
+        var indexOf: [String: Int] = [:]
+        for (i, id) in ids.enumerated() { if let id { indexOf[id] = i } }
+        var adjacency: [Int: [(Int, JSONPath, SourceLocation?)]] = [:]
+        for e in edges { if let t = indexOf[e.to] { adjacency[e.from, default: []].append((t, e.slotPath, e.location)) } }
+        // Iterative DFS: 0 = unvisited, 1 = on stack, 2 = done.
+        var state = [Int](repeating: 0, count: ids.count)
+        for start in ids.indices where state[start] == 0 {
+            var stack: [(node: Int, next: Int)] = [(start, 0)]
+            state[start] = 1
+            while let top = stack.last {
+                let outs = adjacency[top.node] ?? []
+                if top.next >= outs.count {
+                    state[top.node] = 2
+                    stack.removeLast()
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let (target, slotPath, location) = outs[top.next]
+                if state[target] == 1 {
+                    let cycleStart = stack.firstIndex { $0.node == target } ?? 0
+                    let names = stack[cycleStart...].map { ids[$0.node] ?? "?" } + [ids[target] ?? "?"]
+                    fail(slotPath, location, expected: "inputs that do not lead back to the stage",
+                         found: "a cycle: \(names.joined(separator: " → "))")
+                } else if state[target] == 0 {
+                    state[target] = 1
+                    stack.append((target, 0))
+                }
+            }
+        }
+    }
+}
+
+extension ParamType {
+    var isInteger: Bool { if case .integer = self { return true } else { return false } }
+}

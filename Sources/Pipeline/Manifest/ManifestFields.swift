@@ -1,0 +1,67 @@
+/// One fixed (non-parameter) field of the manifest format, with its doc string. The decoder's set of known keys,
+/// the docs and the JSON Schema all come from these tables and from `StageCatalog`.
+public struct FieldDoc: Sendable {
+    public var name: String
+    public var required: Bool
+    /// Type as shown in the docs.
+    public var type: String
+    public var doc: String
+
+    public init(_ name: String, required: Bool, _ type: String, _ doc: String) {
+        self.name = name
+        self.required = required
+        self.type = type
+        self.doc = doc
+    }
+}
+
+/// The fixed structure of a manifest: top-level keys, the model object, datasets, splits and stages.
+public enum ManifestFields {
+    public static let topLevel: [FieldDoc] = [
+        FieldDoc("$schema", required: false, "string", "Path or URL of `manifest.schema.json`, for editors; ignored by reptune."),
+        FieldDoc("name", required: true, "string", "Experiment name (letters, digits, `_`, `-`, `.`); shown in status and reports."),
+        FieldDoc("description", required: false, "string", "Free text."),
+        FieldDoc("model", required: false, "string or object",
+                 "The model: a named model (`\"\(ModelCatalog.defaultName)\"`), a path to a GGUF or safetensors "
+                 + "file, or an object (below). Absent = `\"\(ModelCatalog.defaultName)\"`."),
+        FieldDoc("datasets", required: false, "object", "Dataset name → dataset object (below)."),
+        FieldDoc("defaults", required: false, "object",
+                 "Parameter values applied to every stage whose kind has that parameter and does not set it."),
+        FieldDoc("stages", required: true, "array", "The stages (below), in any order; they run in dependency order."),
+    ]
+
+    public static let model: [FieldDoc] = [
+        FieldDoc("name", required: false, "string", "A named model; exactly one of `name` and `path`."),
+        FieldDoc("path", required: false, "string", "Model file, relative to the manifest's directory."),
+        FieldDoc("template", required: false, "string",
+                 "Chat template overriding the model's own (e.g. `\"chatml\"`, `\"llama2-paper\"`)."),
+    ]
+
+    public static let dataset: [FieldDoc] = [
+        FieldDoc("path", required: true, "string", "File or directory, relative to the manifest's directory."),
+        FieldDoc("format", required: false, "string", "Loader hint: one of \(datasetFormats.map { "`\($0)`" }.joined(separator: ", ")); absent = from the file name."),
+        FieldDoc("splits", required: false, "object", "Split name → split object (below); a stage names one as `\"dataset:split\"`."),
+    ]
+
+    public static let datasetFormats = ["csv", "txt", "jsonl", "raw", "dir"]
+
+    public static let split: [FieldDoc] = [
+        FieldDoc("rows", required: false, "[lo, hi]", "Rows lo..<hi (0-based, half-open)."),
+        FieldDoc("indices", required: false, "array of integers", "Explicit row indices."),
+        FieldDoc("file", required: false, "string", "File of row indices (JSON array or one integer per line)."),
+    ]
+
+    public static let stage: [FieldDoc] = [
+        FieldDoc("id", required: true, "string", "Unique stage name (letters, digits, `_`, `-`, `.`); other stages' `inputs` refer to it."),
+        FieldDoc("kind", required: true, "string", "One of \(StageKind.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))."),
+        FieldDoc("description", required: false, "string", "Free text."),
+        FieldDoc("params", required: false, "object", "The kind's parameters (tables below)."),
+        FieldDoc("inputs", required: false, "object", "Input slot → stage id (or array of ids for slots taking several)."),
+    ]
+
+    /// `{"range": [lo, hi, step]}`: the one key of a range object.
+    public static let rangeKey = "range"
+    /// Upper bound on values one range expands to, and on a stage's sweep cells.
+    public static let maxRangeValues = 10_000
+    public static let maxCells = 100_000
+}

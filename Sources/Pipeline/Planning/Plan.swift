@@ -1,0 +1,135 @@
+import Foundation
+
+/// What `reptune run` was asked for beyond the manifest.
+public struct PlanOptions: Sendable {
+    /// Run only these stages (and what they need); empty = all.
+    public var only: [String]
+    /// Recompute these stages and everything depending on them, even if cached.
+    public var force: [String]
+    /// The engine's numeric version, part of every cache key.
+    public var engineVersion: Int
+
+    public init(only: [String] = [], force: [String] = [], engineVersion: Int) {
+        self.only = only
+        self.force = force
+        self.engineVersion = engineVersion
+    }
+}
+
+/// One stage in a plan: its key, what will happen to it, and its cells.
+public struct PlannedStage: Sendable {
+    /// What the run will do with the stage.
+    public enum Action: String, Sendable, Hashable {
+        /// Every cell is stored under the same key: reused, nothing computed.
+        case cached
+        /// Some or all cells must be computed (a partial stage resumes).
+        case run
+        /// Recomputed because of `--force` (itself or an ancestor).
+        case forced
+        /// Not selected by `--only` and not needed by a selected stage.
+        case skipped
+    }
+
+    public var spec: StageSpec
+    public var key: StageKey
+    /// Slot → keys of the stages feeding it.
+    public var inputKeys: [StageInput]
+    public var action: Action
+    public var cellsTotal: Int
+    /// Cells already stored (0 when forced).
+    public var cellsDone: Int
+
+    public var id: String { spec.id }
+}
+
+/// The stages of a manifest in dependency order, each with its cache key and whether it will be reused or
+/// computed. `description` is what `reptune run --dry-run` prints.
+public struct Plan: Sendable, CustomStringConvertible {
+    public var manifest: Manifest
+    public var stages: [PlannedStage]
+    public var options: PlanOptions
+
+    public func stage(_ id: String) -> PlannedStage? { stages.first { $0.id == id } }
+
+    public var description: String {
+        var lines = ["plan for \(manifest.name) (\(stages.count) stages):"]
+        let width = max(5, stages.map(\.id.count).max() ?? 0)
+        for s in stages {
+            let id = s.id.padding(toLength: width, withPad: " ", startingAt: 0)
+            let kind = s.spec.kind.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)
+            let what: String
+            switch s.action {
+            case .cached: what = "cached      \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s")"
+            case .run where s.cellsDone > 0: what = "resume      \(s.cellsTotal - s.cellsDone) of \(s.cellsTotal) cells to run"
+            case .run: what = "run         \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s")"
+            case .forced: what = "run (force) \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s")"
+            case .skipped: what = "skipped (not selected by --only)"
+            }
+            lines.append("  \(id)  \(kind) \(what)   key \(s.key.short)")
+        }
+        let toRun = stages.filter { $0.action == .run || $0.action == .forced }
+        let cells = toRun.reduce(0) { $0 + $1.cellsTotal - $1.cellsDone }
+        lines.append("\(toRun.count) stage\(toRun.count == 1 ? "" : "s") to run (\(cells) cell\(cells == 1 ? "" : "s")), "
+                     + "\(stages.filter { $0.action == .cached }.count) cached")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Computes cache keys and decides, against a store, which stages are cached and which must run.
+public enum Planner {
+    public static func plan(_ manifest: Manifest, options: PlanOptions, store: Store) throws -> Plan {
+        let graph = StageGraph(manifest.stages)
+        let ids = manifest.stages.map(\.id)
+        for (flag, names) in [("--only", options.only), ("--force", options.force)] {
+            for name in names where graph.stage(name) == nil {
+                let hint = NearMiss.suggestion(for: name, in: ids).map { "; \($0)" } ?? ""
+                throw PlanError("\(flag) \(name): no such stage in \(manifest.name) (stages: \(ids.joined(separator: ", ")))\(hint)")
+            }
+        }
+        let order = try graph.topologicalOrder()
+        let selected = options.only.isEmpty ? Set(ids) : graph.withAncestors(Set(options.only))
+        let forced = graph.withDescendants(Set(options.force))
+
+        let modelSHA = try digest(manifest.model.url, what: "model", store: store)
+        var keys: [String: StageKey] = [:]
+        var planned: [PlannedStage] = []
+        for spec in order {
+            let inputKeys = spec.inputs.map { StageInput(slot: $0.slot, stages: $0.stages.compactMap { keys[$0]?.hex }) }
+            var datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)] = []
+            for use in spec.datasetUses {
+                guard let ds = manifest.dataset(use.dataset) else { throw PlanError("stage \(spec.id): no dataset \(use.dataset)") }
+                let sha = try digest(ds.url, what: "dataset \(ds.name)", store: store)
+                let split = try use.split.flatMap { ds.split($0) }.map {
+                    try $0.selection.keyJSON { try digest($0, what: "split file of \(ds.name)", store: store) }
+                }
+                datasets.append((use, sha, split))
+            }
+            let key = StageKey(kind: spec.kind, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
+                               modelTemplate: manifest.model.template, datasets: datasets, engineVersion: options.engineVersion)
+            keys[spec.id] = key
+            let counts = try store.cellCounts(key.hex)
+            let stored = try store.stage(key.hex)
+            let action: PlannedStage.Action
+            if !selected.contains(spec.id) {
+                action = .skipped
+            } else if forced.contains(spec.id) {
+                action = .forced
+            } else if stored?.status == .done, counts.done == spec.cells.count {
+                action = .cached
+            } else {
+                action = .run
+            }
+            planned.append(PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
+                                        cellsDone: action == .forced ? 0 : counts.done))
+        }
+        return Plan(manifest: manifest, stages: planned, options: options)
+    }
+
+    static func digest(_ url: URL, what: String, store: Store) throws -> String {
+        do {
+            return try store.digest(of: url)
+        } catch {
+            throw PlanError("cannot hash the \(what) at \(url.path): \(error)")
+        }
+    }
+}

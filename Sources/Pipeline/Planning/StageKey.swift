@@ -1,0 +1,46 @@
+import Foundation
+
+/// A stage's cache key: the SHA-256 of the canonical JSON of everything that determines its result — kind,
+/// resolved parameters, the keys of its inputs, the model's sha256 (and template override), the sha256 of each
+/// dataset it reads (with the split), and the engine's numeric version. Same key → the stored result is reused.
+public struct StageKey: Sendable, Hashable, CustomStringConvertible {
+    /// 64 lowercase hex digits.
+    public var hex: String
+    /// The canonical JSON that was hashed (stored with the stage, so a key can be explained).
+    public var material: String
+
+    /// Version of the key material's layout; bump it when the material changes meaning.
+    public static let formatVersion = 1
+
+    public init(kind: StageKind, params: StageParams, inputKeys: [StageInput], modelSHA256: String, modelTemplate: String?,
+                datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)], engineVersion: Int) {
+        let json: JSONValue = .object([
+            "format": .int(Self.formatVersion),
+            "kind": .string(kind.rawValue),
+            "params": params.json,
+            "inputs": .object(inputKeys.map { JSONMember(key: $0.slot, value: .array($0.stages.map(JSONValue.string))) }),
+            "model": .object(["sha256": .string(modelSHA256), "template": modelTemplate.map(JSONValue.string) ?? .null]),
+            "datasets": .object(datasets.map {
+                JSONMember(key: $0.use.description, value: .object(["sha256": .string($0.sha256), "split": $0.split ?? .null]))
+            }),
+            "engine": .int(engineVersion),
+        ])
+        material = CanonicalJSON.encode(json)
+        hex = Hashing.sha256Hex(material)
+    }
+
+    public var description: String { hex }
+    /// The first 12 hex digits, for display.
+    public var short: String { String(hex.prefix(12)) }
+}
+
+extension DatasetSplit.Selection {
+    /// The selection as JSON for the cache key; a split file contributes its sha256 via `fileDigest`.
+    func keyJSON(fileDigest: (URL) throws -> String) rethrows -> JSONValue {
+        switch self {
+        case .rows(let r): return .object(["rows": .array([.int(r.lowerBound), .int(r.upperBound)])])
+        case .indices(let i): return .object(["indices": .array(i.map(JSONValue.int))])
+        case .file(_, let url): return .object(["file_sha256": .string(try fileDigest(url))])
+        }
+    }
+}

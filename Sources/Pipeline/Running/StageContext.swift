@@ -1,0 +1,99 @@
+import Foundation
+
+/// A finished stage as seen by the stages reading it: its id, kind, key and stored cells (metrics, outputs,
+/// artifact references; read artifact bytes with `StageContext.readArtifact`).
+public struct InputStage: Sendable {
+    public var stageID: String
+    public var kind: StageKind
+    public var key: String
+    public var cells: [CellRecord]
+}
+
+/// Everything a stage runner gets: the resolved stage, the model and datasets, its inputs' stored results, the
+/// store (to write artifacts), a source of claimed cells and a sink committing each cell in its own transaction.
+/// Used on one thread.
+public final class StageContext {
+    public let stage: StageSpec
+    public let key: String
+    public let model: ModelRef
+    public let datasets: [DatasetRef]
+    /// Slot → the stages feeding it, in manifest order.
+    public let inputs: [String: [InputStage]]
+    public let store: Store
+    public let cancellation: CancellationFlag
+    let claimer: Claimer
+    let observer: RunObserver?
+    /// Cells claimed and not yet committed.
+    private(set) var inFlight: [SweepCell] = []
+    /// Cells this context committed.
+    public private(set) var committed = 0
+    /// Cells this context claimed.
+    public private(set) var claimed = 0
+
+    init(stage: StageSpec, key: String, model: ModelRef, datasets: [DatasetRef], inputs: [String: [InputStage]], store: Store,
+         cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?) {
+        self.stage = stage
+        self.key = key
+        self.model = model
+        self.datasets = datasets
+        self.inputs = inputs
+        self.store = store
+        self.cancellation = cancellation
+        self.claimer = claimer
+        self.observer = observer
+    }
+
+    public var params: StageParams { stage.params }
+    public var isCancelled: Bool { cancellation.isCancelled }
+
+    public func checkCancellation() throws(StageCancelled) {
+        if isCancelled { throw StageCancelled() }
+    }
+
+    /// The single stage feeding `slot` (the first if it takes several).
+    public func input(_ slot: String) -> InputStage? { inputs[slot]?.first }
+
+    /// The dataset and split a dataset parameter names.
+    public func dataset(_ param: String) -> (dataset: DatasetRef, split: DatasetSplit?)? {
+        guard let text = params[param]?.stringValue else { return nil }
+        let use = DatasetUse(parsing: text)
+        guard let ds = datasets.first(where: { $0.name == use.dataset }) else { return nil }
+        return (ds, use.split.flatMap { ds.split($0) })
+    }
+
+    /// Claims up to `max` pending cells (lowest index first); [] when none are left or after cancellation.
+    public func nextCells(_ max: Int = 1) throws -> [SweepCell] {
+        guard !isCancelled else { return [] }
+        let cells = try store.claimCells(key, limit: max, claimer: claimer)
+        inFlight += cells
+        claimed += cells.count
+        return cells
+    }
+
+    /// Stores one finished cell (one transaction).
+    public func commit(_ cell: SweepCell, _ result: CellResult) throws {
+        let stored = try store.commitCell(key, cell, result, claimer: claimer)
+        inFlight.removeAll { $0.index == cell.index }
+        if stored {
+            committed += 1
+            observer?(.cellFinished(stageID: stage.id, cell: cell.index))
+        }
+    }
+
+    /// Writes a large array beside the database (see `Store.writeArtifact`).
+    public func writeArtifact(_ data: Data) throws -> ArtifactRef { try store.writeArtifact(data) }
+    public func readArtifact(_ ref: ArtifactRef) throws -> Data { try store.readArtifact(ref) }
+
+    public func log(_ message: String) { observer?(.log(stageID: stage.id, message: message)) }
+
+    /// Marks the cells still in flight failed with `error` (or releases them after cancellation).
+    func settleInFlight(error: Error?) throws {
+        guard !inFlight.isEmpty else { return }
+        if let error, !(error is StageCancelled) {
+            for cell in inFlight { try store.failCell(key, cell, error: "\(error)", claimer: claimer) }
+        } else {
+            try store.releaseCells(key, inFlight, claimer: claimer)
+        }
+        inFlight = []
+    }
+}
