@@ -8,7 +8,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "forward": (ForwardCommand.spec, ForwardCommand.run),
     "generate": (GenerateCommand.spec, GenerateCommand.run),
     "datasets": (DatasetsCommand.spec, DatasetsCommand.run),
-    "validate": (ValidateCommand.spec, ValidateCommand.run),
+    "run": (RunCommand.spec, RunCommand.run),
 ]
 
 @MainActor func usage() -> String {
