@@ -9,6 +9,10 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "generate": (GenerateCommand.spec, GenerateCommand.run),
     "datasets": (DatasetsCommand.spec, DatasetsCommand.run),
     "run": (RunCommand.spec, RunCommand.run),
+    "status": (StoreCommands.status, StoreCommands.runStatus),
+    "query": (StoreCommands.query, StoreCommands.runQuery),
+    "results": (StoreCommands.results, StoreCommands.runResults),
+    "gc": (StoreCommands.gc, StoreCommands.runGC),
 ]
 
 @MainActor func usage() -> String {

@@ -34,3 +34,21 @@ struct CLIRunPlanTests {
         #expect(r.stderr.contains(#"stages[1].inputs.activations"#))
     }
 }
+
+/// The store commands on a results directory made by a dry run (no runs yet).
+@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared, CLI.missing))
+struct CLIStoreCommandTests {
+    @Test func queryReadsTheViewsAndRefusesWrites() throws {
+        let results = try Fixtures.temporaryDirectory("runs")
+        _ = try CLI.run(["run", "experiments/honesty-sweep.json", "--dry-run", "--results", results.path])
+        let views = try CLI.run(["query", results.path, "select name from sqlite_master where type = 'view' order by name", "--format", "csv"])
+        #expect(views.status == 0, "\(views.stderr)")
+        #expect(views.stdout.contains("v_cells") && views.stdout.contains("v_runs") && views.stdout.contains("v_stages"))
+        let write = try CLI.run(["query", results.path, "delete from runs"])
+        #expect(write.status != 0 && write.stderr.contains("only reads"))
+        let status = try CLI.run(["status", results.path])
+        #expect(status.status != 0 && status.stderr.contains("no runs recorded"))
+        let missing = try CLI.run(["status", "/nonexistent/results"])
+        #expect(missing.status != 0 && missing.stderr.contains("no such results directory"))
+    }
+}
