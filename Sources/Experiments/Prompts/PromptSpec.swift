@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// A prompt as contents (system text, user text, the start of the assistant's reply), independent of any chat
 /// template. The `llama2-paper` preset renders it with `Llama2PaperFormat`; models with their own chat template
 /// render `messages` through it.
@@ -42,17 +44,14 @@ public struct PromptMessage: Sendable, Equatable, Hashable, Codable {
 }
 
 /// The paper's single-line Llama-2 chat format (the `llama2-paper` preset):
-/// `[INST] <<SYS>> {system} <</SYS>> {user} [/INST] {assistant prefix}`. The tokenizer prepends BOS.
+/// `[INST] <<SYS>> {system} <</SYS>> {user} [/INST] {assistant prefix}`. The tokenizer prepends BOS. The tags come
+/// from `ChatTemplate`'s `llama2-paper` format; this adds the prompt's own separator before the assistant prefix.
 public enum Llama2PaperFormat {
-    public static let userTag = "[INST] "
-    public static let assistantTag = " [/INST]"
-    public static let systemOpen = "<<SYS>> "
-    public static let systemClose = " <</SYS>>"
-
     public static func render(_ spec: PromptSpec) -> String {
-        var text = userTag
-        if let system = spec.system { text += systemOpen + system + systemClose + " " }
-        text += spec.user + assistantTag + spec.paperAnswerSeparator + spec.assistantPrefix
-        return text
+        var turns = [ChatMessage]()
+        if let system = spec.system { turns.append(.system(system)) }
+        turns.append(.user(spec.user))
+        return ChatTemplate(format: .llama2Paper).render(turns, addGenerationPrompt: false)
+            + spec.paperAnswerSeparator + spec.assistantPrefix
     }
 }
