@@ -26,8 +26,8 @@ enum GGMLDequantizer {
         case .q4_1: q4_1(src, dst, blocks)
         case .q5_0: q5_0(src, dst, blocks)
         case .q5_1: q5_1(src, dst, blocks)
-        case .q4_K: q4K(src, dst, blocks)
-        case .q5_K: q5K(src, dst, blocks)
+        case .q4_K: qK(src, dst, blocks, fifthBits: false)
+        case .q5_K: qK(src, dst, blocks, fifthBits: true)
         case .q6_K: q6K(src, dst, blocks)
         default: preconditionFailure("dequantize: \(type.name) is not supported (callers check canDequantize)")
         }
@@ -139,37 +139,18 @@ enum GGMLDequantizer {
         return ((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
     }
 
-    static func q4K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+    /// q4_K (144-byte blocks) and q5_K (176 bytes: 32 bytes `qh` of fifth bits after the scales): 8 sub-blocks of
+    /// 32 with 6-bit scale and min each; byte l of 32-byte group k holds element l of sub-block 2k (low nibble) and of
+    /// 2k+1 (high nibble); for q5_K bits 2k and 2k+1 of qh[l] are their fifth bits.
+    static func qK(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int, fifthBits: Bool) {
+        let blockBytes = fifthBits ? 176 : 144
         for b in 0..<blocks {
-            let block = src + b * 144
-            let d = half(block, 0)
-            let dmin = half(block, 2)
-            let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
-            let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
-            let y = dst + b * 256
-            for k in 0..<4 {
-                let (s1, m1) = kScaleMin(scales, 2 * k)
-                let (s2, m2) = kScaleMin(scales, 2 * k + 1)
-                let d1 = d * Float(s1), min1 = dmin * Float(m1)
-                let d2 = d * Float(s2), min2 = dmin * Float(m2)
-                let q = qs + 32 * k
-                let out = y + 64 * k
-                for l in 0..<32 {
-                    out[l] = d1 * Float(q[l] & 0x0F) - min1
-                    out[l + 32] = d2 * Float(q[l] >> 4) - min2
-                }
-            }
-        }
-    }
-
-    static func q5K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * 176
+            let block = src + b * blockBytes
             let d = half(block, 0)
             let dmin = half(block, 2)
             let scales = (block + 4).assumingMemoryBound(to: UInt8.self)
             let qh = (block + 16).assumingMemoryBound(to: UInt8.self)
-            let qs = (block + 48).assumingMemoryBound(to: UInt8.self)
+            let qs = (block + (fifthBits ? 48 : 16)).assumingMemoryBound(to: UInt8.self)
             let y = dst + b * 256
             for k in 0..<4 {
                 let (s1, m1) = kScaleMin(scales, 2 * k)
@@ -180,8 +161,8 @@ enum GGMLDequantizer {
                 let out = y + 64 * k
                 let lowBit = UInt8(2 * k), highBit = UInt8(2 * k + 1)
                 for l in 0..<32 {
-                    let h1 = ((qh[l] >> lowBit) & 1) << 4
-                    let h2 = ((qh[l] >> highBit) & 1) << 4
+                    let h1: UInt8 = fifthBits ? ((qh[l] >> lowBit) & 1) << 4 : 0
+                    let h2: UInt8 = fifthBits ? ((qh[l] >> highBit) & 1) << 4 : 0
                     out[l] = d1 * Float((q[l] & 0x0F) | h1) - min1
                     out[l + 32] = d2 * Float((q[l] >> 4) | h2) - min2
                 }
