@@ -55,49 +55,29 @@ extension LlamaModel {
     public init(gguf: GGUFFile) throws {
         let config = try ModelConfig(gguf: gguf)
         let file = gguf.url.path
-        let d = config.embeddingLength, ff = config.feedForwardLength
-        let qW = config.queryWidth, kvW = config.keyValueWidth
+        let d = config.embeddingLength
 
-        func load(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int = 0) throws {
+        func load(_ name: String, _ shape: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws {
             guard let info = gguf.tensor(named: name) else {
                 throw ModelLoadError(file: file, "tensor \(name) is missing")
             }
             guard info.shape == shape else {
                 throw ModelLoadError(file: file, "tensor \(name): expected shape \(shape), found \(info.shape)")
             }
-            let count = shape.reduce(1, *)
-            try gguf.dequantize(info, into: UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: count))
+            try gguf.dequantize(info, into: destination)
         }
         func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
             let b = FloatBuffer(count: shape.reduce(1, *))
-            try load(name, shape, into: b)
+            try load(name, shape, into: b.buffer)
             return b
         }
 
         let embedding = try tensor("token_embd.weight", [d, config.vocabularySize])
-        var blocks = [BlockWeights]()
-        for l in 0..<config.blockCount {
-            let p = "blk.\(l)."
-            let qkv = FloatBuffer(count: (qW + 2 * kvW) * d)
-            try load(p + "attn_q.weight", [d, qW], into: qkv)
-            try load(p + "attn_k.weight", [d, kvW], into: qkv, at: qW * d)
-            try load(p + "attn_v.weight", [d, kvW], into: qkv, at: (qW + kvW) * d)
-            var bias: FloatBuffer?
-            if config.attentionBias {
-                let b = FloatBuffer(count: qW + 2 * kvW)
-                try load(p + "attn_q.bias", [qW], into: b)
-                try load(p + "attn_k.bias", [kvW], into: b, at: qW)
-                try load(p + "attn_v.bias", [kvW], into: b, at: qW + kvW)
-                bias = b
+        // GGUF lists dimensions innermost first: the reverse of the row-major shape.
+        let blocks = try (0..<config.blockCount).map { l in
+            try BlockWeights(config: config) { t, destination in
+                try load("blk.\(l).\(t.ggufName)", t.shape(config).reversed(), into: destination)
             }
-            let gateUp = FloatBuffer(count: 2 * ff * d)
-            try load(p + "ffn_gate.weight", [d, ff], into: gateUp)
-            try load(p + "ffn_up.weight", [d, ff], into: gateUp, at: ff * d)
-            blocks.append(BlockWeights(
-                attentionNorm: try tensor(p + "attn_norm.weight", [d]), qkv: qkv, qkvBias: bias,
-                attentionOutput: try tensor(p + "attn_output.weight", [qW, d]),
-                ffnNorm: try tensor(p + "ffn_norm.weight", [d]), gateUp: gateUp,
-                down: try tensor(p + "ffn_down.weight", [ff, d])))
         }
         let output = config.tiedEmbeddings ? nil : try tensor("output.weight", [d, config.vocabularySize])
         self.init(config: config, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,

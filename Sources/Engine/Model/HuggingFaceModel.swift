@@ -18,41 +18,23 @@ public enum HuggingFaceModel {
             let f = try SafeTensorsFile(contentsOf: url)
             for (name, info) in f.tensors { index[name] = (f, info) }
         }
-        let d = config.embeddingLength, ff = config.feedForwardLength, qW = config.queryWidth, kvW = config.keyValueWidth
-        func load(_ name: String, _ shape: [Int], into buffer: FloatBuffer, at offset: Int = 0) throws {
+        let d = config.embeddingLength
+        func load(_ name: String, _ shape: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws {
             guard let (file, info) = index[name] else { throw ModelLoadError(file: dir.path, "tensor \(name) is missing") }
             guard info.shape == shape else {
                 throw ModelLoadError(file: file.url.path, "tensor \(name): expected shape \(shape), found \(info.shape)")
             }
-            try file.floats(info, into: UnsafeMutableBufferPointer(start: buffer.pointer + offset, count: info.elementCount))
+            try file.floats(info, into: destination)
         }
         func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
             let b = FloatBuffer(count: shape.reduce(1, *))
-            try load(name, shape, into: b)
+            try load(name, shape, into: b.buffer)
             return b
         }
-        var blocks = [BlockWeights]()
-        for l in 0..<config.blockCount {
-            let qkv = FloatBuffer(count: (qW + 2 * kvW) * d)
-            try load(name(l, "self_attn.q_proj.weight"), [qW, d], into: qkv)
-            try load(name(l, "self_attn.k_proj.weight"), [kvW, d], into: qkv, at: qW * d)
-            try load(name(l, "self_attn.v_proj.weight"), [kvW, d], into: qkv, at: (qW + kvW) * d)
-            var bias: FloatBuffer?
-            if config.attentionBias {
-                let b = FloatBuffer(count: qW + 2 * kvW)
-                try load(name(l, "self_attn.q_proj.bias"), [qW], into: b)
-                try load(name(l, "self_attn.k_proj.bias"), [kvW], into: b, at: qW)
-                try load(name(l, "self_attn.v_proj.bias"), [kvW], into: b, at: qW + kvW)
-                bias = b
+        let blocks = try (0..<config.blockCount).map { l in
+            try BlockWeights(config: config) { t, destination in
+                try load(name(l, t.huggingFaceName), t.shape(config), into: destination)
             }
-            let gateUp = FloatBuffer(count: 2 * ff * d)
-            try load(name(l, "mlp.gate_proj.weight"), [ff, d], into: gateUp)
-            try load(name(l, "mlp.up_proj.weight"), [ff, d], into: gateUp, at: ff * d)
-            blocks.append(BlockWeights(
-                attentionNorm: try tensor(name(l, "input_layernorm.weight"), [d]), qkv: qkv, qkvBias: bias,
-                attentionOutput: try tensor(name(l, "self_attn.o_proj.weight"), [d, qW]),
-                ffnNorm: try tensor(name(l, "post_attention_layernorm.weight"), [d]), gateUp: gateUp,
-                down: try tensor(name(l, "mlp.down_proj.weight"), [d, ff])))
         }
         let embedding = try tensor("model.embed_tokens.weight", [config.vocabularySize, d])
         let head = config.tiedEmbeddings || index["lm_head.weight"] == nil
@@ -67,7 +49,7 @@ public enum HuggingFaceModel {
     /// from the interleaved RoPE order of GGUF Llama files to HF's half-split order when needed.
     public static func write(_ model: LanguageModel, to dir: URL) throws {
         let net = model.network, c = net.config
-        let d = c.embeddingLength, ff = c.feedForwardLength, qW = c.queryWidth, kvW = c.keyValueWidth, hd = c.headDimension
+        let d = c.embeddingLength, hd = c.headDimension
         /// Rows of one head block in HF order from interleaved order: HF row (half, i) = interleaved row (i, half).
         func halfSplitRows(_ rows: [Float], heads: Int) -> [Float] {
             guard c.ropeLayout == .interleaved else { return rows }
@@ -85,15 +67,12 @@ public enum HuggingFaceModel {
         var tensors = [SafeTensorsWriter.Tensor]()
         tensors.append(("model.embed_tokens.weight", [c.vocabularySize, d], net.weights.tokenEmbedding.array, .f32))
         for (l, b) in net.weights.blocks.enumerated() {
-            tensors.append((name(l, "input_layernorm.weight"), [d], b.attentionNorm.array, .f32))
-            tensors.append((name(l, "self_attn.q_proj.weight"), [qW, d], halfSplitRows(b.qkv.slice(0, qW * d), heads: c.headCount), .f32))
-            tensors.append((name(l, "self_attn.k_proj.weight"), [kvW, d], halfSplitRows(b.qkv.slice(qW * d, kvW * d), heads: c.headCountKV), .f32))
-            tensors.append((name(l, "self_attn.v_proj.weight"), [kvW, d], b.qkv.slice((qW + kvW) * d, kvW * d), .f32))
-            tensors.append((name(l, "self_attn.o_proj.weight"), [d, qW], b.attentionOutput.array, .f32))
-            tensors.append((name(l, "post_attention_layernorm.weight"), [d], b.ffnNorm.array, .f32))
-            tensors.append((name(l, "mlp.gate_proj.weight"), [ff, d], b.gateUp.slice(0, ff * d), .f32))
-            tensors.append((name(l, "mlp.up_proj.weight"), [ff, d], b.gateUp.slice(ff * d, ff * d), .f32))
-            tensors.append((name(l, "mlp.down_proj.weight"), [d, ff], b.down.array, .f32))
+            for t in BlockTensor.present(c) {
+                var values = b.values(of: t, config: c)!
+                if t == .query { values = halfSplitRows(values, heads: c.headCount) }
+                if t == .key { values = halfSplitRows(values, heads: c.headCountKV) }
+                tensors.append((name(l, t.huggingFaceName), t.shape(c), values, .f32))
+            }
         }
         tensors.append(("model.norm.weight", [d], net.weights.outputNorm.array, .f32))
         if let head = net.weights.output { tensors.append(("lm_head.weight", [c.vocabularySize, d], head.array, .f32)) }

@@ -115,14 +115,11 @@ public struct RepresentationTuner: Sendable {
 
     /// The tuned tensors: GGUF name, GGUF shape (contiguous dimension first) and values in `[out × in]` order.
     public var changedTensors: [(name: String, shape: [Int], values: [Float])] {
-        let c = model.config, d = c.embeddingLength, qW = c.queryWidth, kvW = c.keyValueWidth, ff = c.feedForwardLength
-        let shapes: [(String, [Int])] = [
-            ("attn_norm.weight", [d]), ("attn_q.weight", [d, qW]), ("attn_k.weight", [d, kvW]), ("attn_v.weight", [d, kvW]),
-            ("attn_output.weight", [qW, d]), ("ffn_norm.weight", [d]), ("ffn_gate.weight", [d, ff]),
-            ("ffn_up.weight", [d, ff]), ("ffn_down.weight", [ff, d]),
-        ]
+        let c = model.config
         return settings.trainableBlocks.flatMap { l in
-            shapes.map { n, shape in ("blk.\(l).\(n)", shape, model.weights.blocks[l].tensor(n, config: c)!) }
+            BlockTensor.present(c).map { t in
+                ("blk.\(l).\(t.ggufName)", Array(t.shape(c).reversed()), model.weights.blocks[l].values(of: t, config: c)!)
+            }
         }
     }
 
@@ -141,7 +138,7 @@ extension LlamaModel {
     /// This model with the tensors of a variant GGUF (as written by `RepresentationTuner.writeVariant`) swapped in.
     public func applying(variant file: GGUFFile) throws -> LlamaModel {
         var m = self
-        let c = config, d = c.embeddingLength, qW = c.queryWidth, kvW = c.keyValueWidth, ff = c.feedForwardLength
+        let c = config
         var touched = Set<Int>()
         for t in file.tensors {
             let parts = t.name.split(separator: ".", maxSplits: 2)
@@ -152,19 +149,11 @@ extension LlamaModel {
                 m.weights.blocks[l] = weights.blocks[l].copy()
                 touched.insert(l)
             }
-            let b = m.weights.blocks[l]
-            let (buffer, offset, count): (FloatBuffer, Int, Int) = switch String(parts[2]) {
-            case "attn_norm.weight": (b.attentionNorm, 0, d)
-            case "ffn_norm.weight": (b.ffnNorm, 0, d)
-            case "attn_q.weight": (b.qkv, 0, qW * d)
-            case "attn_k.weight": (b.qkv, qW * d, kvW * d)
-            case "attn_v.weight": (b.qkv, (qW + kvW) * d, kvW * d)
-            case "attn_output.weight": (b.attentionOutput, 0, d * qW)
-            case "ffn_gate.weight": (b.gateUp, 0, ff * d)
-            case "ffn_up.weight": (b.gateUp, ff * d, ff * d)
-            case "ffn_down.weight": (b.down, 0, d * ff)
-            default: throw ModelLoadError(file: file.url.path, "tensor \(t.name): not a tensor reptune tunes")
+            guard let tensor = BlockTensor(rawValue: String(parts[2])),
+                  let (buffer, offset) = tensor.storage(in: m.weights.blocks[l], c) else {
+                throw ModelLoadError(file: file.url.path, "tensor \(t.name): not a tensor of this model's blocks")
             }
+            let count = tensor.shape(c).reduce(1, *)
             guard t.elementCount == count else {
                 throw ModelLoadError(file: file.url.path, "tensor \(t.name): expected \(count) values, found \(t.elementCount)")
             }
