@@ -93,7 +93,17 @@ public final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Int32(min(busyTimeout * 1000, Double(Int32.max))))
         if !readOnly {
-            try execute("PRAGMA journal_mode=WAL")
+            // Switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
+            // the busy handler) when another connection is opening it at the same moment: retry until the timeout.
+            let deadline = Date().addingTimeInterval(busyTimeout)
+            while true {
+                do {
+                    try execute("PRAGMA journal_mode=WAL")
+                    break
+                } catch where (error.code & 0xFF) == SQLITE_BUSY && Date() < deadline {
+                    usleep(10_000)
+                }
+            }
             try execute("PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
