@@ -49,6 +49,8 @@ public struct ProgressMeter: Sendable, Hashable {
 public final class ProgressDisplay: Sendable {
     private struct State {
         var meters: [(id: String, meter: ProgressMeter, lastLogged: Double)] = []
+        /// Progress inside a stage's current cell, by stage id.
+        var details: [String: (label: String, meter: ProgressMeter, status: String?, lastLogged: Double)] = [:]
         var drawnLines = 0
     }
 
@@ -90,8 +92,22 @@ public final class ProgressDisplay: Sendable {
                         out += "[\(id)] \(s.meters[i].meter.description)\n"
                     }
                 }
+            case .progress(let id, let label, let done, let total, let status):
+                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: 0, startTime: now), status, now)
+                if d.label != label || d.meter.total != total || done < d.meter.done {
+                    d = (label, ProgressMeter(total: total, done: done, startTime: now), status, now)
+                }
+                d.meter.done = done
+                d.meter.now = now
+                d.status = status
+                if !live, now - d.lastLogged >= logInterval || done == total {
+                    d.lastLogged = now
+                    out += "[\(id)] \(label) \(d.meter.description)\(status.map { "  \($0)" } ?? "")\n"
+                }
+                s.details[id] = d
             case .stageFinished(let id, let outcome):
                 s.meters.removeAll { $0.id == id }
+                s.details[id] = nil
                 out += "[\(id)] \(outcome)\n"
             case .log(let id, let message):
                 out += "[\(id)] \(message)\n"
@@ -116,8 +132,13 @@ public final class ProgressDisplay: Sendable {
             let width = 24
             let filled = m.total > 0 ? min(width, m.done * width / m.total) : width
             out += "\(s.meters[i].id) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(m.description)\n"
+            if var d = s.details[s.meters[i].id] {
+                d.meter.now = now
+                out += "    \(d.label) \(d.meter.description)\(d.status.map { "  \($0)" } ?? "")\n"
+                s.drawnLines += 1
+            }
         }
-        s.drawnLines = s.meters.count
+        s.drawnLines += s.meters.count
         return out
     }
 }

@@ -31,6 +31,9 @@ public enum RunEvent: Sendable {
     case cellFinished(stageID: String, cell: Int)
     case stageFinished(stageID: String, outcome: StageOutcome)
     case log(stageID: String, message: String)
+    /// Progress inside the cell being computed (tuning steps, prompts of an evaluation): `done` of `total` units
+    /// of `label` (e.g. "step", "prompt"), with an optional short status (losses).
+    case progress(stageID: String, label: String, done: Int, total: Int, status: String?)
 }
 
 public typealias RunObserver = @Sendable (RunEvent) -> Void

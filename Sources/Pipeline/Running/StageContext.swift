@@ -86,6 +86,11 @@ public final class StageContext {
 
     public func log(_ message: String) { observer?(.log(stageID: stage.id, message: message)) }
 
+    /// Reports progress inside the current cell: `done` of `total` `label`s (e.g. tuning steps), with a status.
+    public func progress(_ label: String, done: Int, total: Int, status: String? = nil) {
+        observer?(.progress(stageID: stage.id, label: label, done: done, total: total, status: status))
+    }
+
     /// Marks the cells still in flight failed with `error` (or releases them after cancellation).
     func settleInFlight(error: Error?) throws {
         guard !inFlight.isEmpty else { return }
