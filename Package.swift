@@ -27,7 +27,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFormats", "CBLAS", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "CSQLite", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats", "CSQLite", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ModelFormats", "Engine", "TestSupport"]),
     ]
 )

@@ -2,42 +2,78 @@ import Engine
 import Foundation
 import Pipeline
 
-/// `reptune run MANIFEST --dry-run`: validates the manifest (every error at once) and prints the plan against the
-/// results directory's store: each stage cached, to run or to resume, with its cells.
+/// `reptune run MANIFEST` and `reptune resume [DIR]`: plan the manifest against the results directory's store,
+/// print the plan, run what is not cached with a progress display, and say how to resume after Ctrl-C.
 enum RunCommand {
     static let spec = Arguments.Spec(
-        usage: "run MANIFEST --dry-run [--results DIR] [--only STAGE,...] [--force STAGE,...]",
-        summary: "validate a manifest and print its plan (stages in order, cached or to run, cells); executing the stages is not wired yet",
-        valued: ["results", "only", "force"], flags: ["dry-run"])
+        usage: "run MANIFEST [--results DIR] [--only STAGE,...] [--force STAGE,...] [--dry-run] [--jobs N]",
+        summary: "run a manifest's stages as a DAG, reusing every cached stage; --dry-run prints the plan (each stage cached or to run, cells); Ctrl-C stops after the cells in flight",
+        valued: ["results", "only", "force", "jobs"], flags: ["dry-run"])
+
+    static let resumeSpec = Arguments.Spec(
+        usage: "resume [DIR] [--jobs N]",
+        summary: "finish the latest run of a results directory (default: the only directory under runs/): same manifest, finished cells kept",
+        valued: ["jobs"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         guard let path = a.positional.first else { throw CLIError("give the MANIFEST file") }
         let manifest: Manifest
         do {
-            manifest = try Manifest.load(from: URL(fileURLWithPath: path),
-                                         options: ManifestOptions(modelSearchDirectories: [RepositoryLocation.root]))
+            manifest = try Manifest.load(from: URL(fileURLWithPath: path), options: manifestOptions)
         } catch {
             throw CLIError(error.description, exitCode: 1)
         }
         let results = URL(fileURLWithPath: a.options["results"] ?? "runs/\(manifest.name)")
         let list = { (name: String) in a.options[name].map { $0.split(separator: ",").map(String.init) } ?? [] }
-        let store = try Store(directory: results)
-        let plan = try Planner.plan(manifest, options: PlanOptions(only: list("only"), force: list("force"),
-                                                                    engineVersion: EngineVersion.current), store: store)
-        guard a.flags.contains("dry-run") else {
-            throw CLIError("""
-                \(plan.description)
-                executing stages is not available yet: the stage runners are being wired to the engine (issues 3–5); \
-                --dry-run shows the plan
-                """, exitCode: 2)
+        let experiment = ExperimentRun(manifest: manifest, resultsDirectory: results,
+                                       options: PlanOptions(only: list("only"), force: list("force"), engineVersion: EngineVersion.current))
+        let plan = try experiment.plan()
+        if a.flags.contains("dry-run") {
+            if a.flags.contains("json") {
+                struct Row: Encodable { var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String }
+                return try printJSON(plan.stages.map { Row(id: $0.id, kind: $0.spec.kind.rawValue, action: $0.action.rawValue,
+                                                         cells: $0.cellsTotal, done: $0.cellsDone, key: "\($0.key.short)") })
+            }
+            print("results: \(results.path)")
+            print(plan.description)
+            return
         }
-        if a.flags.contains("json") {
-            struct Row: Encodable { var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String }
-            return try printJSON(plan.stages.map { Row(id: $0.id, kind: $0.spec.kind.rawValue, action: $0.action.rawValue,
-                                                     cells: $0.cellsTotal, done: $0.cellsDone, key: "\($0.key.short)") })
+        try execute(experiment, plan: plan, jobs: a.options["jobs"], json: a.flags.contains("json"))
+    }
+
+    static func resume(_ args: [String]) throws {
+        let a = try resumeSpec.parse(args)
+        let directory = try StoreCommands.directory(a, consumes: 0)
+        let experiment = try ExperimentRun.resuming(directory, engineVersion: EngineVersion.current, manifestOptions: manifestOptions)
+        try execute(experiment, plan: experiment.plan(), jobs: a.options["jobs"], json: a.flags.contains("json"))
+    }
+
+    static var manifestOptions: ManifestOptions { ManifestOptions(modelSearchDirectories: [RepositoryLocation.root]) }
+
+    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: String?, json: Bool) throws {
+        let results = experiment.resultsDirectory
+        guard let concurrent = Int(jobs ?? "1"), concurrent >= 1 else { throw CLIError("--jobs takes a positive integer, found \(jobs!)") }
+        if !json {
+            // Unbuffered, so the plan comes before the progress lines when stdout is a file or a pipe.
+            FileHandle.standardOutput.write(Data("results: \(results.path)\n\(plan.description)\n".utf8))
         }
-        print("results: \(results.path)")
-        print(plan.description)
+        let cancellation = CancellationFlag()
+        let handler = cancellation.installInterruptHandler(
+            message: "stopping after the cells in flight (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
+        let display = ProgressDisplay()
+        let started = Date()
+        let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: concurrent),
+                                             cancellation: cancellation, observer: json ? nil : display.observer)
+        handler.cancel()
+        if json {
+            struct Row: Encodable { var id: String; var outcome: String }
+            try printJSON(summary.outcomes.map { Row(id: $0.stageID, outcome: "\($0.outcome)") })
+        } else {
+            print("run \(summary.runID) finished in \(ProgressMeter.duration(Date().timeIntervalSince(started))):")
+            print(summary.description)
+        }
+        if summary.cancelled { throw CLIError("interrupted; resume with: reptune resume \(results.path)", exitCode: 130) }
+        if summary.failed { throw CLIError("some stages failed (errors above; `reptune status \(results.path)` lists them)", exitCode: 1) }
     }
 }

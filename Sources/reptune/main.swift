@@ -9,6 +9,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "generate": (GenerateCommand.spec, GenerateCommand.run),
     "datasets": (DatasetsCommand.spec, DatasetsCommand.run),
     "run": (RunCommand.spec, RunCommand.run),
+    "resume": (RunCommand.resumeSpec, RunCommand.resume),
     "status": (StoreCommands.status, StoreCommands.runStatus),
     "query": (StoreCommands.query, StoreCommands.runQuery),
     "results": (StoreCommands.results, StoreCommands.runResults),

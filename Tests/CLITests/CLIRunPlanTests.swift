@@ -18,9 +18,6 @@ struct CLIRunPlanTests {
         let results = try Fixtures.temporaryDirectory("runs")
         let plan = try CLI.run(["run", "experiments/honesty-sweep.json", "--dry-run", "--results", results.path])
         #expect(plan.stdout.contains("sweep") && plan.stdout.contains("30 cells"))
-        // Without --dry-run the command says plainly that executing stages is not there yet.
-        let run = try CLI.run(["run", "experiments/honesty-sweep.json", "--results", results.path])
-        #expect(run.status == 2 && run.stderr.contains("not available yet"))
     }
 
     @Test func everyErrorAtOnceWithPathsLinesAndSuggestions() throws {
@@ -32,6 +29,77 @@ struct CLIRunPlanTests {
         #expect(r.stderr.contains("stages[0].kind (line 1, column 46)") && r.stderr.contains(#"did you mean "steering_sweep"?"#))
         #expect(r.stderr.contains("stages[1].params.methd") && r.stderr.contains(#"did you mean "method"?"#))
         #expect(r.stderr.contains(#"stages[1].inputs.activations"#))
+    }
+}
+
+/// `reptune run` for real on SmolLM2: a small sweep interrupted with Ctrl-C (SIGINT) stops after the cells in
+/// flight and says how to resume; `reptune resume` finishes it, and the stored answers equal an uninterrupted run's.
+@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+struct CLIRunTests {
+    static func manifest(_ dir: URL) throws -> URL {
+        let d = Fixtures.datasets.path
+        let url = dir.appendingPathComponent("sweep.json")
+        try Data("""
+        {"name": "ctrl-c", "model": {"name": "smollm2-135m-instruct"},
+         "datasets": {"facts": {"path": "\(d)/facts_true_false/facts_true_false.csv", "splits": {"few": {"rows": [0, 12]}}},
+                      "gpt4": {"path": "\(d)/gpt4_facts/gpt4_facts.csv", "splits": {"few": {"rows": [0, 6]}}}},
+         "stages": [
+           {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts:few", "layers": [4, 8, 12]}},
+           {"id": "vec", "kind": "vectors", "inputs": {"activations": "acts"}},
+           {"id": "sweep", "kind": "steering_sweep", "inputs": {"vector": "vec"},
+            "params": {"dataset": "gpt4:few", "layers": [4, 8, 12], "multipliers": [-5, 5], "max_new_tokens": 6}}
+         ]}
+        """.utf8).write(to: url)
+        return url
+    }
+
+    static func answers(_ results: URL) throws -> String {
+        let r = try CLI.run(["query", results.path, "select stage_id, cell_index, item, output, score from v_generations order by stage_id, cell_index, item", "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout
+    }
+
+    @Test func ctrlCThenResumeGivesTheUninterruptedResults() throws {
+        let dir = try Fixtures.temporaryDirectory("ctrl-c")
+        let manifest = try Self.manifest(dir)
+        let reference = dir.appendingPathComponent("reference"), results = dir.appendingPathComponent("results")
+        let whole = try CLI.run(["run", manifest.path, "--results", reference.path])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains("sweep: done (6 cells computed)"), "\(whole.stdout)")
+
+        let child = Process()
+        child.executableURL = CLI.executable
+        child.arguments = ["run", manifest.path, "--results", results.path]
+        let err = Pipe()
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = err
+        try child.run()
+        let deadline = Date().addingTimeInterval(300)
+        var sent = false
+        while Date() < deadline, child.isRunning {
+            let q = try? CLI.run(["query", results.path, "select count(*) from v_cells where stage_id = 'sweep' and status = 'done'", "--format", "csv"])
+            if let q, q.status == 0, let n = Int(q.stdout.split(separator: "\n").last ?? ""), n >= 1 {
+                kill(child.processIdentifier, SIGINT)
+                sent = true
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        child.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(sent, "the run finished before it could be interrupted")
+        #expect(child.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("reptune resume \(results.path)"), "\(stderr)")
+        let status = try CLI.run(["status", results.path])
+        #expect(status.stdout.contains("sweep"), "\(status.stdout)")
+
+        let resumed = try CLI.run(["resume", results.path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("acts: cached") && resumed.stdout.contains("vec: cached"), "\(resumed.stdout)")
+        #expect(try Self.answers(results) == Self.answers(reference))
+        // Nothing is left to do.
+        let again = try CLI.run(["run", manifest.path, "--results", results.path])
+        #expect(again.stdout.contains("sweep: cached"), "\(again.stdout)")
     }
 }
 

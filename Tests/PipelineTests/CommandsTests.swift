@@ -119,8 +119,8 @@ struct CommandsTests {
         // After 2 s: 2 new cells → 1 cell/s, 6 left → ETA 6s; after 4 s: 2 left → 2s.
         #expect(lines.withLock { $0 } == """
             [sweep] steering_sweep started: 2/10 cells done
-            [sweep] 4/10 cells, 1.0 cells/s, ETA 6s
-            [sweep] 6/10 cells, 1.0 cells/s, ETA 4s
+            [sweep] 4/10 cells, 1.0/s, ETA 6s
+            [sweep] 6/10 cells, 1.0/s, ETA 4s
             [sweep] done (4 cells computed)
 
             """)

@@ -16,11 +16,14 @@ public struct GenerationOptions: Sendable {
     public var sampling: Sampling
     /// Generation of a sequence ends after it emits one of these (the stop token is kept in the output).
     public var stopTokens: Set<Int>
+    /// Keep the logits of the first generated position in each result (for logit-based answer scores).
+    public var keepFirstLogits: Bool
 
-    public init(maxNewTokens: Int, sampling: Sampling = .greedy, stopTokens: Set<Int> = []) {
+    public init(maxNewTokens: Int, sampling: Sampling = .greedy, stopTokens: Set<Int> = [], keepFirstLogits: Bool = false) {
         self.maxNewTokens = maxNewTokens
         self.sampling = sampling
         self.stopTokens = stopTokens
+        self.keepFirstLogits = keepFirstLogits
     }
 }
 
@@ -30,6 +33,14 @@ public struct GenerationResult: Sendable, Equatable {
     /// New tokens, including the stop token if one ended the generation.
     public var tokens: [Int]
     public var finishReason: FinishReason
+    /// Logits at the first generated position, when `GenerationOptions.keepFirstLogits` asked for them.
+    public var firstLogits: [Float]?
+
+    public init(tokens: [Int], finishReason: FinishReason, firstLogits: [Float]? = nil) {
+        self.tokens = tokens
+        self.finishReason = finishReason
+        self.firstLogits = firstLogits
+    }
 }
 
 extension LlamaModel {
@@ -57,6 +68,9 @@ extension LlamaModel {
         var samplers = running.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
         var results = running.map { _ in GenerationResult(tokens: [], finishReason: .length) }
         guard options.maxNewTokens > 0 else { return results }
+        if options.keepFirstLogits {
+            for (k, i) in runningIndex.enumerated() { results[i].firstLogits = Array(outputs[k].lastLogits) }
+        }
         while true {
             var keep = [Bool]()
             for (k, i) in runningIndex.enumerated() {

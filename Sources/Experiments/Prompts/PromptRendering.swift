@@ -10,3 +10,11 @@ extension PromptSpec {
         return template.render(turns, addGenerationPrompt: true, assistantPrefix: assistantPrefix)
     }
 }
+
+extension PromptSpec {
+    /// The token ids of this prompt for a model using `template` (BOS as the template or tokenizer asks;
+    /// special tokens in the rendered text recognised).
+    public func tokens(_ tokenizer: Tokenizer, template: ChatTemplate) -> [Int] {
+        tokenizer.encode(render(template), addBOS: template.prependsBOS ? true : nil, parseSpecial: true)
+    }
+}

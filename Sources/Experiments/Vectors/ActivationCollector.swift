@@ -37,32 +37,47 @@ public struct ActivationCollector: Sendable {
 
     /// Tokens of a prompt as the model sees it.
     public func tokens(_ prompt: PromptSpec) -> [Int] {
-        model.tokenizer.encode(prompt.render(template), addBOS: template.prependsBOS ? true : nil, parseSpecial: true)
+        prompt.tokens(model.tokenizer, template: template)
     }
 
     /// Activations of `prompts` at `layers` (block outputs), `offsetFromEnd` tokens before each prompt's last
     /// token (0 = the last token). `progress` gets (prompts done, total).
     public func collect(_ prompts: [PromptSpec], layers: [Int], offsetFromEnd: Int = 0,
                         progress: (Int, Int) -> Void = { _, _ in }) -> ActivationMatrix {
+        collect(prompts, layers: layers, offsetsFromEnd: [offsetFromEnd], progress: progress)[offsetFromEnd]!
+    }
+
+    /// Activations at several positions at once (one forward pass per batch): offset from the end → matrix.
+    /// A prompt shorter than an offset contributes its first token's activation there.
+    public func collect(_ prompts: [PromptSpec], layers: [Int], offsetsFromEnd: [Int],
+                        progress: (Int, Int) -> Void = { _, _ in }) -> [Int: ActivationMatrix] {
         let d = model.network.config.embeddingLength
-        var rows = Dictionary(uniqueKeysWithValues: layers.map { ($0, [Float]()) })
+        let offsets = Array(Set(offsetsFromEnd)).sorted()
+        var rows = [Int: [Int: [Float]]]()
+        for o in offsets { rows[o] = Dictionary(uniqueKeysWithValues: layers.map { ($0, [Float]()) }) }
         let top = (layers.max() ?? 0) + 1
         var done = 0
         for start in stride(from: 0, to: prompts.count, by: max(batchSize, 1)) {
             let batch = prompts[start..<min(start + batchSize, prompts.count)]
-            var items = batch.map { p in
-                ForwardItem(tokens: tokens(p), cache: model.network.makeCache(),
-                            interventions: layers.map { .capture(.block($0), positions: .fromEnd([offsetFromEnd])) },
+            let ids = batch.map { tokens($0) }
+            var items = ids.map { t in
+                ForwardItem(tokens: t, cache: model.network.makeCache(),
+                            interventions: layers.map { .capture(.block($0), positions: .fromEnd(offsets)) },
                             logits: .none)
             }
             // Blocks above the highest captured layer are not needed.
             let outputs = model.network.forward(&items, blocks: 0..<top)
-            for out in outputs {
-                for (layer, capture) in zip(layers, out.captures) { rows[layer]! += capture.values }
+            for (out, t) in zip(outputs, ids) {
+                for (layer, capture) in zip(layers, out.captures) {
+                    for o in offsets {
+                        let position = max(capture.positions.min() ?? 0, t.count - 1 - o)
+                        rows[o]![layer]! += capture.row(at: position)!
+                    }
+                }
             }
             done += batch.count
             progress(done, prompts.count)
         }
-        return ActivationMatrix(layers: layers, width: d, rows: rows, count: prompts.count)
+        return rows.mapValues { ActivationMatrix(layers: layers, width: d, rows: $0, count: prompts.count) }
     }
 }

@@ -68,6 +68,9 @@ public enum StageCatalog {
                           doc: "PCA only: fit on pooled raw activations or on pair differences."),
                 ParamSpec("normalize", .boolean, .defaulted(.bool(true)),
                           doc: "Scale each layer's vector to unit length."),
+                ParamSpec("position", .integer(max: 0), .optional,
+                          doc: "Which collected position the vectors come from (0 = last prompt token, -7 = seven "
+                               + "before it); absent = the one nearest the end."),
             ],
             inputs: [
                 InputSpec("activations", accepts: [.collectActivations], required: true,
@@ -154,6 +157,12 @@ public enum StageCatalog {
                 ParamSpec("dataset", .dataset, .required, doc: "Prompts to answer."),
                 ParamSpec("max_new_tokens", .integer(min: 1), .defaulted(.int(30)),
                           doc: "Greedy tokens generated per prompt."),
+                ParamSpec("paper_condition", .choice(["base", "honesty_steered", "dishonesty_steered", "truth_tuned",
+                                                      "lie_tuned", "honesty_tuned", "dishonesty_tuned"]), .optional,
+                          doc: "Rescoring: when `dataset` is the paper's stored-outputs directory, the condition whose "
+                               + "stored answers are scored instead of generating."),
+                ParamSpec("labels", .dataset, .optional,
+                          doc: "Rescoring facts: the true/false statement CSV the stored answers are scored against."),
             ] + variantRows,
             inputs: variantInputs,
             rules: variantRules),

@@ -9,8 +9,11 @@ public struct ProgressMeter: Sendable, Hashable {
     public var done: Int
     public var startTime: Double
     public var now: Double
+    /// What is counted (`cells`, `prompts`, `steps`).
+    public var unit: String
 
-    public init(total: Int, done: Int, startTime: Double) {
+    public init(total: Int, done: Int, startTime: Double, unit: String = "cells") {
+        self.unit = unit
         self.total = total
         self.initial = done
         self.done = done
@@ -29,8 +32,8 @@ public struct ProgressMeter: Sendable, Hashable {
     public var eta: Double? { rate.map { Double(max(0, total - done)) / $0 } }
 
     public var description: String {
-        var s = "\(done)/\(total) cells"
-        if let rate { s += String(format: ", %@/s", rate >= 1 ? String(format: "%.1f cells", rate) : String(format: "%.2f cells", rate)) }
+        var s = "\(done)/\(total) \(unit)"
+        if let rate { s += ", " + (rate >= 1 ? String(format: "%.1f", rate) : String(format: "%.2f", rate)) + "/s" }
         if let eta, done < total { s += ", ETA \(Self.duration(eta))" }
         return s
     }
@@ -93,16 +96,16 @@ public final class ProgressDisplay: Sendable {
                     }
                 }
             case .progress(let id, let label, let done, let total, let status):
-                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: 0, startTime: now), status, now)
+                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: 0, startTime: now, unit: label), status, now)
                 if d.label != label || d.meter.total != total || done < d.meter.done {
-                    d = (label, ProgressMeter(total: total, done: done, startTime: now), status, now)
+                    d = (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, now)
                 }
                 d.meter.done = done
                 d.meter.now = now
                 d.status = status
                 if !live, now - d.lastLogged >= logInterval || done == total {
                     d.lastLogged = now
-                    out += "[\(id)] \(label) \(d.meter.description)\(status.map { "  \($0)" } ?? "")\n"
+                    out += "[\(id)] \(status.map { "\($0): " } ?? "")\(d.meter.description)\n"
                 }
                 s.details[id] = d
             case .stageFinished(let id, let outcome):
@@ -134,7 +137,7 @@ public final class ProgressDisplay: Sendable {
             out += "\(s.meters[i].id) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: width - filled))] \(m.description)\n"
             if var d = s.details[s.meters[i].id] {
                 d.meter.now = now
-                out += "    \(d.label) \(d.meter.description)\(d.status.map { "  \($0)" } ?? "")\n"
+                out += "    \(d.status.map { "\($0): " } ?? "")\(d.meter.description)\n"
                 s.drawnLines += 1
             }
         }

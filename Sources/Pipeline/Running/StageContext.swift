@@ -61,10 +61,11 @@ public final class StageContext {
         return (ds, use.split.flatMap { ds.split($0) })
     }
 
-    /// Claims up to `max` pending cells (lowest index first); [] when none are left or after cancellation.
-    public func nextCells(_ max: Int = 1) throws -> [SweepCell] {
+    /// Claims up to `max` pending cells (lowest index first, only among `indices` when given); [] when none are
+    /// left or after cancellation.
+    public func nextCells(_ max: Int = 1, among indices: [Int]? = nil) throws -> [SweepCell] {
         guard !isCancelled else { return [] }
-        let cells = try store.claimCells(key, limit: max, claimer: claimer)
+        let cells = try store.claimCells(key, limit: max, claimer: claimer, among: indices)
         inFlight += cells
         claimed += cells.count
         return cells
@@ -82,6 +83,8 @@ public final class StageContext {
 
     /// Writes a large array beside the database (see `Store.writeArtifact`).
     public func writeArtifact(_ data: Data) throws -> ArtifactRef { try store.writeArtifact(data) }
+    /// Writes a large artifact through `produce`, which fills the file at the URL it gets (see `Store.writeArtifact`).
+    public func writeArtifact(_ produce: (URL) throws -> Void) throws -> ArtifactRef { try store.writeArtifact(produce) }
     public func readArtifact(_ ref: ArtifactRef) throws -> Data { try store.readArtifact(ref) }
 
     public func log(_ message: String) { observer?(.log(stageID: stage.id, message: message)) }

@@ -2,7 +2,12 @@
 /// file in this folder (`CollectActivationsStage.swift`, …).
 extension StageRegistry {
     public static var standard: StageRegistry {
-        let r = StageRegistry()
+        var r = StageRegistry()
+        r.register(.collectActivations, .collectActivations)
+        r.register(.vectors, .vectors)
+        r.register(.steeringSweep, .steeringSweep)
+        r.register(.evaluate, .evaluate)
+        r.register(.perplexity, .perplexity)
         return r
     }
 }

@@ -185,11 +185,12 @@ public final class Store {
     /// Claims up to `limit` pending cells of a stage, lowest index first, after returning to pending the cells
     /// whose claimer died (same host, process gone) or whose lease expired. One transaction: two processes never
     /// claim the same cell.
-    public func claimCells(_ key: String, limit: Int, claimer: Claimer) throws -> [SweepCell] {
-        try db.transaction {
+    public func claimCells(_ key: String, limit: Int, claimer: Claimer, among indices: [Int]? = nil) throws -> [SweepCell] {
+        let restriction = indices.map { " AND cell_index IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        return try db.transaction {
             try recoverStaleClaimsInTransaction(key, claimer: claimer)
             let rows = try db.query("""
-                SELECT cell_index, coordinates_json FROM cells WHERE stage_key = ? AND status = 'pending'
+                SELECT cell_index, coordinates_json FROM cells WHERE stage_key = ? AND status = 'pending'\(restriction)
                 ORDER BY cell_index LIMIT ?
                 """, [.text(key), .integer(Int64(limit))])
             var cells: [SweepCell] = []

@@ -1,0 +1,95 @@
+import Engine
+import Experiments
+import Foundation
+
+extension StageRunner {
+    /// `evaluate`: one model variant (base, steered at a layer × multiplier, or tuned) answers a task's prompts
+    /// greedily; answers are scored with METHOD.md §6's scorers plus the logit-based A/B score. One cell per
+    /// (layer, multiplier) when those are grids. With the paper's stored-outputs directory as `dataset`, the
+    /// stored answers of `paper_condition` are scored instead of generating (the rescoring of the paper).
+    public static var evaluate: StageRunner {
+        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, cell in
+            if case .paperOutputs(let directory) = try context.loadDataset("dataset") {
+                return try PaperRescoring.cell(context, directory: directory)
+            }
+            let task = context.params["task"]?.stringValue ?? "facts"
+            let items = try context.evaluationItems(task: task)
+            let model = try context.modelVariant(cell: cell)
+            let evaluator = Evaluator(model: model.network, tokenizer: model.tokenizer, template: model.template,
+                                      interventions: model.interventions,
+                                      maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30)
+            context.log("\(task) on \(items.count) prompts, \(model.label)")
+            let answers = evaluator.run(items) { done, total in context.progress("prompts", done: done, total: total) }
+            return EvaluationCell.result(answers, outputs: [
+                "task": .string(task), "variant": .string(model.label),
+                "dataset": .string(context.params["dataset"]?.stringValue ?? ""),
+            ])
+        }
+    }
+}
+
+/// How scored answers become a stored cell (docs/RESULTS.md "Scored answers"), shared by `evaluate` and
+/// `steering_sweep`.
+enum EvaluationCell {
+    static func result(_ answers: [EvaluatedAnswer], outputs: [String: JSONValue]) -> CellResult {
+        let summary = EvaluationSummary(answers)
+        let generations = answers.map { a in
+            var meta: [JSONMember] = []
+            if let c = a.choice { meta.append(JSONMember(key: "answer", value: .string(c.label))) }
+            if let h = a.honest { meta.append(JSONMember(key: "honest_answer", value: .string(h.label))) }
+            if let s = a.shareOfA { meta.append(JSONMember(key: "p_a", value: .double(s))) }
+            let score: Double? = a.choice.flatMap { c in a.honest.flatMap { h in c == .unparseable ? nil : (c == h ? 1 : 0) } }
+            return Generation(item: a.item, prompt: a.promptText, output: a.output, score: score, meta: .object(meta))
+        }
+        return CellResult(metrics: summary.metrics,
+                          outputs: .object(outputs.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: $0.value) }),
+                          generations: generations)
+    }
+}
+
+extension AnswerChoice {
+    /// How stored generations name the option: `a`, `b`, `unparseable`.
+    var label: String {
+        switch self {
+        case .a: "a"
+        case .b: "b"
+        case .unparseable: "unparseable"
+        }
+    }
+}
+
+extension StageContext {
+    /// The prompts of `task` (facts | tqa | ab_questions | open_ended) built from the stage's `dataset`.
+    public func evaluationItems(task: String) throws -> [EvaluationItem] {
+        let data = try loadDataset("dataset")
+        let name = params["dataset"]?.stringValue ?? "?"
+        switch (task, data) {
+        case ("facts", .statements(let s)): return EvaluationSet.facts(s)
+        case ("tqa", .truthfulQA(let q)): return EvaluationSet.truthfulQA(q)
+        case ("ab_questions", .morallyAmbiguous(let q)): return EvaluationSet.abQuestions(q)
+        case ("ab_questions", .instrumentalLying(_, let ab)) where !ab.isEmpty:
+            return ab.enumerated().map { EvaluationItem(item: $0, prompt: InstrumentalLyingPrompts.ab($1), scorer: .ab, honest: nil) }
+        case ("open_ended", .morallyAmbiguous(let q)): return EvaluationSet.openEnded(q.map(MorallyAmbiguousPrompts.openEnded))
+        case ("open_ended", .instrumentalLying(let o, _)) where !o.isEmpty:
+            return EvaluationSet.openEnded(o.map(InstrumentalLyingPrompts.openEnded))
+        default:
+            throw StageInputError("stage \(stage.id): task `\(task)` cannot use dataset `\(name)` (\(data.kindName)); facts needs "
+                + "a true/false statement CSV, tqa TruthfulQA.csv, ab_questions and open_ended the morally ambiguous "
+                + "questions or the instrumental-lying material")
+        }
+    }
+}
+
+extension StageDataset {
+    /// What kind of data this is, for error messages.
+    public var kindName: String {
+        switch self {
+        case .statements: "true/false statements"
+        case .truthfulQA: "TruthfulQA"
+        case .morallyAmbiguous: "morally ambiguous questions"
+        case .instrumentalLying: "instrumental-lying material"
+        case .text: "raw text"
+        case .paperOutputs: "the paper's stored outputs"
+        }
+    }
+}

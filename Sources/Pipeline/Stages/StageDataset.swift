@@ -1,0 +1,130 @@
+import Experiments
+import Foundation
+
+/// The contents of a manifest dataset, read with the parser its file calls for: true/false statements
+/// (`statement,label` CSV), TruthfulQA (the paper's misconception subset), morally ambiguous questions,
+/// instrumental-lying scenarios (the directory or one of its files), raw text (wikitext), or the paper's stored
+/// outputs (a directory of its JSON/TXT result files). The kind is read from the file's name and header; a file
+/// that matches none is an error naming it.
+public enum StageDataset: Sendable {
+    case statements([TrueFalseStatement])
+    case truthfulQA([TruthfulQAItem])
+    case morallyAmbiguous([String])
+    /// Open-ended scenarios and A/B question blocks (either may be empty when one file was given).
+    case instrumentalLying(openEnded: [String], ab: [String])
+    case text(WikiTextTestSet)
+    case paperOutputs(URL)
+
+    /// Reads `ref` and keeps the rows of `split` (nil = all rows).
+    public static func load(_ ref: DatasetRef, split: DatasetSplit?) throws -> StageDataset {
+        let url = ref.url
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw StageInputError("dataset \(ref.name): \(url.path) does not exist")
+        }
+        let name = url.lastPathComponent.lowercased()
+        let loaded: StageDataset
+        if isDirectory.boolValue {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            if files.contains("instrumental_lying_prompts.txt") {
+                loaded = .instrumentalLying(
+                    openEnded: try InstrumentalLyingScenarios.parseOpenEnded(try text(url.appendingPathComponent("instrumental_lying_prompts.txt")),
+                                                                             source: url.appendingPathComponent("instrumental_lying_prompts.txt").path),
+                    ab: files.contains("instrumental_lying_qs.txt")
+                        ? InstrumentalLyingScenarios.parseABBlocks(try text(url.appendingPathComponent("instrumental_lying_qs.txt"))) : [])
+            } else if files.contains(where: { $0.hasPrefix("untunedmodel_") || $0.hasSuffix("_gpt4facts.json") }) {
+                loaded = .paperOutputs(url)
+            } else {
+                throw StageInputError("dataset \(ref.name): the directory \(url.path) is neither the instrumental-lying "
+                    + "material (instrumental_lying_prompts.txt) nor the paper's stored outputs (…_gpt4facts.json)")
+            }
+        } else {
+            let body = try text(url)
+            let header = body.prefix { $0 != "\n" && $0 != "\r\n" }.trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "\u{FEFF}", with: "")
+            if name.hasSuffix(".csv"), header.hasPrefix("statement,label") {
+                loaded = .statements(try TrueFalseStatements.parse(csv: body, name: ref.name, source: url.path).statements)
+            } else if name.hasSuffix(".csv"), header.contains("Question"), header.contains("Best Answer") {
+                loaded = .truthfulQA(try TruthfulQAMisconceptions.parse(csv: body, source: url.path).items)
+            } else if name.contains("morally_ambiguous") {
+                loaded = .morallyAmbiguous(try MorallyAmbiguousQuestions.parse(body, source: url.path).questions)
+            } else if name == "instrumental_lying_prompts.txt" {
+                loaded = .instrumentalLying(openEnded: try InstrumentalLyingScenarios.parseOpenEnded(body, source: url.path), ab: [])
+            } else if name == "instrumental_lying_qs.txt" {
+                loaded = .instrumentalLying(openEnded: [], ab: InstrumentalLyingScenarios.parseABBlocks(body))
+            } else if name.hasSuffix(".raw") || ref.format == "raw" || ref.format == "txt" || name.contains("wiki") {
+                loaded = .text(WikiTextTestSet(rawText: body))
+            } else {
+                throw StageInputError("dataset \(ref.name): cannot tell what \(url.lastPathComponent) holds: expected a "
+                    + "`statement,label` CSV, TruthfulQA.csv, morally_ambiguous_qs.txt, the instrumental_lying directory, "
+                    + "a .raw text file or the paper's outputs directory; found header \"\(header.prefix(60))\"")
+            }
+        }
+        guard let split else { return loaded }
+        return try loaded.selecting(split, dataset: ref.name)
+    }
+
+    /// Number of rows (prompts, statements, text rows).
+    public var count: Int {
+        switch self {
+        case .statements(let s): s.count
+        case .truthfulQA(let q): q.count
+        case .morallyAmbiguous(let q): q.count
+        case .instrumentalLying(let o, let ab): max(o.count, ab.count)
+        case .text(let t): t.rows.count
+        case .paperOutputs: 0
+        }
+    }
+
+    /// The rows a split names.
+    func selecting(_ split: DatasetSplit, dataset: String) throws -> StageDataset {
+        func pick<T>(_ rows: [T]) throws -> [T] {
+            try split.indices(count: rows.count, dataset: dataset).map { rows[$0] }
+        }
+        switch self {
+        case .statements(let s): return .statements(try pick(s))
+        case .truthfulQA(let q): return .truthfulQA(try pick(q))
+        case .morallyAmbiguous(let q): return .morallyAmbiguous(try pick(q))
+        case .instrumentalLying(let o, let ab): return .instrumentalLying(openEnded: try pick(o), ab: try pick(ab))
+        case .text(let t): return .text(WikiTextTestSet(rawText: try pick(t.rows).joined(separator: "\n")))
+        case .paperOutputs: throw StageInputError("dataset \(dataset): the paper's outputs directory has no rows to split")
+        }
+    }
+
+    private static func text(_ url: URL) throws -> String {
+        let data = try Data(contentsOf: url)
+        guard let s = String(data: data, encoding: .utf8) else { throw StageInputError("\(url.path) is not UTF-8 text") }
+        return s
+    }
+}
+
+extension DatasetSplit {
+    /// The row indices this split selects from a dataset of `count` rows, in order.
+    public func indices(count: Int, dataset: String) throws -> [Int] {
+        let chosen: [Int]
+        switch selection {
+        case .rows(let r): chosen = Array(r)
+        case .indices(let i): chosen = i
+        case .file(let path, let url):
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                throw StageInputError("dataset \(dataset), split \(name): cannot read the index file \(path)")
+            }
+            if let data = text.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [Int] {
+                chosen = array
+            } else {
+                chosen = try text.split(whereSeparator: \.isNewline).enumerated().compactMap { n, line in
+                    let t = line.trimmingCharacters(in: .whitespaces)
+                    if t.isEmpty { return nil }
+                    guard let i = Int(t) else {
+                        throw StageInputError("dataset \(dataset), split \(name): \(path) line \(n + 1): expected a row index, found \"\(t)\"")
+                    }
+                    return i
+                }
+            }
+        }
+        if let bad = chosen.first(where: { $0 < 0 || $0 >= count }) {
+            throw StageInputError("dataset \(dataset), split \(name): row \(bad) is outside the dataset's \(count) rows")
+        }
+        return chosen
+    }
+}

@@ -1,0 +1,68 @@
+import Engine
+import Experiments
+import Foundation
+
+extension StageRunner {
+    /// `steering_sweep`: greedy answers of the base model steered at each layer × multiplier of the grid (and,
+    /// with `include_zero_out`, with the vector projected out at each layer), every cell scored and committed as
+    /// it completes.
+    ///
+    /// Cells are claimed a layer at a time; for each prompt the unsteered prompt runs once through blocks 0…L and
+    /// every multiplier of that layer resumes from that residual and KV cache, all multipliers decoding in one
+    /// batch (`SteeringSweep` with prefix reuse).
+    public static var steeringSweep: StageRunner {
+        StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
+            let task = context.params["task"]?.stringValue ?? "facts"
+            let items = try context.evaluationItems(task: task)
+            let model = try context.baseModel()
+            let vectors = try context.steeringDirections(slot: "vector")
+            let positions: PositionSelector = switch context.params["positions"]?.stringValue {
+            case "prompt": .prompt
+            case "generated": .generated
+            default: .all
+            }
+            let options = GenerationOptions(maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30,
+                                            stopTokens: model.tokenizer.stopTokenIDs, keepFirstLogits: true)
+            let prompts = items.map { ($0, $0.prompt.render(model.template), $0.prompt.tokens(model.tokenizer, template: model.template)) }
+            let logitScores = Dictionary(uniqueKeysWithValues: Set(items.map(\.scorer)).map { ($0, AnswerLogitScore(tokenizer: model.tokenizer, scorer: $0)) })
+            // A layer's cells (every multiplier and its zero-out cell) are claimed together so they share the prefix.
+            let layersInOrder = Array(Set(context.stage.cells.compactMap { $0["layer"]?.intValue })).sorted()
+            for wanted in layersInOrder {
+                let indices = context.stage.cells.filter { $0["layer"]?.intValue == wanted }.map(\.index)
+                let claimed = try context.nextCells(indices.count, among: indices)
+                if claimed.isEmpty { continue }
+                for (layer, cells) in Dictionary(grouping: claimed, by: { $0["layer"]?.intValue ?? -1 }).sorted(by: { $0.key < $1.key }) {
+                    guard let vector = vectors[layer] else {
+                        throw StageInputError("stage \(context.stage.id): the vector input has no direction for layer \(layer) "
+                            + "(it has \(vectors.keys.sorted()))")
+                    }
+                    let variants: [SteeringVariant] = cells.map {
+                        $0["zero_out"]?.boolValue == true ? .zeroOut : .multiplier(Float($0["multiplier"]?.doubleValue ?? 0))
+                    }
+                    let sweep = SteeringSweep(model: model.network, vectors: [layer: vector], variants: variants,
+                                              positions: positions, options: options)
+                    var answers = Array(repeating: [EvaluatedAnswer](), count: cells.count)
+                    for (k, (item, text, ids)) in prompts.enumerated() {
+                        try context.checkCancellation()
+                        let results = sweep.run(prompt: ids, layers: [layer])[layer]!
+                        for (c, result) in results.enumerated() {
+                            let output = model.tokenizer.decode(result.tokens, skipSpecial: true)
+                            let share = item.scorer == .none ? nil : result.firstLogits.map { logitScores[item.scorer]!.shareOfA(logits: $0) }
+                            answers[c].append(EvaluatedAnswer(item: item.item, promptText: text, output: output,
+                                                              choice: item.scorer.score(output), honest: item.honest, shareOfA: share))
+                        }
+                        context.progress("prompts", done: k + 1, total: prompts.count, status: "layer \(layer), \(cells.count) cells")
+                    }
+                    for (cell, cellAnswers) in zip(cells, answers) {
+                        let label = cell["zero_out"]?.boolValue == true ? "zeroed out L\(layer)"
+                            : "steered L\(layer) ×\(PythonNumber.format(cell["multiplier"]?.doubleValue ?? 0))"
+                        try context.commit(cell, EvaluationCell.result(cellAnswers, outputs: [
+                            "task": .string(task), "variant": .string(label),
+                            "dataset": .string(context.params["dataset"]?.stringValue ?? ""),
+                        ]))
+                    }
+                }
+            }
+        }
+    }
+}

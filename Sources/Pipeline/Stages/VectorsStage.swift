@@ -1,0 +1,59 @@
+import Engine
+import Experiments
+import Foundation
+
+extension StageRunner {
+    /// `vectors`: one behaviour direction per layer from the collected activations (mean difference or a
+    /// principal component, METHOD.md §3), stored as a llama.cpp control-vector GGUF, with per-layer diagnostics:
+    /// AUROC of honest vs dishonest projections, explained variance, norm, and the logit lens (top-10 tokens of
+    /// +v and −v).
+    public static var vectors: StageRunner {
+        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, _ in
+            guard let source = context.input("activations"), let cell = source.cells.first,
+                  let ref = cell.artifacts[StageArtifact.activations] else {
+                throw StageInputError("stage \(context.stage.id): input `activations` stored no activation artifact")
+            }
+            let acts = try ActivationArtifact(contentsOf: context.store.artifactURL(ref))
+            let offset: Int
+            if let p = context.params["position"]?.intValue {
+                guard acts.offsets.contains(-p) else {
+                    throw StageInputError("stage \(context.stage.id): position \(p) was not collected by \(source.stageID) "
+                        + "(it has \(acts.offsets.map { -$0 }))")
+                }
+                offset = -p
+            } else {
+                offset = acts.offsets[0]
+            }
+            let method: VectorMethod = context.params["method"]?.stringValue == "pca"
+                ? .pca(component: context.params["component"]?.intValue ?? 1,
+                       onDifferences: context.params["on"]?.stringValue != "raw")
+                : .meanDifference
+            let vector = BehaviourVector(method: method, honest: acts.positive[offset]!, dishonest: acts.negative[offset]!)
+            let normalize = context.params["normalize"]?.boolValue ?? true
+            var directions = vector.directions
+            if !normalize {
+                for (l, v) in directions { directions[l] = v.map { $0 * Float(vector.diagnostics[l]!.norm) } }
+            }
+            let model = try context.baseModel()
+            var rows: [JSONValue] = []
+            for l in acts.layers {
+                let d = vector.diagnostics[l]!, v = vector.directions[l]!
+                let lens = { (u: [Float]) in model.network.logitLensTop(u, k: 10).map { JSONValue.string(model.tokenizer.decode([$0])) } }
+                rows.append(.object([
+                    "layer": .int(l), "auroc": .double(d.auroc), "explained_variance": .double(d.explainedVariance),
+                    "norm": .double(d.norm), "lens_positive": .array(lens(v)), "lens_negative": .array(lens(v.map { -$0 })),
+                ]))
+            }
+            let file = ControlVectorFile(directions: directions, modelHint: context.model.url.lastPathComponent)
+            let artifact = try context.writeArtifact { try file.write(to: $0, layerCount: model.network.config.blockCount) }
+            let best = acts.layers.max { vector.diagnostics[$0]!.auroc < vector.diagnostics[$1]!.auroc }!
+            return CellResult(
+                metrics: ["best_auroc": vector.diagnostics[best]!.auroc, "best_layer": Double(best)],
+                outputs: .object([
+                    "method": .string(context.params["method"]?.stringValue ?? "mean_diff"),
+                    "position": .int(-offset), "layers": .array(rows),
+                ]),
+                artifacts: [StageArtifact.vectors: artifact])
+        }
+    }
+}
