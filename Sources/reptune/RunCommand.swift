@@ -20,7 +20,9 @@ enum RunCommand {
         guard let path = a.positional.first else { throw CLIError("give the MANIFEST file") }
         let manifest: Manifest
         do {
-            manifest = try Manifest.load(from: URL(fileURLWithPath: path), options: manifestOptions)
+            var options = manifestOptions
+            options.requireModel = !a.flags.contains("dry-run")
+            manifest = try Manifest.load(from: URL(fileURLWithPath: path), options: options)
         } catch {
             throw CLIError(error.description, exitCode: 1)
         }

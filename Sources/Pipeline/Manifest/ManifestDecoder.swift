@@ -6,10 +6,14 @@ public struct ManifestOptions: Sendable {
     public var checkFiles: Bool
     /// Extra directories searched (after the manifest's directory and its parents) for named models' `models/…`.
     public var modelSearchDirectories: [URL]
+    /// Whether a missing model file is an error (false for `--dry-run`, which plans a manifest for a model that
+    /// is not on this machine, e.g. the paper's Llama-2-13b).
+    public var requireModel: Bool
 
-    public init(checkFiles: Bool = true, modelSearchDirectories: [URL] = []) {
+    public init(checkFiles: Bool = true, modelSearchDirectories: [URL] = [], requireModel: Bool = true) {
         self.checkFiles = checkFiles
         self.modelSearchDirectories = modelSearchDirectories
+        self.requireModel = requireModel
     }
 }
 
@@ -211,7 +215,7 @@ struct ManifestDecoder {
         candidates += options.modelSearchDirectories.map { $0.appendingPathComponent(relative) }
         candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative))
         let found = candidates.first { FileManager.default.fileExists(atPath: $0.path) }
-        if found == nil && options.checkFiles {
+        if found == nil && options.checkFiles && options.requireModel {
             fail(path, value.location, expected: "the file \(relative) of named model \"\(name)\" under the manifest's directory, a parent of it or the working directory",
                  found: "no such file (run `make setup` to fetch it)")
         }
@@ -220,7 +224,7 @@ struct ManifestDecoder {
 
     mutating func fileModel(_ file: String, template: String?, _ path: JSONPath, _ value: JSONValue) -> ModelRef {
         let url = resolve(file)
-        checkExists(url, path, value, what: "model file")
+        if options.requireModel { checkExists(url, path, value, what: "model file") }
         return ModelRef(name: nil, path: file, url: url, template: template)
     }
 

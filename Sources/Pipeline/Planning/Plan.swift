@@ -48,6 +48,8 @@ public struct Plan: Sendable, CustomStringConvertible {
     public var manifest: Manifest
     public var stages: [PlannedStage]
     public var options: PlanOptions
+    /// The model file is not on this machine: the plan is valid but its keys are provisional and it cannot run.
+    public var modelMissing = false
 
     public func stage(_ id: String) -> PlannedStage? { stages.first { $0.id == id } }
 
@@ -69,6 +71,9 @@ public struct Plan: Sendable, CustomStringConvertible {
         }
         let toRun = stages.filter { $0.action == .run || $0.action == .forced }
         let cells = toRun.reduce(0) { $0 + $1.cellsTotal - $1.cellsDone }
+        if modelMissing {
+            lines.append("model file \(manifest.model.url.path) is missing here: keys are provisional, running needs the file")
+        }
         lines.append("\(toRun.count) stage\(toRun.count == 1 ? "" : "s") to run (\(cells) cell\(cells == 1 ? "" : "s")), "
                      + "\(stages.filter { $0.action == .cached }.count) cached")
         return lines.joined(separator: "\n")
@@ -90,7 +95,10 @@ public enum Planner {
         let selected = options.only.isEmpty ? Set(ids) : graph.withAncestors(Set(options.only))
         let forced = graph.withDescendants(Set(options.force))
 
-        let modelSHA = try digest(manifest.model.url, what: "model", store: store)
+        // A missing model is planned with a placeholder digest (`--dry-run` of a manifest for a model that is not
+        // here); running needs the file.
+        let modelMissing = !FileManager.default.fileExists(atPath: manifest.model.url.path)
+        let modelSHA = modelMissing ? "missing-model" : try digest(manifest.model.url, what: "model", store: store)
         var keys: [String: StageKey] = [:]
         var planned: [PlannedStage] = []
         for spec in order {
@@ -122,7 +130,7 @@ public enum Planner {
             planned.append(PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
                                         cellsDone: action == .forced ? 0 : counts.done))
         }
-        return Plan(manifest: manifest, stages: planned, options: options)
+        return Plan(manifest: manifest, stages: planned, options: options, modelMissing: modelMissing)
     }
 
     static func digest(_ url: URL, what: String, store: Store) throws -> String {

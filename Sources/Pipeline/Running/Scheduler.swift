@@ -62,6 +62,9 @@ public struct Scheduler: Sendable {
 
     /// Runs `plan` against the results directory `directory` (the store the plan was made with).
     public func run(_ plan: Plan, in directory: URL) throws -> RunSummary {
+        if plan.modelMissing {
+            throw PlanError("the model file \(plan.manifest.model.url.path) does not exist: fetch it (the default model: `make setup`) or change `model` in the manifest")
+        }
         let store = try Store(directory: directory)
         let claimer = Claimer()
         let work = plan.stages.filter { $0.action == .run || $0.action == .forced }
