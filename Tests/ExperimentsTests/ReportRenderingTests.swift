@@ -32,6 +32,15 @@ final class SVGElements: NSObject, XMLParserDelegate {
 
 @Suite("Report rendering: SVG plots and table formats")
 struct ReportRenderingTests {
+    @Test func axesPickRoundTicks() {
+        #expect(PlotAxis(covering: [0.13, 0.87]).ticks == [0, 0.2, 0.4, 0.6, 0.8, 1])
+        #expect(PlotAxis(covering: [1, 4], target: 6, integral: true).ticks == [1, 2, 3, 4])
+        #expect(PlotAxis(covering: [3, 3]).ticks.count >= 2)
+        let axis = PlotAxis(low: 0, high: 100, step: 20)
+        #expect(axis.position(25, from: 280, to: 40) == 220)
+        #expect(axis.label(40) == "40")
+    }
+
     @Test func numbersHaveFixedFormats() {
         #expect(ReportNumber.percent(81) == "81.0")
         #expect(ReportNumber.percent(-0.01) == "0.0")
@@ -56,6 +65,7 @@ struct ReportRenderingTests {
         let values = stride(from: 0.0, through: 100, by: 12.5).map { brightness(scale.colour($0)) }
         #expect(values == values.sorted())
         #expect(ColourScale.diverging(low: -1, high: 1).colour(0) == "#f7f7f7")
+        #expect(ColourScale.isDark("#440154") && !ColourScale.isDark("#fde725") && !ColourScale.isDark("#f7f7f7"))
     }
 
     @Test func heatmapIsValidXMLWithOneRectPerCellAndALegend() throws {
@@ -106,7 +116,7 @@ struct ReportRenderingTests {
         #expect(bars.map { $0["height"] } == ["194.4", "199.2", "96"])
     }
 
-    @Test func lineChartBreaksAtMissingValues() {
+    @Test func lineChartJoinsKnownPointsAcrossMissingValues() {
         let plot = LineChartPlot(title: "loss", xLabel: "step", yLabel: "loss", series: [
             LineSeries(name: "train", points: [(0, 2), (1, 1.5), (2, 1.2), (3, 1.0)]),
             LineSeries(name: "validation", points: [(0, 2.1), (1, nil), (2, 1.4), (3, 1.3)], dashed: true),
@@ -116,8 +126,10 @@ struct ReportRenderingTests {
         let lines = xml.with("polyline", cssClass: "series")
         #expect(lines.map { $0["data-series"] } == ["train", "validation"])
         #expect(lines[0]["points"]?.split(separator: " ").count == 4)
-        #expect(lines[1]["points"]?.split(separator: " ").count == 2)
-        #expect(xml.with("circle", cssClass: "point").count == 1)
+        #expect(lines[1]["points"]?.split(separator: " ").count == 3)
+        #expect(xml.with("circle", cssClass: "marker").count == 7)
+        // Whole-number x values (steps 0…3) get whole-number ticks: 0, 1, 2, 3.
+        #expect(xml.with("line", cssClass: "tick").map { $0["x1"] } == ["64", "210.67", "357.33", "504"])
         #expect(xml.with("text", cssClass: "legend-label").count == 2)
     }
 

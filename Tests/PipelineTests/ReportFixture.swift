@@ -57,7 +57,7 @@ enum ReportFixture {
             "method": "mean_diff",
             "layers": .array([
                 .object(["layer": 15, "auroc": .double(0.95), "explained_variance": .double(0.41), "norm": .double(3.5),
-                         "lens_positive": .array(["honest", "true", "truth"]), "lens_negative": .array(["lie", "false"])]),
+                         "lens_positive": .array([" honest", "true", "truth"]), "lens_negative": .array(["lie", "false"])]),
                 .object(["layer": 10, "auroc": .double(0.8), "explained_variance": .double(0.3), "norm": .double(2.25),
                          "lens_positive": .array(["yes"]), "lens_negative": .array(["no"])]),
             ]),

@@ -51,7 +51,7 @@ struct ReportTests {
             let w = WilsonInterval(successes: 30, trials: 40)
             #expect(facts.cell(row: "facts_base", column: "honest 95% CI") == "\(ReportNumber.percent(100 * w.lower))–\(ReportNumber.percent(100 * w.upper))")
             #expect(facts.cell(row: "facts_base", column: "honest 95% CI") == "59.8–85.8")
-            #expect(facts.cell(row: "facts_base", column: "p honest (z)") == "base")
+            #expect(facts.cell(row: "facts_base", column: "Δ honest (pp)") == "base" && facts.cell(row: "facts_base", column: "p honest (z)") == ReportModel.none)
             #expect(facts.cell(row: "facts_pos", column: "unparseable %") == "2.5")
             #expect(facts.cell(row: "facts_pos", column: "variant") == "steered L15 ×19")
             // Steered −19 vs base: 12/40 vs 30/40 honest.
@@ -102,15 +102,16 @@ struct ReportTests {
             let document = try ReportGenerator.document(store)
             let vectors = try #require(document.table("vectors-vec"))
             #expect(vectors.rows.map { $0[0] } == ["10", "15"])
-            #expect(vectors.cell(row: "15", column: "AUROC") == "0.9500" && vectors.cell(row: "15", column: "lens +") == "honest true truth")
+            #expect(vectors.cell(row: "15", column: "AUROC") == "0.9500" && vectors.cell(row: "15", column: "lens +") == #"" honest" "true" "truth""#)
             let auroc = try Self.svg(document, "vectors-auroc")
             #expect(auroc.with("polyline", cssClass: "series").map { $0["data-series"] } == ["AUROC", "explained variance"])
             #expect(document.table("perplexity")?.rows == [["ppl_base", "base", "12.3457", "1000", "2513.20"]])
             let tune = try #require(document.table("tune"))
             #expect(tune.rows == [["tune lr_other=0.000001 lr_vo=0.00001", "honesty", "4", "0.5000", "0.6000", "0.5500", "12.0000"]])
             let loss = try Self.svg(document, "tune-tune-0-loss")
-            // Validation is missing at step 2: one marker for step 1, a line through steps 3–4.
-            #expect(loss.with("polyline", cssClass: "series").count == 2 && loss.with("circle", cssClass: "point").count == 1)
+            // Validation is missing at step 2: its line joins steps 1, 3 and 4.
+            #expect(loss.with("polyline", cssClass: "series").map { $0["points"]?.split(separator: " ").count } == [4, 3])
+            #expect(loss.with("circle", cssClass: "marker").count == 7)
             let cosine = try Self.svg(document, "tune-tune-0-cosine")
             #expect(cosine.with("rect", cssClass: "cell").count == 8)
             #expect(cosine.with("rect", cssClass: "cell").filter { $0["data-value"] == "1" }.map { $0["fill"] } == ["#b2182b"])
@@ -131,8 +132,8 @@ struct ReportTests {
             let urls = try ReportGenerator.write(resultsDirectory: dir, formats: all, output: first)
             try ReportGenerator.write(resultsDirectory: dir, formats: all, output: second)
             let names = urls.map(\.lastPathComponent)
-            #expect(names == ["facts-honest.svg", "facts.csv", "index.html", "judge.csv", "perplexity.csv", "report.json", "report.md",
-                              "report.tex", "sweep-sweep.csv", "sweep-sweep.svg", "tqa-honest.svg", "tqa.csv", "tune-tune-0-cosine.svg",
+            #expect(names == ["facts-dishonest.svg", "facts-honest.svg", "facts.csv", "index.html", "judge.csv", "perplexity.csv", "report.json", "report.md",
+                              "report.tex", "sweep-sweep.csv", "sweep-sweep.svg", "tqa-dishonest.svg", "tqa-honest.svg", "tqa.csv", "tune-tune-0-cosine.svg",
                               "tune-tune-0-loss.svg", "tune.csv", "vectors-auroc.svg", "vectors-vec.csv"])
             for name in names {
                 let a = try Data(contentsOf: first.appendingPathComponent(name)), b = try Data(contentsOf: second.appendingPathComponent(name))
@@ -141,6 +142,8 @@ struct ReportTests {
             }
             let bars = try #require(SVGCheck.parse(try String(contentsOf: first.appendingPathComponent("facts-honest.svg"), encoding: .utf8)))
             #expect(bars.with("rect", cssClass: "bar").count == 3 && bars.with("line", cssClass: "whisker").count == 9)
+            let dishonest = try #require(SVGCheck.parse(try String(contentsOf: first.appendingPathComponent("facts-dishonest.svg"), encoding: .utf8)))
+            #expect(dishonest.with("rect", cssClass: "bar").map { $0["data-value"] } == ["25", "12.5", "70"])
             let md = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
             #expect(md.hasPrefix("# honesty — results\n"))
             #expect(md.contains("| facts_base | base | 40 | 75.0 | 59.8–85.8 | 25.0 |"))

@@ -43,6 +43,13 @@ public struct ColourScale: Sendable, Equatable {
         return "#" + [channel(a.r, b.r), channel(a.g, b.g), channel(a.b, b.b)].map(Self.hex).joined()
     }
 
+    /// Whether text on this `#rrggbb` colour should be white (relative luminance below one half).
+    public static func isDark(_ colour: String) -> Bool {
+        guard colour.count == 7, let v = Int(colour.dropFirst(), radix: 16) else { return false }
+        let r = Double(v >> 16), g = Double((v >> 8) & 255), b = Double(v & 255)
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 < 0.5
+    }
+
     static func hex(_ v: Int) -> String {
         let digits = Array("0123456789abcdef")
         let c = min(255, max(0, v))

@@ -43,20 +43,25 @@ public struct HeatmapPlot: Sendable {
     public func svg() -> String {
         let maxColumns = panels.map(\.columnLabels.count).max() ?? 1
         let maxRows = panels.map(\.rowLabels.count).max() ?? 1
+        // Cells shrink for large grids but a panel stays wide enough for its axis label.
         let cellWidth = max(14, min(56, 420 / Double(max(1, maxColumns))))
         let cellHeight = max(10, min(30, 360 / Double(max(1, maxRows))))
-        let left = 70.0, top = 52.0, gap = 40.0, legendWidth = 90.0
-        let panelWidth = cellWidth * Double(maxColumns)
+        let titled = panels.count > 1 || panels.contains { !$0.title.isEmpty }
+        let left = 70.0, top = titled ? 68.0 : 52.0, gap = 40.0, legendWidth = 90.0
+        let panelWidth = max(cellWidth * Double(maxColumns), 6.5 * Double(xLabel.count))
         let gridHeight = cellHeight * Double(maxRows)
-        let width = left + Double(panels.count) * panelWidth + Double(max(0, panels.count - 1)) * gap + 30 + legendWidth
+        let width = max(left + Double(panels.count) * panelWidth + Double(max(0, panels.count - 1)) * gap + 30 + legendWidth,
+                        7.8 * Double(title.count) + 40)
         let height = top + gridHeight + 62
         var canvas = SVGCanvas(width: width, height: height)
         canvas.text(title, x: width / 2, y: 20, size: 14, anchor: .middle, bold: true, cssClass: "title")
         let showNumbers = cellDecimals != nil && cellWidth >= 30 && cellHeight >= 14
         for (p, panel) in panels.enumerated() {
-            let x0 = left + Double(p) * (panelWidth + gap)
+            let panelX = left + Double(p) * (panelWidth + gap)
+            // The grid is centred in its panel (a panel may be wider than its grid, for the axis label).
+            let x0 = panelX + (panelWidth - cellWidth * Double(panel.columnLabels.count)) / 2
             if panels.count > 1 || !panel.title.isEmpty {
-                canvas.text(panel.title, x: x0 + panelWidth / 2, y: top - 22, size: 12, anchor: .middle, cssClass: "panel-title")
+                canvas.text(panel.title, x: panelX + panelWidth / 2, y: top - 22, size: 12, anchor: .middle, cssClass: "panel-title")
             }
             for (r, rowLabel) in panel.rowLabels.enumerated() {
                 let y = top + Double(r) * cellHeight
@@ -73,9 +78,8 @@ public struct HeatmapPlot: Sendable {
                                 tooltip: "\(yLabel) \(rowLabel), \(xLabel) \(panel.columnLabels[c]): "
                                     + (value.map { ReportNumber.trimmed($0, 4) } ?? "no value"))
                     if showNumbers, let value, let decimals = cellDecimals {
-                        let dark = scale.fraction(value) < 0.55 && scale.stops.count > 3
                         canvas.text(ReportNumber.fixed(value, decimals), x: x + cellWidth / 2, y: y + cellHeight / 2 + 4, size: 9,
-                                    anchor: .middle, fill: dark ? "#ffffff" : "#111111", cssClass: "cell-value")
+                                    anchor: .middle, fill: ColourScale.isDark(fill) ? "#ffffff" : "#111111", cssClass: "cell-value")
                     }
                 }
             }
@@ -83,7 +87,7 @@ public struct HeatmapPlot: Sendable {
                 let x = x0 + (Double(c) + 0.5) * cellWidth
                 canvas.text(columnLabel, x: x, y: top + gridHeight + 14, size: 10, anchor: .middle, cssClass: "column-label")
             }
-            canvas.text(xLabel, x: x0 + panelWidth / 2, y: top + gridHeight + 34, size: 11, anchor: .middle, cssClass: "x-label")
+            canvas.text(xLabel, x: panelX + panelWidth / 2, y: top + gridHeight + 34, size: 11, anchor: .middle, cssClass: "x-label")
         }
         canvas.text(yLabel, x: 16, y: top + gridHeight / 2, size: 11, anchor: .middle, rotate: -90, cssClass: "y-label")
         // Legend: a vertical colour ramp of 20 steps, high at the top.

@@ -1,4 +1,5 @@
-/// One line of a chart: a name for the legend and its points; a nil y breaks the line (missing values).
+/// One line of a chart: a name for the legend and its points; points with a nil y are skipped and the line joins
+/// the known ones (validation losses recorded every few steps).
 public struct LineSeries: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double?)]
@@ -11,8 +12,9 @@ public struct LineSeries: Sendable {
     }
 }
 
-/// A line chart with axes, ticks, axis labels and a legend (per-layer AUROC; tuning loss curves). Every run of
-/// consecutive known points is one `<polyline class="series" data-series="name">`; single points are markers.
+/// A line chart with axes, ticks, axis labels and a legend (per-layer AUROC; tuning loss curves). Each series is
+/// one `<polyline class="series" data-series="name">` through its known points, with a `<circle class="marker">`
+/// on each point when a series has at most `markerLimit` of them (a lone point is always marked).
 public struct LineChartPlot: Sendable {
     public var title: String
     public var xLabel: String
@@ -29,6 +31,9 @@ public struct LineChartPlot: Sendable {
         self.yAxis = yAxis
     }
 
+    /// Series with more known points than this are drawn without point markers.
+    public static let markerLimit = 40
+
     /// Colours of the series, in order (cycled).
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -39,7 +44,7 @@ public struct LineChartPlot: Sendable {
         canvas.text(title, x: (left + plotWidth) / 2 + 20, y: 20, size: 14, anchor: .middle, bold: true, cssClass: "title")
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { $0.points.compactMap(\.y) }
-        let xAxis = PlotAxis(covering: xs, target: 6)
+        let xAxis = PlotAxis(covering: xs, target: 6, integral: xs.allSatisfy { $0 == $0.rounded() })
         let yAxis = self.yAxis ?? PlotAxis(covering: ys, target: 5)
         let bottom = top + plotHeight
         func px(_ x: Double) -> Double { xAxis.position(x, from: left, to: left + plotWidth) }
@@ -58,21 +63,17 @@ public struct LineChartPlot: Sendable {
         canvas.text(yLabel, x: 16, y: top + plotHeight / 2, size: 11, anchor: .middle, rotate: -90, cssClass: "y-label")
         for (i, s) in series.enumerated() {
             let colour = Self.palette[i % Self.palette.count]
-            var run: [(x: Double, y: Double)] = []
-            func flush() {
-                if run.count >= 2 {
-                    canvas.polyline(run.map { (px($0.x), py($0.y)) }, stroke: colour, dashed: s.dashed, cssClass: "series",
-                                    data: [("series", s.name)])
-                } else if let p = run.first {
-                    canvas.circle(cx: px(p.x), cy: py(p.y), r: 2.5, fill: colour, cssClass: "point",
-                                  tooltip: "\(s.name): \(ReportNumber.trimmed(p.y, 4))")
+            let known = s.points.compactMap { p in p.y.flatMap { $0.isFinite ? (x: p.x, y: $0) : nil } }
+            if known.count >= 2 {
+                canvas.polyline(known.map { (px($0.x), py($0.y)) }, stroke: colour, dashed: s.dashed, cssClass: "series",
+                                data: [("series", s.name)])
+            }
+            if known.count == 1 || known.count <= Self.markerLimit {
+                for p in known {
+                    canvas.circle(cx: px(p.x), cy: py(p.y), r: 2.5, fill: colour, cssClass: "marker",
+                                  tooltip: "\(s.name): \(ReportNumber.trimmed(p.x, 4)), \(ReportNumber.trimmed(p.y, 4))")
                 }
-                run = []
             }
-            for p in s.points {
-                if let y = p.y, y.isFinite { run.append((p.x, y)) } else { flush() }
-            }
-            flush()
             let ly = top + 10 + Double(i) * 18
             canvas.line(x1: left + plotWidth + 24, y1: ly, x2: left + plotWidth + 48, y2: ly, stroke: colour, strokeWidth: 2,
                         dashed: s.dashed, cssClass: "legend-line")

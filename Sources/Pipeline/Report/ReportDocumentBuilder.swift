@@ -35,22 +35,28 @@ extension ReportModel {
                         c.dishonestMcNemar.map { ReportNumber.pValue($0.exactP) } ?? Self.none,
                         c.pairedItems > 0 ? String(c.pairedItems) : Self.none]
             } else {
-                row += [String](repeating: r.isBase ? "base" : Self.none, count: 7)
+                row += [r.isBase ? "base" : Self.none] + [String](repeating: Self.none, count: 6)
             }
             return row
         }
         let baseNote = table.base.map { "Compared with the base condition \($0.label): two-proportion z-test (two-sided) and McNemar's exact test on the items both answered." }
             ?? "No base-variant condition: no comparisons."
-        let reportTable = ReportTable(id: table.id, title: (Self.taskTitles[table.task] ?? table.task) + (table.dataset.map { " — \($0)" } ?? ""),
+        let reportTable = ReportTable(id: table.id, title: "Conditions" + (table.dataset.map { " on dataset \($0)" } ?? ""),
                                       columns: columns, numeric: [false, false] + [Bool](repeating: true, count: columns.count - 2),
                                       rows: rows, note: "Percentages of n; 95% CIs are Wilson intervals. " + baseNote)
-        let bars = table.rows.map {
+        // The paper's figures: honest % and dishonest % per condition.
+        let honest = BarChartPlot(title: "Honest % per condition (\(table.task))", yLabel: "honest % (Wilson 95% CI)", bars: table.rows.map {
             BarChartBar(label: $0.label, value: $0.honestPercent, low: 100 * $0.honestInterval.lower, high: 100 * $0.honestInterval.upper)
-        }
-        let plot = BarChartPlot(title: "Honest % per condition (\(table.task))", yLabel: "honest % (Wilson 95% CI)", bars: bars)
-        return ReportSection(title: Self.taskTitles[table.task] ?? table.task, tables: [reportTable],
-                             figures: [ReportFigure(id: "\(table.id)-honest", caption: "Honest % per condition, \(table.task), with Wilson 95% intervals",
-                                                    svg: plot.svg())])
+        })
+        let dishonest = BarChartPlot(title: "Dishonest % per condition (\(table.task))", yLabel: "dishonest % (Wilson 95% CI)",
+                                     bars: table.rows.map {
+            BarChartBar(label: $0.label, value: $0.dishonestPercent, low: 100 * $0.dishonestInterval.lower, high: 100 * $0.dishonestInterval.upper)
+        }, colour: "#b2182b")
+        return ReportSection(title: Self.taskTitles[table.task] ?? table.task, tables: [reportTable], figures: [
+            ReportFigure(id: "\(table.id)-honest", caption: "Honest % per condition, \(table.task), with Wilson 95% intervals", svg: honest.svg()),
+            ReportFigure(id: "\(table.id)-dishonest", caption: "Dishonest % per condition, \(table.task), with Wilson 95% intervals",
+                         svg: dishonest.svg()),
+        ])
     }
 
     func sweepSection() -> ReportSection {
@@ -83,7 +89,7 @@ extension ReportModel {
             let rows = v.layers.map { l -> [String] in
                 [String(l.layer), l.auroc.map { ReportNumber.fixed($0, 4) } ?? Self.none,
                  l.explainedVariance.map { ReportNumber.fixed($0, 4) } ?? Self.none, l.norm.map { ReportNumber.fixed($0, 4) } ?? Self.none,
-                 l.lensPositive.prefix(5).joined(separator: " "), l.lensNegative.prefix(5).joined(separator: " ")]
+                 Self.tokens(l.lensPositive), Self.tokens(l.lensNegative)]
             }
             tables.append(ReportTable(id: "vectors-" + Self.fileSafe(v.stageID),
                                       title: "Vector diagnostics — \(v.stageID)" + (v.method.map { " (\($0))" } ?? ""), columns: columns,
@@ -103,6 +109,11 @@ extension ReportModel {
                                  series: series, yAxis: PlotAxis(low: 0, high: 1, step: 0.2))
         return ReportSection(title: "Vectors", tables: tables,
                              figures: [ReportFigure(id: "vectors-auroc", caption: "AUROC (and explained variance) per layer", svg: plot.svg())])
+    }
+
+    /// The first five lens tokens, each quoted so that leading spaces (BPE word starts) stay visible.
+    static func tokens(_ list: [String]) -> String {
+        list.prefix(5).map { "\"" + $0.replacingOccurrences(of: "\n", with: "\\n") + "\"" }.joined(separator: " ")
     }
 
     func perplexitySection() -> ReportSection {
