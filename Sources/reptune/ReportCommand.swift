@@ -2,13 +2,13 @@ import Foundation
 import Experiments
 import Pipeline
 
-/// `reptune report [DIR] [--format md|csv|tex|html|svg|json] [--out DIR] [--title T]`: tables and SVG plots of the
-/// latest run of a results directory.
+/// `reptune report [DIR] [--format md|csv|tex|html|svg|json] [--out DIR] [--title T] [--run N]`: tables and SVG plots
+/// of the latest run (or run N) of a results directory.
 enum ReportCommand {
     static let spec = Arguments.Spec(
-        usage: "report [DIR] [--format md|csv|tex|html|svg|json[,…]] [--out DIR] [--title TEXT]",
+        usage: "report [DIR] [--format md|csv|tex|html|svg|json[,…]] [--out DIR] [--title TEXT] [--run N]",
         summary: "tables (Markdown, CSV, LaTeX, HTML) and SVG plots of the latest run; written to DIR/report/",
-        valued: ["format", "out", "title"])
+        valued: ["format", "out", "title", "run"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
@@ -22,7 +22,8 @@ enum ReportCommand {
             })
         }
         let output = a.options["out"].map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report")
-        let files = try ReportGenerator.write(resultsDirectory: directory, formats: formats, output: output, title: a.options["title"])
+        let files = try ReportGenerator.write(resultsDirectory: directory, formats: formats, output: output, title: a.options["title"],
+                                              runID: try a.int("run"))
         if a.flags.contains("json") {
             try printJSON(files.map(\.path))
         } else {

@@ -210,6 +210,8 @@ struct ReportTests {
             let other = dir.appendingPathComponent("elsewhere")
             let csv = try CLI.run(["report", dir.path, "--format", "csv", "--out", other.path])
             #expect(csv.status == 0 && FileManager.default.fileExists(atPath: other.appendingPathComponent("facts.csv").path), "\(csv.stderr)")
+            let noRun = try CLI.run(["report", dir.path, "--run", "7"])
+            #expect(noRun.status == 1 && noRun.stderr.contains("no run 7 recorded in"), "\(noRun.stderr)")
             let bad = try CLI.run(["report", dir.path, "--format", "pdf"])
             #expect(bad.status == 2 && bad.stderr.contains("expected one of md, csv, tex, html, svg, json"), "\(bad.stderr)")
         }

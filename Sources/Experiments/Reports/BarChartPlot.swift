@@ -32,10 +32,13 @@ public struct BarChartPlot: Sendable {
     }
 
     public func svg() -> String {
-        let left = 60.0, top = 40.0, plotHeight = 240.0, barSlot = 64.0
+        let top = 40.0, plotHeight = 240.0, barSlot = 64.0
         let plotWidth = max(200, barSlot * Double(bars.count))
         let longest = bars.map(\.label.count).max() ?? 0
-        let labelSpace = min(160, 14 + 5.5 * Double(longest))
+        // Labels are rotated by 35°: about 5.5 px per character, cos 35° ≈ 0.82 of it to the left of the first bar.
+        let labelSpace = 14 + 5.5 * Double(longest) * 0.58
+        let firstSlot = plotWidth / Double(max(1, bars.count)) / 2
+        let left = max(60, 5.5 * Double(bars.first?.label.count ?? 0) * 0.82 - firstSlot + 10)
         let width = left + plotWidth + 20, height = top + plotHeight + labelSpace + 10
         var canvas = SVGCanvas(width: width, height: height)
         canvas.text(title, x: width / 2, y: 20, size: 14, anchor: .middle, bold: true, cssClass: "title")

@@ -29,13 +29,13 @@ public enum ReportGenerator {
         try ReportModel.assemble(stages, title: title, preamble: preamble(run: run, stages: stages)).document()
     }
 
-    /// Writes the report of the latest run of the results directory `directory` into `output` (default
-    /// `directory/report`); returns the files written, sorted.
+    /// Writes the report of the latest run (or run `runID`) of the results directory `directory` into `output`
+    /// (default `directory/report`); returns the files written, sorted.
     @discardableResult
     public static func write(resultsDirectory directory: URL, formats: Set<ReportFormat> = defaultFormats, output: URL? = nil,
-                             title: String? = nil) throws -> [URL] {
+                             title: String? = nil, runID: Int? = nil) throws -> [URL] {
         let store = try Store(readOnlyDirectory: directory)
-        let document = try document(store, title: title)
+        let document = try document(store, runID: runID, title: title)
         return try ReportWriter.write(document, formats: formats, to: output ?? directory.appendingPathComponent("report"))
     }
 }
