@@ -156,6 +156,10 @@ struct ReportRenderingTests {
         #expect(html.contains("<title>T &amp; &lt;x&gt;</title>"))
         #expect(html.contains("<td>base, plain</td><td class=\"num\">81.0</td>"))
         #expect(html.contains("<img src=\"bars.svg\""))
+        #expect(!html.contains("facts.csv") && d.html(linkCSV: true).contains("<a href=\"facts.csv\">"))
+        var symbols = d
+        symbols.sections[0].tables[0].columns[1] = "Δ honest × −1 – ok"
+        #expect(symbols.latex().contains("$\\Delta$ honest $\\times$ $-$1 -- ok"))
         let json = d.json()
         #expect(json.contains("\"rows\": [\n      [\"base, plain\",\"81.0\"],\n      [\"a|b\",\"83.0\"]\n    ]"))
         #expect((try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil)

@@ -152,7 +152,7 @@ struct ReportTests {
             #expect(html.contains("<img src=\"sweep-sweep.svg\""))
             let csv = try String(contentsOf: first.appendingPathComponent("sweep-sweep.csv"), encoding: .utf8)
             #expect(csv == "layer,×-19,×19,zero-out\r\n10,20.0,70.0,50.0\r\n15,10.0,90.0,–\r\n")
-            #expect(try String(contentsOf: first.appendingPathComponent("report.tex"), encoding: .utf8).contains("\\begin{tabular}{llrrrrrrrrrrrrr}"))
+            #expect(try String(contentsOf: first.appendingPathComponent("report.tex"), encoding: .utf8).contains("\\resizebox{\\textwidth}{!}{%\n\\begin{tabular}{llrrrrrrrrrrrrr}"))
         }
     }
 

@@ -34,21 +34,26 @@ extension ReportDocument {
         }
     }
 
-    /// `report.tex`: a standalone LaTeX article with one `tabular` per table (figures are listed by file name:
-    /// convert the SVGs to PDF to include them).
+    /// `report.tex`: a standalone LaTeX article (standard packages only) with one `tabular` per table, tables of more
+    /// than 7 columns scaled to the text width (figures are listed by file name: convert the SVGs to PDF to include
+    /// them).
     public func latex() -> String {
-        var out = "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n\\begin{document}\n"
+        var out = "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n\\usepackage{graphicx}\n"
+        out += "\\begin{document}\n"
         out += "\\section*{\(Self.tex(title))}\n"
         for line in preamble { out += Self.tex(line) + "\n\n" }
         for section in sections {
             out += "\\subsection*{\(Self.tex(section.title))}\n"
             for p in section.paragraphs { out += Self.tex(p) + "\n\n" }
             for t in section.tables {
-                out += "\\begin{table}[h]\n\\centering\n\\caption*{\(Self.tex(t.title))}\n"
+                out += "\\begin{table}[h]\n\\centering\n\\textbf{\(Self.tex(t.title))}\\par\\smallskip\n"
+                // Wide tables (the conditions table has 15 columns) are scaled to the text width.
+                let wide = t.columns.count > 7
+                if wide { out += "\\resizebox{\\textwidth}{!}{%\n" }
                 out += "\\begin{tabular}{" + t.columns.indices.map { t.isNumeric($0) ? "r" : "l" }.joined() + "}\n\\hline\n"
                 out += t.columns.map(Self.tex).joined(separator: " & ") + " \\\\\n\\hline\n"
                 for r in t.rows.indices { out += t.row(r).map(Self.tex).joined(separator: " & ") + " \\\\\n" }
-                out += "\\hline\n\\end{tabular}\n"
+                out += "\\hline\n\\end{tabular}" + (wide ? "}" : "") + "\n"
                 if let note = t.note { out += "\n\\smallskip\\footnotesize \(Self.tex(note))\n" }
                 out += "\\end{table}\n"
             }
@@ -57,8 +62,9 @@ extension ReportDocument {
         return out + "\\end{document}\n"
     }
 
-    /// `index.html`: a self-contained page (inline style) with every table and the SVG figures as images.
-    public func html() -> String {
+    /// `index.html`: a self-contained page (inline style) with every table and the SVG figures as images; with
+    /// `linkCSV` each table links its CSV file (written beside it).
+    public func html(linkCSV: Bool = false) -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>\(Self.html(title))</title>\n"
         out += "<style>body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         out += "table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px}"
@@ -79,7 +85,7 @@ extension ReportDocument {
                 }
                 out += "</tbody>\n</table>\n"
                 if let note = t.note { out += "<p class=\"note\">\(Self.html(note))</p>\n" }
-                out += "<p class=\"note\"><a href=\"\(Self.html(t.id)).csv\">\(Self.html(t.id)).csv</a></p>\n"
+                if linkCSV { out += "<p class=\"note\"><a href=\"\(Self.html(t.id)).csv\">\(Self.html(t.id)).csv</a></p>\n" }
             }
             for f in section.figures {
                 out += "<figure><a href=\"\(Self.html(f.fileName))\"><img src=\"\(Self.html(f.fileName))\" alt=\"\(Self.html(f.caption))\"></a>"
@@ -102,7 +108,8 @@ extension ReportDocument {
         return out
     }
 
-    /// Escapes LaTeX's special characters.
+    /// Escapes LaTeX's special characters and spells the non-ASCII symbols the report itself uses (×, –, −, Δ, …)
+    /// as LaTeX commands, so that pdflatex needs no extra packages.
     static func tex(_ s: String) -> String {
         var out = ""
         for ch in s {
@@ -112,6 +119,13 @@ extension ReportDocument {
             case "^": out += "\\textasciicircum{}"
             case "~": out += "\\textasciitilde{}"
             case "\n": out += " "
+            case "×": out += "$\\times$"
+            case "–": out += "--"
+            case "—": out += "---"
+            case "−": out += "$-$"
+            case "Δ": out += "$\\Delta$"
+            case "κ": out += "$\\kappa$"
+            case "…": out += "\\ldots{}"
             default: out.append(ch)
             }
         }

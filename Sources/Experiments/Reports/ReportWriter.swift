@@ -64,7 +64,7 @@ public enum ReportWriter {
         var files: [String: String] = [:]
         if formats.contains(.md) { files["report.md"] = document.markdown() }
         if formats.contains(.tex) { files["report.tex"] = document.latex() }
-        if formats.contains(.html) { files["index.html"] = document.html() }
+        if formats.contains(.html) { files["index.html"] = document.html(linkCSV: formats.contains(.csv)) }
         if formats.contains(.json) { files["report.json"] = document.json() }
         if formats.contains(.csv) { for f in document.csvFiles() { files[f.name] = f.text } }
         if !formats.isDisjoint(with: [.md, .html, .svg]) { for f in document.figures { files[f.fileName] = f.svg } }
