@@ -42,6 +42,7 @@ enum ReportFixture {
             metrics["honest_pct"] = 100 * Double(h) / Double(n)
             metrics["dishonest_pct"] = 100 * Double(d) / Double(n)
         }
+        if task == "facts" { metrics["logit_honest_pct"] = 100 * Double(h + 1) / Double(n) }
         return CellResult(metrics: metrics, outputs: .object(["task": .string(task), "variant": .string(variant), "dataset": .string(task == "facts" ? "gpt4" : "tqa")]),
                           generations: generations)
     }

@@ -64,6 +64,7 @@ struct ReportTests {
             #expect(facts.cell(row: "facts_neg", column: "p honest (McNemar)") == ReportNumber.pValue(McNemarTest(b: 18, c: 0).exactP))
             #expect(facts.cell(row: "facts_pos", column: "p honest (McNemar)") == "0.1250")
             #expect(facts.cell(row: "facts_pos", column: "paired items") == "40")
+            #expect(facts.cell(row: "facts_pos", column: "logit honest %") == "87.5")
         }
     }
 
@@ -71,6 +72,7 @@ struct ReportTests {
         try Self.withStore { _, store in
             let tqa = try #require(try ReportGenerator.document(store).table("tqa"))
             #expect(tqa.cell(row: "tqa_tuned", column: "n") == "20")
+            #expect(!tqa.columns.contains("logit honest %"))
             #expect(tqa.cell(row: "tqa_tuned", column: "honest %") == "75.0")
             #expect(tqa.cell(row: "tqa_tuned", column: "p honest (McNemar)") == ReportModel.none)
             #expect(tqa.cell(row: "tqa_tuned", column: "paired items") == ReportModel.none)
@@ -146,13 +148,15 @@ struct ReportTests {
             #expect(dishonest.with("rect", cssClass: "bar").map { $0["data-value"] } == ["25", "12.5", "70"])
             let md = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
             #expect(md.hasPrefix("# honesty — results\n"))
-            #expect(md.contains("| facts_base | base | 40 | 75.0 | 59.8–85.8 | 25.0 |"))
+            #expect(md.contains("| facts_base | base | 40 | 75.0 | 59.8–85.8 | 25.0 | 14.2–40.2 | 0.0 | base | – | – | – | – | – | – | 77.5 |"))
             #expect(md.contains("![Honest % over layer × multiplier, sweep](sweep-sweep.svg)"))
             let html = try String(contentsOf: first.appendingPathComponent("index.html"), encoding: .utf8)
             #expect(html.contains("<img src=\"sweep-sweep.svg\""))
+            let json = try JSONParser.parse(String(contentsOf: first.appendingPathComponent("report.json"), encoding: .utf8))
+            #expect(json["tables"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["facts", "tqa", "sweep-sweep", "vectors-vec", "perplexity", "tune", "judge"])
             let csv = try String(contentsOf: first.appendingPathComponent("sweep-sweep.csv"), encoding: .utf8)
             #expect(csv == "layer,×-19,×19,zero-out\r\n10,20.0,70.0,50.0\r\n15,10.0,90.0,–\r\n")
-            #expect(try String(contentsOf: first.appendingPathComponent("report.tex"), encoding: .utf8).contains("\\resizebox{\\textwidth}{!}{%\n\\begin{tabular}{llrrrrrrrrrrrrr}"))
+            #expect(try String(contentsOf: first.appendingPathComponent("report.tex"), encoding: .utf8).contains("\\resizebox{\\textwidth}{!}{%\n\\begin{tabular}{llrrrrrrrrrrrrrr}"))
         }
     }
 

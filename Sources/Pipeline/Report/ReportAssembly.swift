@@ -67,6 +67,7 @@ extension ReportModel {
                                honest: honest, dishonest: dishonest, unparseable: unparseable,
                                honestInterval: WilsonInterval(successes: honest, trials: n),
                                dishonestInterval: WilsonInterval(successes: dishonest, trials: n),
+                               logitHonestPercent: m["logit_honest_pct"],
                                scores: scores, isBase: variantParam == "base", versusBase: nil)
     }
 

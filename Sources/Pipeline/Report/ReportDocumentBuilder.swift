@@ -23,6 +23,8 @@ extension ReportModel {
         let columns = ["condition", "variant", "n", "honest %", "honest 95% CI", "dishonest %", "dishonest 95% CI", "unparseable %",
                        "Δ honest (pp)", "p honest (z)", "p honest (McNemar)", "Δ dishonest (pp)", "p dishonest (z)",
                        "p dishonest (McNemar)", "paired items"]
+        // The logit-based score is shown only when some condition stored it.
+        let logit = table.rows.contains { $0.logitHonestPercent != nil }
         func ci(_ w: WilsonInterval) -> String { "\(ReportNumber.percent(100 * w.lower))–\(ReportNumber.percent(100 * w.upper))" }
         func signed(_ d: Double) -> String { (d > 0 ? "+" : "") + ReportNumber.percent(d) }
         let rows = table.rows.map { r -> [String] in
@@ -37,12 +39,14 @@ extension ReportModel {
             } else {
                 row += [r.isBase ? "base" : Self.none] + [String](repeating: Self.none, count: 6)
             }
+            if logit { row.append(r.logitHonestPercent.map(ReportNumber.percent) ?? Self.none) }
             return row
         }
+        let allColumns = columns + (logit ? ["logit honest %"] : [])
         let baseNote = table.base.map { "Compared with the base condition \($0.label): two-proportion z-test (two-sided) and McNemar's exact test on the items both answered." }
             ?? "No base-variant condition: no comparisons."
         let reportTable = ReportTable(id: table.id, title: "Conditions" + (table.dataset.map { " on dataset \($0)" } ?? ""),
-                                      columns: columns, numeric: [false, false] + [Bool](repeating: true, count: columns.count - 2),
+                                      columns: allColumns, numeric: [false, false] + [Bool](repeating: true, count: allColumns.count - 2),
                                       rows: rows, note: "Percentages of n; 95% CIs are Wilson intervals. " + baseNote)
         // The paper's figures: honest % and dishonest % per condition.
         let honest = BarChartPlot(title: "Honest % per condition (\(table.task))", yLabel: "honest % (Wilson 95% CI)", bars: table.rows.map {

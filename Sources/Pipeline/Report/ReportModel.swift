@@ -13,6 +13,8 @@ public struct ConditionResult: Sendable {
     public var unparseable: Int
     public var honestInterval: WilsonInterval
     public var dishonestInterval: WilsonInterval
+    /// `logit_honest_pct`: % of prompts whose honest answer token is the more probable one (nil if not stored).
+    public var logitHonestPercent: Double?
     /// Item → score (1 honest, 0 dishonest, nil unparseable) from the stored generations; empty if none stored.
     public var scores: [Int: Double?]
     public var isBase: Bool
