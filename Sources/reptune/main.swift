@@ -14,6 +14,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "query": (StoreCommands.query, StoreCommands.runQuery),
     "results": (StoreCommands.results, StoreCommands.runResults),
     "gc": (StoreCommands.gc, StoreCommands.runGC),
+    "report": (ReportCommand.spec, ReportCommand.run),
 ]
 
 @MainActor func usage() -> String {

@@ -207,7 +207,7 @@ public enum StageCatalog {
             .report,
             summary: "Tables and plots from the outputs of other stages.",
             params: [
-                ParamSpec("formats", .list(.choice(["md", "csv", "json", "svg"])), .defaulted(.array([.string("md")])),
+                ParamSpec("formats", .list(.choice(["md", "csv", "tex", "html", "svg", "json"])), .defaulted(.array([.string("md")])),
                           doc: "Files written."),
                 ParamSpec("title", .string, .optional, doc: "Report title; absent = the manifest name."),
             ],

@@ -8,6 +8,7 @@ extension StageRegistry {
         r.register(.steeringSweep, .steeringSweep)
         r.register(.evaluate, .evaluate)
         r.register(.perplexity, .perplexity)
+        r.register(.report, .report)
         return r
     }
 }
