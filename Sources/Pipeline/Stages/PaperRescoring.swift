@@ -47,7 +47,7 @@ enum PaperRescoring {
                             honest: honest[i], shareOfA: nil)
         }
         return EvaluationCell.result(scored, outputs: [
-            "task": .string(task), "variant": .string("paper \(name)"), "dataset": .string(file),
+            "task": .string(task), "variant": .string("paper \(name)"), "dataset": .string("paper \(set.rawValue)"),
         ])
     }
 }
