@@ -27,7 +27,7 @@ extension StageRunner {
             let judged = try judge.judge(items, prompt: JudgePrompt(question: question)) { done, total in
                 context.progress("pair", done: done, total: total)
             }
-            try context.checkCancellation()
+            // After Ctrl-C the cell in flight still finishes and is committed (the scheduler's contract).
             return JudgeStageInputs.result(PairwiseJudgement(items: judged), judge: judge.label, context: context)
         }
     }
