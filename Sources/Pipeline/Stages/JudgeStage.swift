@@ -83,9 +83,9 @@ enum JudgeStageInputs {
             if !judge.hasKey { context.log("no API key in $\(variable); sending requests without one") }
             return judge
         default:
-            let base = try context.baseModel()
             guard let name, let url = resolveModel(name, context: context),
                   url.standardizedFileURL.path != context.model.url.standardizedFileURL.path else {
+                let base = try context.baseModel()
                 return try LocalJudge(model: base.language, template: base.template,
                                       name: context.model.name ?? context.model.url.lastPathComponent)
             }
