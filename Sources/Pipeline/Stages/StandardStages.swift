@@ -9,6 +9,7 @@ extension StageRegistry {
         r.register(.evaluate, .evaluate)
         r.register(.perplexity, .perplexity)
         r.register(.report, .report)
+        r.register(.judge, .judge)
         return r
     }
 }
