@@ -120,3 +120,37 @@ struct CLIStoreCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("no such results directory"))
     }
 }
+
+/// `experiments/rescore-paper.json` scores the paper's stored generations and its report carries METHOD.md §6's
+/// numbers, number for number; `reptune report` renders the same store to identical bytes every time.
+@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+struct CLIRescoreTests {
+    @Test func rescoreReportReproducesThePaperAndIsDeterministic() throws {
+        let results = try Fixtures.temporaryDirectory("rescore")
+        let r = try CLI.run(["run", "experiments/rescore-paper.json", "--results", results.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try String(contentsOf: results.appendingPathComponent("report/report.md"), encoding: .utf8)
+        // condition → (honest %, dishonest %) as METHOD.md §6 states them (the other column follows: 0 unparseable).
+        let expected: [(row: String, honest: String, dishonest: String)] = [
+            ("facts_base", "81.0", "19.0"), ("facts_honesty_steered", "83.0", "17.0"), ("facts_dishonesty_steered", "51.0", "49.0"),
+            ("facts_truth_tuned", "87.5", "12.5"), ("facts_honesty_tuned", "87.0", "13.0"), ("facts_lie_tuned", "16.0", "84.0"),
+            ("tqa_truth_tuned", "56.5", "41.5"), ("tqa_lie_tuned", "44.0", "56.0"), ("tqa_dishonesty_tuned", "32.5", "67.5"),
+        ]
+        for e in expected {
+            let line = report.split(separator: "\n").first { $0.hasPrefix("| \(e.row) |") }
+            let cells = try #require(line, "no row \(e.row)").split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(cells[2] == "200" && cells[3] == e.honest && cells[5] == e.dishonest, "\(e.row): \(cells)")
+        }
+        let a = results.appendingPathComponent("again-a"), b = results.appendingPathComponent("again-b")
+        for out in [a, b] {
+            let rr = try CLI.run(["report", results.path, "--format", "md,csv,tex,html,svg", "--out", out.path])
+            #expect(rr.status == 0, "\(rr.stderr)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: a.path).sorted()
+        #expect(files.contains("index.html") && files.contains("facts-honest.svg") && files.contains("report.tex"))
+        #expect(files == (try FileManager.default.contentsOfDirectory(atPath: b.path).sorted()))
+        for f in files {
+            #expect(try Data(contentsOf: a.appendingPathComponent(f)) == Data(contentsOf: b.appendingPathComponent(f)), "\(f) differs")
+        }
+    }
+}
