@@ -13,6 +13,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "query": (StoreCommands.query, StoreCommands.runQuery),
     "results": (StoreCommands.results, StoreCommands.runResults),
     "gc": (StoreCommands.gc, StoreCommands.runGC),
+    "export": (ExportCommand.spec, ExportCommand.run),
 ]
 
 @MainActor func usage() -> String {

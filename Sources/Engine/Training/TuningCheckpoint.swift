@@ -24,6 +24,8 @@ public struct TuningCheckpoint: Sendable, Codable, Equatable {
     /// Identifies the training data and batch order (e.g. a SHA-256 of the batches); a checkpoint is refused by
     /// a run with another fingerprint.
     public var fingerprint: String
+    /// Wall-clock seconds spent training up to the checkpoint (bookkeeping only; not part of the numerics).
+    public var seconds: Double
 
     /// Reads only the state of the checkpoint at `url` (not the tensors).
     public static func readState(from url: URL) throws -> TuningCheckpoint {
@@ -60,10 +62,10 @@ public struct TuningCheckpointError: Error, CustomStringConvertible {
 
 extension RepresentationTuner {
     /// Writes the tuner's trainable weights, optimizer moments and step, early-stopping state and history to
-    /// `url` (atomically). `fingerprint` identifies the data and batch order.
-    public func writeCheckpoint(to url: URL, fingerprint: String) throws {
+    /// `url` (atomically). `fingerprint` identifies the data and batch order; `seconds` is the training time so far.
+    public func writeCheckpoint(to url: URL, fingerprint: String, seconds: Double = 0) throws {
         let state = TuningCheckpoint(version: TuningCheckpoint.version, settings: settings, optimizerStep: optimizer.step,
-                                     stopping: stopping, history: history, fingerprint: fingerprint)
+                                     stopping: stopping, history: history, fingerprint: fingerprint, seconds: seconds)
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         encoder.outputFormatting = [.sortedKeys]

@@ -2,7 +2,8 @@
 /// file in this folder (`CollectActivationsStage.swift`, …).
 extension StageRegistry {
     public static var standard: StageRegistry {
-        let r = StageRegistry()
+        var r = StageRegistry()
+        r.register(.tune, .tune)
         return r
     }
 }
