@@ -53,7 +53,8 @@ struct TuningCheckpointTests {
         var first = RepresentationTuner(base: base, settings: Self.settings())
         for _ in 0..<k { _ = first.trainStep(batches: batches, validation: validation) }
         try first.writeCheckpoint(to: url, fingerprint: "data-1")
-        #expect(Self.bits(first) != Self.bits(whole), "k steps alone must not already give the final weights")
+        let differs = Self.bits(first) != Self.bits(whole)
+        #expect(differs, "k steps alone must not already give the final weights")
 
         // A fresh process: a new tuner from the base model, restored, then the rest of the batches.
         var resumed = RepresentationTuner(base: base, settings: Self.settings())
@@ -63,7 +64,8 @@ struct TuningCheckpointTests {
         var steps: [Int] = []
         resumed.train(batches: batches, validation: validation) { record, _ in steps.append(record.step) }
         #expect(steps == Array((k + 1)...12), "resumed steps continue after step \(k)")
-        #expect(Self.bits(resumed) == Self.bits(whole))
+        let identical = Self.bits(resumed) == Self.bits(whole)
+        #expect(identical, "resumed weights differ from the uninterrupted run's")
         #expect(resumed.history == whole.history)
         #expect(resumed.stopping == whole.stopping)
     }
@@ -91,7 +93,8 @@ struct TuningCheckpointTests {
         #expect(resumed.history.count == stoppedAt)
         #expect(resumed.stopping.stopped)
         #expect(resumed.trainStep(batches: batches, validation: unrelated) == nil)
-        #expect(Self.bits(resumed) == Self.bits(whole))
+        let identical = Self.bits(resumed) == Self.bits(whole)
+        #expect(identical, "resumed weights differ from the uninterrupted run's")
 
         // A finished run's checkpoint resumes as finished.
         try resumed.writeCheckpoint(to: url, fingerprint: "x")
@@ -122,7 +125,8 @@ struct TuningCheckpointTests {
             #expect(error.description.contains("settings"))
             #expect(error.description.contains(url.path))
         }
-        #expect(Self.bits(other) == before)
+        let unchanged = Self.bits(other) == before
+        #expect(unchanged, "a refused checkpoint changed the weights")
         #expect(other.history.isEmpty)
 
         // Not a checkpoint at all.

@@ -131,8 +131,10 @@ struct TuneStageTests {
         var b = [ForwardItem(tokens: prompt, cache: tuned.makeCache())]
         var c = [ForwardItem(tokens: prompt, cache: base.network.makeCache())]
         let tunedLogits = tuned.forward(&b)[0].lastLogits
-        #expect(standalone.network.forward(&a)[0].lastLogits == tunedLogits)
-        #expect(base.network.forward(&c)[0].lastLogits != tunedLogits)
+        let sameAsTuned = standalone.network.forward(&a)[0].lastLogits == tunedLogits
+        let sameAsBase = base.network.forward(&c)[0].lastLogits == tunedLogits
+        #expect(sameAsTuned, "the exported model's logits differ from base + variant")
+        #expect(!sameAsBase, "the tuned logits equal the base model's")
         let wrongBase = try CLI.run(["export", dir.appendingPathComponent("results").path, "--stage", "tuned", "--out",
                                      dir.appendingPathComponent("x.gguf").path, "--model", exported.path])
         #expect(wrongBase.status == 1 && wrongBase.stderr.contains("sha256"), "\(wrongBase.stderr)")
