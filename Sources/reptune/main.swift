@@ -15,6 +15,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "results": (StoreCommands.results, StoreCommands.runResults),
     "gc": (StoreCommands.gc, StoreCommands.runGC),
     "report": (ReportCommand.spec, ReportCommand.run),
+    "export": (ExportCommand.spec, ExportCommand.run),
 ]
 
 @MainActor func usage() -> String {

@@ -25,6 +25,29 @@ public struct TuningSettings: Sendable, Codable, Equatable {
     public init(trainableBlocks: Range<Int>) { self.trainableBlocks = trainableBlocks }
 }
 
+/// Early stopping on a moving mean of validation losses (METHOD.md §5): the mean of the last `window` losses,
+/// the best such mean so far and the steps since it improved.
+public struct EarlyStoppingState: Sendable, Codable, Equatable {
+    /// The best moving mean so far (infinity before the first validation).
+    public var best = Double.infinity
+    /// Validations since `best` last improved.
+    public var sinceBest = 0
+    /// The last `window` validation losses, oldest first.
+    public var recent: [Double] = []
+    /// Set once early stopping has fired.
+    public var stopped = false
+
+    public init() {}
+
+    /// Adds one validation loss.
+    public mutating func record(_ loss: Double, window: Int) {
+        recent.append(loss)
+        if recent.count > window { recent.removeFirst(recent.count - window) }
+        let mean = recent.reduce(0, +) / Double(recent.count)
+        if mean < best { best = mean; sinceBest = 0 } else { sinceBest += 1 }
+    }
+}
+
 /// One step's record.
 public struct TuningStepRecord: Sendable, Codable, Equatable {
     public var step: Int
@@ -40,9 +63,12 @@ public struct TuningStepRecord: Sendable, Codable, Equatable {
 public struct RepresentationTuner: Sendable {
     public private(set) var model: LlamaModel
     public let settings: TuningSettings
-    private var optimizer: AdamW
+    var optimizer: AdamW
     private let gradients: [Int: BlockGradients]
-    public private(set) var history: [TuningStepRecord] = []
+    /// One record per step taken; its count is the index of the next batch (the cursor a checkpoint keeps).
+    public internal(set) var history: [TuningStepRecord] = []
+    /// The early-stopping bookkeeping (moving mean of validation losses, best so far, steps since).
+    public internal(set) var stopping = EarlyStoppingState()
 
     public init(base: LlamaModel, settings: TuningSettings) {
         var model = base
@@ -88,29 +114,34 @@ public struct RepresentationTuner: Sendable {
 
     /// Trains on `batches` (already composed, in order, for every epoch), validating on `validation[k % count]`
     /// after each step, until the batches run out or early stopping fires. `progress` sees every record.
+    /// Continues where a restored checkpoint left off (`history.count` steps are already done).
     public mutating func train(batches: [[TrainingSequence]], validation: [[TrainingSequence]],
                                progress: (TuningStepRecord, Int) -> Void = { _, _ in }) {
+        while let record = trainStep(batches: batches, validation: validation) { progress(record, batches.count) }
+    }
+
+    /// Whether training on `batchCount` batches is over: every batch used, or early stopping fired.
+    public func isFinished(batchCount: Int) -> Bool { stopping.stopped || history.count >= batchCount }
+
+    /// Takes the next step of `train(batches:validation:)` (batch `history.count`) and returns its record, or nil
+    /// when training is over. The schedule spans `batches.count` steps.
+    public mutating func trainStep(batches: [[TrainingSequence]], validation: [[TrainingSequence]]) -> TuningStepRecord? {
+        guard !isFinished(batchCount: batches.count) else { return nil }
+        let k = history.count
         let schedule = LinearWarmupDecay(warmupSteps: settings.warmupSteps, totalSteps: batches.count)
-        var best = Double.infinity, sinceBest = 0
-        var recent = [Double]()
-        for (k, batch) in batches.enumerated() {
-            let scale = schedule.factor(step: optimizer.step)
-            let (report, norm) = step(batch, schedule: schedule)
-            var validationLoss: Double?
-            if !validation.isEmpty {
-                let v = loss(validation[k % validation.count])
-                validationLoss = v
-                recent.append(v)
-                if recent.count > settings.window { recent.removeFirst() }
-                let mean = recent.reduce(0, +) / Double(recent.count)
-                if mean < best { best = mean; sinceBest = 0 } else { sinceBest += 1 }
-            }
-            let record = TuningStepRecord(step: k + 1, trainLoss: report.loss, validationLoss: validationLoss,
-                                          learningRateScale: scale, gradientNorm: norm)
-            history.append(record)
-            progress(record, batches.count)
-            if k + 1 >= settings.minimumSteps && sinceBest >= settings.patience { break }
+        let scale = schedule.factor(step: optimizer.step)
+        let (report, norm) = step(batches[k], schedule: schedule)
+        var validationLoss: Double?
+        if !validation.isEmpty {
+            let v = loss(validation[k % validation.count])
+            validationLoss = v
+            stopping.record(v, window: settings.window)
         }
+        let record = TuningStepRecord(step: k + 1, trainLoss: report.loss, validationLoss: validationLoss,
+                                      learningRateScale: scale, gradientNorm: norm)
+        history.append(record)
+        if k + 1 >= settings.minimumSteps && stopping.sinceBest >= settings.patience { stopping.stopped = true }
+        return record
     }
 
     /// The tuned tensors: GGUF name, GGUF shape (contiguous dimension first) and values in `[out × in]` order.

@@ -10,6 +10,7 @@ extension StageRegistry {
         r.register(.perplexity, .perplexity)
         r.register(.report, .report)
         r.register(.judge, .judge)
+        r.register(.tune, .tune)
         return r
     }
 }

@@ -1,0 +1,293 @@
+import Engine
+import Experiments
+import Foundation
+import ModelFormats
+
+extension StageRunner {
+    /// The `tune` stage (METHOD.md §5; what it stores: docs/RESULTS.md §tune). One cell per (`lr_vo`, `lr_other`)
+    /// combination; each cell fine-tunes a copy of the trainable blocks of the manifest's model.
+    ///
+    /// Data: the statements of `dataset` (and `validation`) — a true/false CSV — paired true with false in row
+    /// order (`TuningStatementPairs`), or, when the split is a `file` holding the paper's split
+    /// (`datasets/facts_true_false.split.json`: an object with `train` and `validation`), the paper's pairs: a
+    /// split named `train` takes its `train` part, one named `val…` its `validation` part. Sequences are built per
+    /// `objective` by `TuningExampleBuilder` through the model's chat template (or the manifest's), batches by
+    /// `TuningBatches` (balanced, order fixed by `seed`, `epochs` passes). Validation: one validation batch per step
+    /// (cycling), early stopping as `RepresentationTuner` does it; without `validation` there is no early stopping.
+    ///
+    /// Layers: `layers` are the trainable blocks and must be contiguous. The paper trained blocks 11–17 of
+    /// Llama-2-13b's 40; for a model of B blocks the same relative depth is round(11·B/40) … round(17·B/40), e.g.
+    /// 8…13 for SmolLM2-135M's 30 blocks (write it explicitly in the manifest, as `layers: {"range": [8, 13]}`).
+    /// `probe_position` likewise depends on the template: the paper's −7 (a newline of "\n\nAnswer:" in its
+    /// single-line Llama-2 prompt) is −8 in SmolLM2's ChatML prompt.
+    ///
+    /// Checkpoints: every `TuneStageSettings.checkpointInterval` seconds and when the run is cancelled, the cell's
+    /// full training state is written to `<results>/scratch/tune/<stage key>/cell-<index>.gguf`; a re-run of the
+    /// cell (after Ctrl-C, a crash or a kill) resumes from it bit for bit and deletes it once the cell is committed.
+    ///
+    /// Stored per cell: artifact `variant` (the tuned tensors, F32 GGUF); metrics `steps`, `final_train_loss`,
+    /// `final_validation_loss` (the last step's), `best_validation_loss` (the lowest moving mean of `val_window`
+    /// validation losses — the quantity early stopping watches), `seconds` (training time, summed over resumes);
+    /// outputs `objective`, `layers`, `history`, and `cosine_map` when a vector is connected: cos(h_L, v_L) for the
+    /// base and the tuned model at every layer the vector covers, at offsets −10…0 from the last prompt token and
+    /// the first 3 tokens each model generates greedily, averaged over the validation prompts (training prompts
+    /// when there is no validation set).
+    public static var tune: StageRunner {
+        StageRunner(memoryEstimate: TuneStageSettings.memoryEstimate) { context in
+            var job: TuneJob?
+            while let cell = try context.nextCells(1).first {
+                if job == nil { job = try TuneJob(context) }
+                let result = try job!.run(cell)
+                try context.commit(cell, result)
+                try? FileManager.default.removeItem(at: job!.checkpointURL(cell))
+            }
+        }
+    }
+}
+
+/// Constants of the `tune` runner.
+public enum TuneStageSettings {
+    /// Seconds of training between two checkpoints of a cell (a checkpoint of SmolLM2's 7 blocks with its AdamW
+    /// moments is ≈ 300 MB, so not every step).
+    public static let checkpointInterval: TimeInterval = 60
+    /// Greedy tokens generated for the generated-token columns of the cosine map.
+    public static let cosineMapGenerated = 3
+    /// Prompt tokens before (and including) the last one in the cosine map.
+    public static let cosineMapBefore = 10
+
+    /// Rough peak bytes of a `tune` stage beyond the shared model: per trainable block its copy, gradient and two
+    /// AdamW moments (≈ 16 MB each for SmolLM2-sized blocks), plus activations.
+    public static func memoryEstimate(_ spec: StageSpec) -> Int {
+        let blocks = (try? spec.params.ints("layers").count) ?? 8
+        return blocks * 4 * 16 << 20 + 512 << 20
+    }
+
+    /// The statement pairs of a dataset parameter's dataset and split (see `StageRunner.tune`).
+    public static func statementPairs(dataset ds: DatasetRef, split: DatasetSplit?) throws -> TuningStatementPairs {
+        let data: Data
+        do { data = try Data(contentsOf: ds.url) } catch {
+            throw StageInputError("dataset \(ds.name): cannot read \(ds.url.path): \(error.localizedDescription)")
+        }
+        let all = try TrueFalseStatements.parse(csv: String(decoding: data, as: UTF8.self), name: ds.name, source: ds.url.path)
+        guard let split else { return TuningStatementPairs(all.statements) }
+        func rows(_ indices: [Int], _ source: String) throws -> TuningStatementPairs {
+            if let bad = indices.first(where: { !all.statements.indices.contains($0) }) {
+                throw StageInputError("dataset \(ds.name), split \(split.name) (\(source)): row \(bad) is outside 0..<\(all.count) of \(ds.url.path)")
+            }
+            return TuningStatementPairs(indices.map { all.statements[$0] })
+        }
+        switch split.selection {
+        case .rows(let r): return try rows(Array(r), "rows")
+        case .indices(let i): return try rows(i, "indices")
+        case .file(_, let url):
+            let text: String
+            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw StageInputError("dataset \(ds.name), split \(split.name): cannot read split file \(url.path): \(error.localizedDescription)")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.hasPrefix("{") {
+                let paper = try FactsTuningSplit.load(from: url)
+                let digest = SHA256.hex(of: data)
+                guard paper.sha256 == digest else {
+                    throw StageInputError("split file \(url.path): field sha256 is \(paper.sha256), but \(ds.url.path) has sha256 \(digest)")
+                }
+                if split.name == "train" { return TuningStatementPairs(pairs: try paper.trainingPairs(all)) }
+                if split.name.hasPrefix("val") { return TuningStatementPairs(pairs: try paper.validationPairs(all)) }
+                throw StageInputError("dataset \(ds.name), split \(split.name): a paper split file (\(url.path)) serves splits named "
+                                      + "`train` or `val…`, not `\(split.name)`")
+            }
+            let indices: [Int]
+            if trimmed.hasPrefix("["), let array = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [Int] {
+                indices = array
+            } else {
+                var parsed: [Int] = []
+                for (n, line) in trimmed.split(whereSeparator: \.isNewline).enumerated() {
+                    guard let i = Int(line.trimmingCharacters(in: .whitespaces)) else {
+                        throw StageInputError("split file \(url.path), line \(n + 1): expected a row index, found \"\(line)\"")
+                    }
+                    parsed.append(i)
+                }
+                indices = parsed
+            }
+            return try rows(indices, url.path)
+        }
+    }
+}
+
+/// What every cell of one `tune` stage shares: the base model, the batches, the vectors, the base cosine map.
+struct TuneJob {
+    let context: StageContext
+    let base: StageModel
+    let objective: TuningObjective
+    let layers: [Int]
+    let batches: [[TrainingSequence]]
+    let validation: [[TrainingSequence]]
+    let fingerprint: String
+    let vectors: [Int: [Float]]?
+    let mapPrompts: [[Int]]
+    var baseMap: CosineMap?
+
+    init(_ context: StageContext) throws {
+        self.context = context
+        let id = context.stage.id, params = context.params
+        base = try context.baseModel()
+        let blockCount = base.network.config.blockCount, width = base.network.config.embeddingLength
+        guard let objective = TuningObjective(rawValue: try params.string("objective")) else {
+            throw StageInputError("stage \(id): parameter objective: expected one of \(TuningObjective.allCases.map(\.rawValue))")
+        }
+        self.objective = objective
+        layers = try params.ints("layers").sorted()
+        guard let lo = layers.first, let hi = layers.last, hi - lo + 1 == layers.count, Set(layers).count == layers.count else {
+            throw StageInputError("stage \(id): parameter layers: expected contiguous blocks (e.g. 11–17), found \(layers)")
+        }
+        guard hi < blockCount else {
+            throw StageInputError("stage \(id): parameter layers: block \(hi) does not exist; the model has blocks 0…\(blockCount - 1)")
+        }
+        let lossLayers = params.has("loss_layers") ? try params.ints("loss_layers") : layers
+        if let bad = lossLayers.first(where: { !(0..<blockCount).contains($0) }) {
+            throw StageInputError("stage \(id): parameter loss_layers: block \(bad) does not exist; the model has blocks 0…\(blockCount - 1)")
+        }
+        // Vectors: needed by cosine objectives, optional (for the cosine map) otherwise.
+        if objective.usesVector || context.input("vector") != nil {
+            let directions = try context.steeringDirections(slot: "vector")
+            if let (l, v) = directions.first(where: { $0.value.count != width }) {
+                throw StageInputError("stage \(id): input vector: direction of layer \(l) has \(v.count) values; the model's width is \(width)")
+            }
+            vectors = directions
+        } else {
+            vectors = nil
+        }
+        let builder: TuningExampleBuilder
+        do {
+            builder = try TuningExampleBuilder(tokenizer: base.tokenizer, template: base.template, objective: objective,
+                                               lossLayers: lossLayers, probePosition: try params.int("probe_position"),
+                                               vectors: vectors ?? [:])
+        } catch let e as TuningDataError { throw StageInputError("stage \(id): \(e)") }
+
+        func pairs(_ param: String) throws -> [TuningPair]? {
+            guard let name = params[param]?.stringValue else { return nil }
+            guard let (ds, split) = context.dataset(param) else {
+                throw StageInputError("stage \(id): parameter \(param): dataset `\(name)` is not declared in the manifest")
+            }
+            let statements = try TuneStageSettings.statementPairs(dataset: ds, split: split)
+            if statements.unpaired > 0 {
+                context.log("\(param) \(name): \(statements.unpaired) statements without a partner of the other label are left out")
+            }
+            do { return try builder.pairs(statements.pairs) } catch let e as TuningDataError {
+                throw StageInputError("stage \(id): \(param) \(name): \(e)")
+            }
+        }
+        let trainPairs = try pairs("dataset") ?? []
+        let validationPairs = try pairs("validation")
+        do {
+            let batchSize = try params.int("batch_size")
+            batches = try TuningBatches.training(trainPairs, batchSize: batchSize, epochs: try params.int("epochs"),
+                                                 seed: UInt64(try params.int("seed")))
+            validation = try validationPairs.map { try TuningBatches.validation($0, batchSize: batchSize) } ?? []
+        } catch let e as TuningDataError { throw StageInputError("stage \(id): \(e)") }
+        fingerprint = TuningBatches.fingerprint(batches) + "/" + TuningBatches.fingerprint(validation)
+        let mapSource = validationPairs ?? trainPairs
+        mapPrompts = mapSource.flatMap { [$0.true.sequence.tokens, $0.false.sequence.tokens] }
+        if validationPairs == nil { context.log("no validation set: training runs every batch (no early stopping)") }
+    }
+
+    /// The cell's checkpoint file under the results directory.
+    func checkpointURL(_ cell: SweepCell) -> URL {
+        context.store.directory.appendingPathComponent("scratch/tune/\(context.key)/cell-\(cell.index).gguf")
+    }
+
+    func settings(_ cell: SweepCell) throws -> TuningSettings {
+        let p = context.params, id = context.stage.id
+        guard let lrVO = context.value("lr_vo", in: cell)?.doubleValue, let lrOther = context.value("lr_other", in: cell)?.doubleValue else {
+            throw StageInputError("stage \(id): cell \(cell): expected numbers for lr_vo and lr_other")
+        }
+        var s = TuningSettings(trainableBlocks: layers.first!..<(layers.last! + 1))
+        s.attentionLearningRate = Float(lrVO)
+        s.otherLearningRate = Float(lrOther)
+        s.weightDecay = Float(try p.double("weight_decay"))
+        s.epsilon = Float(try p.double("adam_eps"))
+        s.warmupSteps = try p.int("warmup_steps")
+        s.epochs = try p.int("epochs")
+        s.crossEntropyWeight = objective.crossEntropyWeight
+        guard let routing = GradientRouting(rawValue: try p.string("routing")) else {
+            throw StageInputError("stage \(id): parameter routing: expected as-run or as-intended")
+        }
+        s.routing = routing
+        s.window = try p.int("val_window")
+        s.patience = try p.int("patience")
+        s.minimumSteps = try p.bool("early_stopping") ? try p.int("min_steps") : Int.max
+        return s
+    }
+
+    mutating func run(_ cell: SweepCell) throws -> CellResult {
+        let settings = try settings(cell)
+        let url = checkpointURL(cell)
+        var tuner = RepresentationTuner(base: base.network, settings: settings)
+        var previousSeconds = 0.0
+        if FileManager.default.fileExists(atPath: url.path) {
+            do {
+                let state = try tuner.restoreCheckpoint(from: url, fingerprint: fingerprint)
+                previousSeconds = state.seconds
+                context.log("cell \(cell.index): resuming from the checkpoint at step \(state.history.count)")
+            } catch {
+                context.log("cell \(cell.index): starting over; the checkpoint does not fit this run (\(error))")
+                tuner = RepresentationTuner(base: base.network, settings: settings)
+                try? FileManager.default.removeItem(at: url)
+            }
+        }
+        let started = Date()
+        var lastCheckpoint = started
+        func save() throws {
+            try tuner.writeCheckpoint(to: url, fingerprint: fingerprint, seconds: previousSeconds + Date().timeIntervalSince(started))
+            lastCheckpoint = Date()
+        }
+        while !tuner.isFinished(batchCount: batches.count) {
+            if context.isCancelled {
+                try save()
+                context.log("cell \(cell.index): interrupted after step \(tuner.history.count); checkpoint saved")
+                throw StageCancelled()
+            }
+            guard let record = tuner.trainStep(batches: batches, validation: validation) else { break }
+            context.progress("step", done: record.step, total: batches.count,
+                             status: "train \(Self.format(record.trainLoss)) val \(record.validationLoss.map(Self.format) ?? "–")")
+            if Date().timeIntervalSince(lastCheckpoint) >= TuneStageSettings.checkpointInterval { try save() }
+        }
+        let seconds = previousSeconds + Date().timeIntervalSince(started)
+
+        let baseDigest = try context.store.digest(of: context.model.url)
+        let variant = try context.store.writeArtifact { try tuner.writeVariant(to: $0, baseSHA256: baseDigest) }
+        var metrics: [String: Double] = ["steps": Double(tuner.history.count), "seconds": seconds]
+        if let last = tuner.history.last { metrics["final_train_loss"] = last.trainLoss }
+        if let v = tuner.history.last?.validationLoss { metrics["final_validation_loss"] = v }
+        if tuner.stopping.best.isFinite { metrics["best_validation_loss"] = tuner.stopping.best }
+
+        var outputs: [JSONMember] = [
+            JSONMember(key: "objective", value: .string(objective.rawValue)),
+            JSONMember(key: "layers", value: .array(layers.map(JSONValue.int))),
+            JSONMember(key: "history", value: .array(tuner.history.map { r in
+                .object([
+                    "step": .int(r.step), "train": Self.number(r.trainLoss), "validation": r.validationLoss.map(Self.number) ?? .null,
+                    "lr_scale": Self.number(Double(r.learningRateScale)), "grad_norm": Self.number(r.gradientNorm),
+                ])
+            })),
+        ]
+        if let vectors {
+            let mapLayers = vectors.keys.sorted()
+            if baseMap == nil {
+                baseMap = CosineMap.measure(base.network, prompts: mapPrompts, directions: vectors, layers: mapLayers,
+                                            before: TuneStageSettings.cosineMapBefore, generated: TuneStageSettings.cosineMapGenerated)
+            }
+            let tuned = CosineMap.measure(tuner.model, prompts: mapPrompts, directions: vectors, layers: mapLayers,
+                                          before: TuneStageSettings.cosineMapBefore, generated: TuneStageSettings.cosineMapGenerated)
+            func rows(_ m: CosineMap) -> JSONValue { .array(m.values.map { .array($0.map(Self.number)) }) }
+            outputs.append(JSONMember(key: "cosine_map", value: .object([
+                "layers": .array(tuned.layers.map(JSONValue.int)), "positions": .array(tuned.positions.map(JSONValue.int)),
+                "base": rows(baseMap!), "tuned": rows(tuned),
+            ])))
+        }
+        return CellResult(metrics: metrics, outputs: .object(outputs), artifacts: [StageArtifact.variant: variant])
+    }
+
+    static func number(_ x: Double) -> JSONValue { x.isFinite ? .double(x) : .null }
+    static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
