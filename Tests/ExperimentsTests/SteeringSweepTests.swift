@@ -30,4 +30,28 @@ struct SteeringSweepTests {
                                       options: GenerationOptions(maxNewTokens: 20)).run(prompt: prompt, layers: [10])
         #expect(reference[10]![0].tokens == (steered["greedy_continuation_ids"] as! [NSNumber]).map(\.intValue))
     }
+
+    @Test func batchedPromptsEqualOnePromptAtATime() throws {
+        let model = try LanguageModel(gguf: Fixtures.defaultModel)
+        let texts = ["The capital of France is", "Water boils at", "My favourite colour is blue because it"]
+        let prompts = texts.map { model.tokenizer.encode($0) }
+        var g = SeededGenerator(seed: 4)
+        let vector = (0..<model.network.config.embeddingLength).map { _ in g.nextUnit() - 0.5 }
+        let variants: [SteeringVariant] = [.multiplier(-12), .multiplier(12), .zeroOut]
+        let sweep = SteeringSweep(model: model.network, vectors: [12: vector], variants: variants,
+                                  options: GenerationOptions(maxNewTokens: 5, keepFirstLogits: true))
+        let batched = sweep.run(prompts: prompts, layer: 12)
+        #expect(batched.count == 3 && batched.allSatisfy { $0.count == 3 })
+        for (p, prompt) in prompts.enumerated() {
+            let single = sweep.run(prompt: prompt, layers: [12])[12]!
+            for v in variants.indices {
+                #expect(batched[p][v].tokens == single[v].tokens, "prompt \(p) variant \(v)")
+                let a = batched[p][v].firstLogits!, b = single[v].firstLogits!
+                #expect(zip(a, b).map { abs($0 - $1) }.max()! < 1e-3, "prompt \(p) variant \(v) first logits")
+            }
+        }
+        var plain = sweep
+        plain.reusePrefix = false
+        #expect(plain.run(prompts: prompts, layer: 12).map { $0.map(\.tokens) } == batched.map { $0.map(\.tokens) })
+    }
 }

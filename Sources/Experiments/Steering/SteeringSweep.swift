@@ -84,4 +84,36 @@ public struct SteeringSweep: Sendable {
         }
         return results
     }
+
+    /// Generations of several prompts under every variant at one layer, in one batch: the unsteered prompts run
+    /// through blocks 0…`layer` together once, every (prompt, variant) resumes from its prompt's residual and KV
+    /// cache above `layer`, and all of them decode together. Result: `[prompt][variant]`. Equal to `run(prompt:
+    /// layers: [layer])` of each prompt on its own.
+    public func run(prompts: [[Int]], layer: Int) -> [[GenerationResult]] {
+        guard !prompts.isEmpty else { return [] }
+        let intervention = { (v: SteeringVariant) in v.intervention(layer: layer, vector: vectors[layer]!, positions: positions) }
+        guard reusePrefix else {
+            let requests = prompts.flatMap { p in variants.map { GenerationRequest(prompt: p, interventions: [intervention($0)]) } }
+            let all = model.generate(requests, options: options)
+            return prompts.indices.map { Array(all[($0 * variants.count)..<(($0 + 1) * variants.count)]) }
+        }
+        var prefix = prompts.map {
+            ForwardItem(tokens: $0, cache: model.makeCache(reserve: $0.count + options.maxNewTokens), promptLength: $0.count, logits: .none)
+        }
+        let outs = model.forward(&prefix, blocks: 0..<(layer + 1), finish: false)
+        var items = [ForwardItem](), residual = [Float]()
+        for (p, out) in outs.enumerated() {
+            for v in variants {
+                var item = prefix[p]
+                item.interventions = [intervention(v)]
+                item.logits = .last
+                items.append(item)
+                residual += out.residual!
+            }
+        }
+        prefix = []
+        let first = model.forward(&items, blocks: (layer + 1)..<model.config.blockCount, residual: residual)
+        let generated = model.decode(&items, after: first, options: options)
+        return prompts.indices.map { Array(generated[($0 * variants.count)..<(($0 + 1) * variants.count)]) }
+    }
 }

@@ -42,16 +42,21 @@ extension StageRunner {
                     let sweep = SteeringSweep(model: model.network, vectors: [layer: vector], variants: variants,
                                               positions: positions, options: options)
                     var answers = Array(repeating: [EvaluatedAnswer](), count: cells.count)
-                    for (k, (item, text, ids)) in prompts.enumerated() {
+                    // Several prompts per batch: more sequences decode together (decode is memory-bound).
+                    let promptsPerBatch = max(1, 32 / max(1, cells.count))
+                    for start in stride(from: 0, to: prompts.count, by: promptsPerBatch) {
                         try context.checkCancellation()
-                        let results = sweep.run(prompt: ids, layers: [layer])[layer]!
-                        for (c, result) in results.enumerated() {
-                            let output = model.tokenizer.decode(result.tokens, skipSpecial: true)
-                            let share = item.scorer == .none ? nil : result.firstLogits.map { logitScores[item.scorer]!.shareOfA(logits: $0) }
-                            answers[c].append(EvaluatedAnswer(item: item.item, promptText: text, output: output,
-                                                              choice: item.scorer.score(output), honest: item.honest, shareOfA: share))
+                        let batch = prompts[start..<min(start + promptsPerBatch, prompts.count)]
+                        let results = sweep.run(prompts: batch.map(\.2), layer: layer)
+                        for ((item, text, _), perVariant) in zip(batch, results) {
+                            for (c, result) in perVariant.enumerated() {
+                                let output = model.tokenizer.decode(result.tokens, skipSpecial: true)
+                                let share = item.scorer == .none ? nil : result.firstLogits.map { logitScores[item.scorer]!.shareOfA(logits: $0) }
+                                answers[c].append(EvaluatedAnswer(item: item.item, promptText: text, output: output,
+                                                                  choice: item.scorer.score(output), honest: item.honest, shareOfA: share))
+                            }
                         }
-                        context.progress("prompts", done: k + 1, total: prompts.count, status: "layer \(layer), \(cells.count) cells")
+                        context.progress("prompts", done: start + batch.count, total: prompts.count, status: "layer \(layer), \(cells.count) cells")
                     }
                     for (cell, cellAnswers) in zip(cells, answers) {
                         let label = cell["zero_out"]?.boolValue == true ? "zeroed out L\(layer)"
