@@ -17,7 +17,8 @@ public enum StageCatalog {
     static let variantRows: [ParamSpec] = [
         ParamSpec("variant", .choice(["base", "steered", "tuned"]), .defaulted(.string("base")),
                   doc: "Which model answers: the base model, the base model steered by input `vector` at `layer` × "
-                       + "`multiplier`, or the weights produced by the `tuned` input stage."),
+                       + "`multiplier`, or the weights produced by the `tuned` input stage (steered as well when "
+                       + "`layer`, `multiplier` and a `vector` input are given: the robustness test)."),
         ParamSpec("layer", .integer(min: 0), .optional, axis: "layer",
                   doc: "Steered variant: the block whose output the vector is added to. A grid sweeps layers."),
         ParamSpec("multiplier", .number(), .optional, axis: "multiplier",

@@ -80,6 +80,15 @@ extension StageContext {
             let file = try GGUFFile(contentsOf: store.artifactURL(ref))
             m.language.network = try m.network.applying(variant: file)
             m.label = "tuned \(tuned.stageID)"
+            // Robustness: a tuned model steered as well, when a layer, a multiplier and a vector are given.
+            if let layer = value("layer", in: cell)?.intValue, let multiplier = value("multiplier", in: cell)?.doubleValue,
+               input("vector") != nil {
+                guard let v = try steeringDirections(slot: "vector")[layer] else {
+                    throw StageInputError("stage \(stage.id): the vector input has no direction for layer \(layer)")
+                }
+                m.interventions = [.steer(layer: layer, vector: v, multiplier: Float(multiplier))]
+                m.label += " steered L\(layer) ×\(PythonNumber.format(multiplier))"
+            }
         default:
             break
         }
