@@ -71,10 +71,10 @@ extension StageContext {
         case "tuned":
             guard let tuned = input("tuned") else { throw StageInputError("stage \(stage.id): the tuned variant needs a `tuned` input") }
             let index = params["tuned_cell"]?.intValue ?? 0
-            guard let cell = tuned.cells.first(where: { $0.index == index }) else {
+            guard let tunedCell = tuned.cells.first(where: { $0.index == index }) else {
                 throw StageInputError("stage \(stage.id): tuned input \(tuned.stageID) has no cell \(index) (it has \(tuned.cells.count))")
             }
-            guard let ref = cell.artifacts[StageArtifact.variant] else {
+            guard let ref = tunedCell.artifacts[StageArtifact.variant] else {
                 throw StageInputError("stage \(stage.id): cell \(index) of \(tuned.stageID) stored no `\(StageArtifact.variant)` artifact")
             }
             let file = try GGUFFile(contentsOf: store.artifactURL(ref))
