@@ -4,11 +4,13 @@ import ModelFormats
 import Pipeline
 
 /// `reptune export RESULTS_DIR --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf]`: a `tune` stage's
-/// variant merged with its base model into one standalone GGUF that `reptune generate FILE.gguf` loads.
+/// variant merged with its base model into one standalone GGUF that `reptune generate FILE.gguf` loads, or a
+/// `vectors` stage's directions as the llama.cpp control-vector GGUF (`--steer FILE` and llama.cpp's
+/// `--control-vector` read it).
 enum ExportCommand {
     static let spec = Arguments.Spec(
         usage: "export [DIR] --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf]",
-        summary: "write a tune stage's tuned model as a standalone GGUF (base metadata and tokenizer, tuned tensors in F32)",
+        summary: "write a tune stage's tuned model as a standalone GGUF (base metadata and tokenizer, tuned tensors in F32), or a vectors stage's control-vector GGUF",
         valued: ["stage", "cell", "out", "model"])
 
     struct Output: Encodable {
@@ -29,8 +31,18 @@ enum ExportCommand {
         guard let cell = results.cells.first(where: { $0.index == index }) else {
             throw CLIError("stage \(stageID) has no stored cell \(index) (stored cells: \(results.cells.map(\.index)))", exitCode: 1)
         }
+        if let vectors = cell.artifacts[StageArtifact.vectors] {
+            let file = try ControlVectorFile(contentsOf: store.artifactURL(vectors))
+            let outURL = URL(fileURLWithPath: out)
+            try AtomicFile.write(try store.readArtifact(vectors), to: outURL)
+            if a.flags.contains("json") {
+                return try printJSON(Output(file: outURL.path, base: "", stage: stageID, cell: index, tensorsReplaced: file.directions.count))
+            }
+            print("wrote \(outURL.path): control vector with directions for blocks \(file.directions.keys.sorted().map(String.init).joined(separator: ", "))")
+            return
+        }
         guard let ref = cell.artifacts[StageArtifact.variant] else {
-            throw CLIError("cell \(index) of stage \(stageID) has no `\(StageArtifact.variant)` artifact: is it a finished tune stage?", exitCode: 1)
+            throw CLIError("cell \(index) of stage \(stageID) has neither a `\(StageArtifact.variant)` nor a `\(StageArtifact.vectors)` artifact: is it a finished tune or vectors stage?", exitCode: 1)
         }
         let variant = try GGUFFile(contentsOf: store.artifactURL(ref))
         let baseURL = try a.options["model"].map { URL(fileURLWithPath: $0) } ?? manifestModel(store)

@@ -19,7 +19,8 @@ struct EngineStagesTests {
         "facts": {"path": "\(Fixtures.datasets.path)/facts_true_false/facts_true_false.csv", "splits": {"few": {"rows": [0, 16]}}},
         "gpt4": {"path": "\(Fixtures.datasets.path)/gpt4_facts/gpt4_facts.csv", "splits": {"few": {"rows": [0, 6]}}},
         "wiki": "\(Fixtures.datasets.path)/wikitext-2-raw/wiki.test.raw",
-        "paper": "\(Fixtures.datasets.path)/representation_tuning_outputs"
+        "paper": "\(Fixtures.datasets.path)/representation_tuning_outputs",
+        "cv": "control-vector.gguf"
       },
       "stages": [
         {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts:few", "layers": [3, 8, 15], "positions": ["last", -2]}},
@@ -31,6 +32,9 @@ struct EngineStagesTests {
         {"id": "base", "kind": "evaluate", "params": {"task": "facts", "dataset": "gpt4:few", "max_new_tokens": 6}},
         {"id": "paper_base", "kind": "evaluate", "params": {"task": "facts", "dataset": "paper", "paper_condition": "base", "labels": "gpt4"}},
         {"id": "paper_truth_tqa", "kind": "evaluate", "params": {"task": "tqa", "dataset": "paper", "paper_condition": "truth_tuned"}},
+        {"id": "vec_import", "kind": "vectors", "params": {"import": "cv"}},
+        {"id": "steered_import", "kind": "evaluate", "inputs": {"vector": "vec_import"},
+         "params": {"task": "facts", "dataset": "gpt4:few", "variant": "steered", "layer": 8, "multiplier": 20, "max_new_tokens": 6}},
         {"id": "ppl", "kind": "perplexity", "params": {"dataset": "wiki", "window": 64, "stride": 32, "max_tokens": 128}}
       ]
     }
@@ -41,6 +45,7 @@ struct EngineStagesTests {
         let dir = try Fixtures.temporaryDirectory("engine-stages")
         let file = dir.appendingPathComponent("manifest.json")
         try Data(manifestText.utf8).write(to: file)
+        try ControlVectorFile(directions: [8: importedDirection]).write(to: dir.appendingPathComponent("control-vector.gguf"), layerCount: 30)
         let manifest = try Manifest.load(from: file, options: ManifestOptions(modelSearchDirectories: [Fixtures.repoRoot]))
         let experiment = ExperimentRun(manifest: manifest, resultsDirectory: dir.appendingPathComponent("results"),
                                        options: PlanOptions(engineVersion: EngineVersion.current))
@@ -58,6 +63,28 @@ struct EngineStagesTests {
     }
 
     static let model: LanguageModel = try! LanguageModel(gguf: Fixtures.defaultModel)
+
+    /// A fixed unit direction written as a control-vector GGUF for the `import` form of the vectors stage.
+    static let importedDirection: [Float] = {
+        var g = SeededGenerator(seed: 17)
+        let v = (0..<576).map { _ in g.nextUnit() - 0.5 }
+        let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / n }
+    }()
+
+    @Test func importedControlVectorSteersLikeADirectIntervention() throws {
+        let store = try Self.store()
+        let cell = try Self.cells("vec_import").cells[0]
+        let file = try ControlVectorFile(contentsOf: store.artifactURL(try #require(cell.artifacts["vectors"])))
+        #expect(file.directions == [8: Self.importedDirection])
+        let (key, _) = try Self.cells("steered_import")
+        let stored = try store.generations(key, cell: 0)
+        let ids = Self.model.tokenizer.encode(stored[1].prompt, parseSpecial: true)
+        let direct = Self.model.network.generate(
+            [GenerationRequest(prompt: ids, interventions: [.steer(layer: 8, vector: Self.importedDirection, multiplier: 20)])],
+            options: GenerationOptions(maxNewTokens: 6, stopTokens: Self.model.tokenizer.stopTokenIDs))[0]
+        #expect(Self.model.tokenizer.decode(direct.tokens, skipSpecial: true) == stored[1].output)
+    }
 
     @Test func everyStageRunsThenTheSecondRunComputesNothing() throws {
         let (_, first, second) = try Self.run.get()

@@ -55,6 +55,15 @@ struct ManifestTests {
 
     // MARK: every kind of validation error, with its message
 
+    @Test func vectorsNeedActivationsUnlessImported() throws {
+        let missing = Samples.errors(Samples.full(replacing: "\"inputs\": {\"activations\": \"acts\"}", with: "\"inputs\": {}"))
+        #expect(missing.map(\.description).contains { $0.contains("stages[1].inputs.activations") && $0.contains("required when import is absent") },
+                "\(missing)")
+        let imported = try Samples.decode(Samples.full(replacing: "\"inputs\": {\"activations\": \"acts\"}", with: "\"inputs\": {}")
+            .replacingOccurrences(of: "{\"method\": \"pca\", \"component\": 2}", with: "{\"import\": \"facts\"}"))
+        #expect(imported.stage("honesty_vec")?.params["import"]?.stringValue == "facts")
+    }
+
     @Test func invalidJSONReportsLineAndColumn() {
         let errors = Samples.errors("{\n  \"name\": \"x\",\n  \"stages\": [\n    {\"id\": \"a\" \"kind\": \"report\"}\n  ]\n}")
         #expect(errors.count == 1)

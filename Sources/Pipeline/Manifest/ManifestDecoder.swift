@@ -467,16 +467,23 @@ struct ManifestDecoder {
     mutating func checkRules(_ spec: StageKindSpec, params: StageParams, inputs: [StageInput], path: JSONPath,
                              location: SourceLocation?) {
         for rule in spec.rules {
-            guard let v = params[rule.param]?.stringValue, rule.values.contains(v) else { continue }
+            let when: String
+            if rule.whenAbsent {
+                guard !params.has(rule.param) else { continue }
+                when = "\(rule.param) is absent"
+            } else {
+                guard let v = params[rule.param]?.stringValue, rule.values.contains(v) else { continue }
+                when = "\(rule.param) is \"\(v)\""
+            }
             for name in rule.requiresParams where !params.has(name) {
                 fail(path + "params" + name, location,
-                     expected: "\(spec.param(name)?.type.expected ?? "a value") (required when \(rule.param) is \"\(v)\")",
+                     expected: "\(spec.param(name)?.type.expected ?? "a value") (required when \(when))",
                      found: "nothing")
             }
             for name in rule.requiresInputs where !inputs.contains(where: { $0.slot == name }) {
                 let accepts = spec.input(name)?.accepts.map(\.rawValue).joined(separator: " or ") ?? "a stage"
                 fail(path + "inputs" + name, location,
-                     expected: "the id of a \(accepts) stage (required when \(rule.param) is \"\(v)\")", found: "nothing")
+                     expected: "the id of a \(accepts) stage (required when \(when))", found: "nothing")
             }
         }
     }

@@ -99,6 +99,8 @@ public struct ParamRule: Sendable {
     public var values: [String]
     public var requiresParams: [String]
     public var requiresInputs: [String]
+    /// The rule applies when `param` is absent (instead of when it has one of `values`).
+    public var whenAbsent = false
 
     public init(when param: String, in values: [String], requiresParams: [String] = [], requiresInputs: [String] = []) {
         self.param = param
@@ -107,10 +109,19 @@ public struct ParamRule: Sendable {
         self.requiresInputs = requiresInputs
     }
 
+    public init(whenAbsent param: String, requiresParams: [String] = [], requiresInputs: [String] = []) {
+        self.init(when: param, in: [], requiresParams: requiresParams, requiresInputs: requiresInputs)
+        whenAbsent = true
+    }
+
+    /// How the condition reads in docs and errors: `is "steered"`, `is absent`.
+    public var condition: String {
+        whenAbsent ? "is absent" : "is " + values.map { "`\"\($0)\"`" }.joined(separator: " or ")
+    }
+
     public var doc: String {
         let needs = requiresParams.map { "parameter `\($0)`" } + requiresInputs.map { "input `\($0)`" }
-        let vals = values.map { "`\"\($0)\"`" }.joined(separator: " or ")
-        return "When `\(param)` is \(vals): requires \(needs.joined(separator: " and "))."
+        return "When `\(param)` \(condition): requires \(needs.joined(separator: " and "))."
     }
 }
 

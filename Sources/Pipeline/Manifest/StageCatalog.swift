@@ -69,14 +69,18 @@ public enum StageCatalog {
                           doc: "PCA only: fit on pooled raw activations or on pair differences."),
                 ParamSpec("normalize", .boolean, .defaulted(.bool(true)),
                           doc: "Scale each layer's vector to unit length."),
+                ParamSpec("import", .dataset, .optional,
+                          doc: "Instead of computing: a dataset naming a llama.cpp control-vector GGUF (`direction.N` = "
+                               + "the direction added to the output of block N) to use as this stage's vectors."),
                 ParamSpec("position", .integer(max: 0), .optional,
                           doc: "Which collected position the vectors come from (0 = last prompt token, -7 = seven "
                                + "before it); absent = the one nearest the end."),
             ],
             inputs: [
-                InputSpec("activations", accepts: [.collectActivations], required: true,
-                          doc: "The collected contrast activations."),
-            ]),
+                InputSpec("activations", accepts: [.collectActivations], required: false,
+                          doc: "The collected contrast activations (required unless `import` is given)."),
+            ],
+            rules: [ParamRule(whenAbsent: "import", requiresInputs: ["activations"])]),
         StageKindSpec(
             .steeringSweep,
             summary: "Generates answers with the vector added at each layer × multiplier of the grid; one sweep "

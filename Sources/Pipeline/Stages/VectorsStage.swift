@@ -9,6 +9,7 @@ extension StageRunner {
     /// +v and −v).
     public static var vectors: StageRunner {
         .perCell(memoryEstimate: { _ in 1 << 30 }) { context, _ in
+            if context.params["import"] != nil { return try importedVectors(context) }
             guard let source = context.input("activations"), let cell = source.cells.first,
                   let ref = cell.artifacts[StageArtifact.activations] else {
                 throw StageInputError("stage \(context.stage.id): input `activations` stored no activation artifact")
@@ -55,5 +56,31 @@ extension StageRunner {
                 ]),
                 artifacts: [StageArtifact.vectors: artifact])
         }
+    }
+
+    /// The `import` form: a llama.cpp control-vector GGUF named by a dataset, checked against the model's width and
+    /// depth, stored as this stage's vectors (lens diagnostics included; no AUROC without activations).
+    static func importedVectors(_ context: StageContext) throws -> CellResult {
+        guard let (ref, _) = context.dataset("import") else {
+            throw StageInputError("stage \(context.stage.id): `import` names no dataset of the manifest")
+        }
+        let file = try ControlVectorFile(contentsOf: ref.url)
+        let model = try context.baseModel()
+        let c = model.network.config
+        var rows: [JSONValue] = []
+        for layer in file.directions.keys.sorted() {
+            guard layer < c.blockCount else {
+                throw StageInputError("\(ref.url.path): direction.\(layer) is beyond the model's \(c.blockCount) blocks")
+            }
+            let v = try file.direction(layer: layer, width: c.embeddingLength, source: ref.url.path)
+            let lens = { (u: [Float]) in model.network.logitLensTop(u, k: 10).map { JSONValue.string(model.tokenizer.decode([$0])) } }
+            let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            rows.append(.object(["layer": .int(layer), "norm": .double(norm),
+                                 "lens_positive": .array(lens(v)), "lens_negative": .array(lens(v.map { -$0 }))]))
+        }
+        let artifact = try context.writeArtifact(try Data(contentsOf: ref.url))
+        return CellResult(metrics: ["layers": Double(rows.count)],
+                          outputs: .object(["method": .string("import"), "file": .string(ref.path), "layers": .array(rows)]),
+                          artifacts: [StageArtifact.vectors: artifact])
     }
 }
