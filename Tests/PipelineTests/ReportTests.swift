@@ -221,3 +221,26 @@ struct ReportTests {
         }
     }
 }
+
+/// Two judges of the same pair of generation sets: the report adds Cohen's κ between them, computed from their
+/// per-item scores (checked against `CohensKappa` on the same lists).
+struct ReportJudgeAgreementTests {
+    @Test func kappaBetweenJudgesOfTheSamePair() throws {
+        let dir = try Fixtures.temporaryDirectory("report-judges")
+        let store = try Store(directory: dir)
+        let first = [1, 1, -1, 0, 1, -1, 0, 1], second = [1, 0, -1, 0, 1, 1, 0, 1]
+        func judge(_ scores: [Int], _ name: String) -> CellResult {
+            CellResult(metrics: ["n": Double(scores.count)], outputs: .object([
+                "judge": .string(name), "a": .string("open_tuned"), "b": .string("open_base"),
+                "items": .array(scores.enumerated().map { .object(["item": .int($0), "score": .int($1)]) }),
+            ]))
+        }
+        try ReportFixture.stage(store, "judge_local", .judge, cells: [([], judge(first, "local:smollm2"))])
+        try ReportFixture.stage(store, "judge_api", .judge, cells: [([], judge(second, "openai:gpt"))])
+        let stages = try ["judge_local", "judge_api"].map { try StoredStage.load(store, key: "key-\($0)", stageID: $0) }
+        let model = try ReportModel.assemble(stages, title: "judges")
+        let expected = try #require(CohensKappa(rater1: first, rater2: second)).kappa
+        #expect(model.judges.count == 2)
+        for j in model.judges { #expect(j.metrics["kappa_between_judges"] == expected, "\(j.label)") }
+    }
+}

@@ -159,9 +159,33 @@ extension ReportModel {
         }
     }
 
+    /// Judge cells with their stored metrics; when several judges compared the same two generation sets, each
+    /// also gets `kappa_between_judges`: Cohen's κ of its per-item scores against the first other such judge's.
     static func judgeResults(_ stages: [StoredStage]) -> [JudgeResult] {
-        stages.filter { $0.kind == .judge }.flatMap { stage in
-            stage.cells.map { JudgeResult(label: stage.label($0), metrics: $0.metrics) }
+        let judges = stages.filter { $0.kind == .judge }
+        func pair(_ cell: CellRecord) -> String? {
+            guard let a = cell.outputs["a"]?.stringValue, let b = cell.outputs["b"]?.stringValue else { return nil }
+            return a + "\u{1F}" + b
+        }
+        func scores(_ cell: CellRecord) -> [Int: Int] {
+            var out: [Int: Int] = [:]
+            for row in cell.outputs["items"]?.arrayValue ?? [] {
+                if let i = row["item"]?.intValue, let s = row["score"]?.intValue { out[i] = s }
+            }
+            return out
+        }
+        let cells = judges.flatMap { stage in stage.cells.map { (stage, $0) } }
+        return cells.map { stage, cell in
+            var metrics = cell.metrics
+            if let key = pair(cell), let other = cells.first(where: { $0.1.stageKey != cell.stageKey && pair($0.1) == key }) {
+                let mine = scores(cell), theirs = scores(other.1)
+                let shared = mine.keys.filter { theirs[$0] != nil }.sorted()
+                if !shared.isEmpty, let k = CohensKappa(rater1: shared.map { mine[$0]! }, rater2: shared.map { theirs[$0]! })?.kappa,
+                   k.isFinite {
+                    metrics["kappa_between_judges"] = k
+                }
+            }
+            return JudgeResult(label: stage.label(cell), metrics: metrics)
         }
     }
 
