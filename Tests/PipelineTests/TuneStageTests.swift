@@ -150,7 +150,7 @@ struct TuneStageTests {
         let cancel = CancellationFlag()
         let seen = Mutex<[Int]>([])
         let interrupted = try Self.run(dir, cancellation: cancel) { event in
-            if case .progress(stageID: "tuned", label: "step", done: let done, total: _, status: _) = event {
+            if case .progress(stageID: "tuned", label: "steps", done: let done, total: _, status: _) = event {
                 seen.withLock { $0.append(done) }
                 if done == 3 { cancel.cancel() }
             }
@@ -166,7 +166,7 @@ struct TuneStageTests {
         // The re-run continues at step 4 and ends with the uninterrupted run's exact variant file.
         seen.withLock { $0 = [] }
         let resumed = try Self.run(dir) { event in
-            if case .progress(stageID: "tuned", label: "step", done: let done, total: _, status: _) = event { seen.withLock { $0.append(done) } }
+            if case .progress(stageID: "tuned", label: "steps", done: let done, total: _, status: _) = event { seen.withLock { $0.append(done) } }
         }
         #expect(resumed.outcome("tuned") == .computed(cells: 1), "\(resumed)")
         #expect(seen.withLock { $0 } == Array(4...Self.steps))

@@ -248,8 +248,10 @@ struct TuneJob {
                 throw StageCancelled()
             }
             guard let record = tuner.trainStep(batches: batches, validation: validation) else { break }
-            context.progress("step", done: record.step, total: batches.count,
-                             status: "train \(Self.format(record.trainLoss)) val \(record.validationLoss.map(Self.format) ?? "–")")
+            let epochs = max(1, tuner.settings.epochs), perEpoch = max(1, batches.count / epochs)
+            let epoch = min(epochs, (record.step - 1) / perEpoch + 1)
+            context.progress("steps", done: record.step, total: batches.count,
+                             status: "epoch \(epoch)/\(epochs), train \(Self.format(record.trainLoss)) val \(record.validationLoss.map(Self.format) ?? "–")")
             if Date().timeIntervalSince(lastCheckpoint) >= TuneStageSettings.checkpointInterval { try save() }
         }
         let seconds = previousSeconds + Date().timeIntervalSince(started)
