@@ -1,4 +1,5 @@
 import Engine
+import Experiments
 import Foundation
 import Pipeline
 
@@ -30,6 +31,7 @@ enum RunCommand {
         let list = { (name: String) in a.options[name].map { $0.split(separator: ",").map(String.init) } ?? [] }
         let experiment = ExperimentRun(manifest: manifest, resultsDirectory: results,
                                        options: PlanOptions(only: list("only"), force: list("force"), engineVersion: EngineVersion.current))
+        try verifyDatasets(manifest, results: results)
         let plan = try experiment.plan()
         if a.flags.contains("dry-run") {
             if a.flags.contains("json") {
@@ -48,7 +50,18 @@ enum RunCommand {
         let a = try resumeSpec.parse(args)
         let directory = try StoreCommands.directory(a, consumes: 0)
         let experiment = try ExperimentRun.resuming(directory, engineVersion: EngineVersion.current, manifestOptions: manifestOptions)
+        try verifyDatasets(experiment.manifest, results: directory)
         try execute(experiment, plan: experiment.plan(), jobs: a.options["jobs"], json: a.flags.contains("json"))
+    }
+
+    /// Refuses a manifest whose dataset files differ from the repository's descriptors (sha256).
+    static func verifyDatasets(_ manifest: Manifest, results: URL) throws {
+        let directory = DatasetCatalog.descriptorDirectory(repository: RepositoryLocation.root)
+        guard FileManager.default.fileExists(atPath: directory.path) else { return }
+        let catalog = try DatasetCatalog.load(directory: directory)
+        let store = try Store(directory: results)
+        let bad = try DatasetVerification.mismatches(manifest, catalog: catalog) { try store.digest(of: $0) }
+        guard bad.isEmpty else { throw CLIError(bad.map(\.description).joined(separator: "\n"), exitCode: 1) }
     }
 
     static var manifestOptions: ManifestOptions { ManifestOptions(modelSearchDirectories: [RepositoryLocation.root]) }

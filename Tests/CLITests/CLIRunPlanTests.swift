@@ -154,3 +154,26 @@ struct CLIRescoreTests {
         }
     }
 }
+
+/// A manifest pointing at a changed copy of a known dataset is refused before anything runs, naming the dataset,
+/// the file and both digests.
+@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+struct CLIDatasetVerificationTests {
+    @Test func changedDatasetCopyIsRefused() throws {
+        let dir = try Fixtures.temporaryDirectory("changed-dataset")
+        let copy = dir.appendingPathComponent("gpt4_facts/gpt4_facts.csv")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var text = try String(contentsOf: Fixtures.datasets.appendingPathComponent("gpt4_facts/gpt4_facts.csv"), encoding: .utf8)
+        text = text.replacingOccurrences(of: ",1\n", with: ",0\n")
+        try Data(text.utf8).write(to: copy)
+        let manifest = dir.appendingPathComponent("m.json")
+        try Data("""
+        {"name": "changed", "model": {"name": "smollm2-135m-instruct"}, "datasets": {"gpt4": "gpt4_facts/gpt4_facts.csv"},
+         "stages": [{"id": "base", "kind": "evaluate", "params": {"task": "facts", "dataset": "gpt4"}}]}
+        """.utf8).write(to: manifest)
+        let r = try CLI.run(["run", manifest.path, "--dry-run", "--results", dir.appendingPathComponent("results").path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("dataset gpt4: \(copy.path) has sha256"), "\(r.stderr)")
+        #expect(r.stderr.contains("datasets/gpt4_facts.json expects 3542ca445047afd8b1306d864ee54b5f84fc550db45a0f3181153d6439636744"), "\(r.stderr)")
+    }
+}
