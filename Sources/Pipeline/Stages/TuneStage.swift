@@ -70,47 +70,20 @@ public enum TuneStageSettings {
         }
         let all = try TrueFalseStatements.parse(csv: String(decoding: data, as: UTF8.self), name: ds.name, source: ds.url.path)
         guard let split else { return TuningStatementPairs(all.statements) }
-        func rows(_ indices: [Int], _ source: String) throws -> TuningStatementPairs {
-            if let bad = indices.first(where: { !all.statements.indices.contains($0) }) {
-                throw StageInputError("dataset \(ds.name), split \(split.name) (\(source)): row \(bad) is outside 0..<\(all.count) of \(ds.url.path)")
+        // The paper's split file (an object with `train` and `validation` parts) serves `train` and `val…`.
+        if case .file(_, let url) = split.selection,
+           (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") == true {
+            let paper = try FactsTuningSplit.load(from: url)
+            let digest = SHA256.hex(of: data)
+            guard paper.sha256 == digest else {
+                throw StageInputError("split file \(url.path): field sha256 is \(paper.sha256), but \(ds.url.path) has sha256 \(digest)")
             }
-            return TuningStatementPairs(indices.map { all.statements[$0] })
+            if split.name == "train" { return TuningStatementPairs(pairs: try paper.trainingPairs(all)) }
+            if split.name.hasPrefix("val") { return TuningStatementPairs(pairs: try paper.validationPairs(all)) }
+            throw StageInputError("dataset \(ds.name), split \(split.name): a paper split file (\(url.path)) serves splits named "
+                                  + "`train` or `val…`, not `\(split.name)`")
         }
-        switch split.selection {
-        case .rows(let r): return try rows(Array(r), "rows")
-        case .indices(let i): return try rows(i, "indices")
-        case .file(_, let url):
-            let text: String
-            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-                throw StageInputError("dataset \(ds.name), split \(split.name): cannot read split file \(url.path): \(error.localizedDescription)")
-            }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.hasPrefix("{") {
-                let paper = try FactsTuningSplit.load(from: url)
-                let digest = SHA256.hex(of: data)
-                guard paper.sha256 == digest else {
-                    throw StageInputError("split file \(url.path): field sha256 is \(paper.sha256), but \(ds.url.path) has sha256 \(digest)")
-                }
-                if split.name == "train" { return TuningStatementPairs(pairs: try paper.trainingPairs(all)) }
-                if split.name.hasPrefix("val") { return TuningStatementPairs(pairs: try paper.validationPairs(all)) }
-                throw StageInputError("dataset \(ds.name), split \(split.name): a paper split file (\(url.path)) serves splits named "
-                                      + "`train` or `val…`, not `\(split.name)`")
-            }
-            let indices: [Int]
-            if trimmed.hasPrefix("["), let array = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [Int] {
-                indices = array
-            } else {
-                var parsed: [Int] = []
-                for (n, line) in trimmed.split(whereSeparator: \.isNewline).enumerated() {
-                    guard let i = Int(line.trimmingCharacters(in: .whitespaces)) else {
-                        throw StageInputError("split file \(url.path), line \(n + 1): expected a row index, found \"\(line)\"")
-                    }
-                    parsed.append(i)
-                }
-                indices = parsed
-            }
-            return try rows(indices, url.path)
-        }
+        return TuningStatementPairs(try split.indices(count: all.count, dataset: ds.name).map { all.statements[$0] })
     }
 }
 
