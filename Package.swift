@@ -17,7 +17,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ModelFormats", swiftSettings: release),
-        .target(name: "Engine", dependencies: ["ModelFormats", "CBLAS"], swiftSettings: release),
+        // The quantized decode kernels need AVX2/FMA/F16C code generation; they check the CPU at run time and are
+        // not used without it (the fp32 path stays).
+        .target(name: "QuantizedKernels",
+                swiftSettings: release + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+        .target(name: "Engine", dependencies: ["ModelFormats", "CBLAS", "QuantizedKernels"], swiftSettings: release),
         .target(name: "Experiments", dependencies: ["Engine", "ModelFormats", "CBLAS"], swiftSettings: release),
         .target(name: "Pipeline", dependencies: ["Experiments", "Engine", "ModelFormats", "CSQLite"],
                 swiftSettings: release),
@@ -25,7 +29,7 @@ let package = Package(
                           swiftSettings: release),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFormats", "CBLAS", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "QuantizedKernels", "ModelFormats", "CBLAS", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats", "CSQLite", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ModelFormats", "Engine", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormats
+import QuantizedKernels
 
 /// A model file cannot be turned into a `LlamaModel`: names the file and the tensor or key at fault.
 public struct ModelLoadError: Error, CustomStringConvertible, Equatable {
@@ -74,14 +75,33 @@ extension LlamaModel {
 
         let embedding = try tensor("token_embd.weight", [d, config.vocabularySize])
         // GGUF lists dimensions innermost first: the reverse of the row-major shape.
-        let blocks = try (0..<config.blockCount).map { l in
+        var blocks = try (0..<config.blockCount).map { l in
             try BlockWeights(config: config) { t, destination in
                 try load("blk.\(l).\(t.ggufName)", t.shape(config).reversed(), into: destination)
             }
         }
         let output = config.tiedEmbeddings ? nil : try tensor("output.weight", [d, config.vocabularySize])
+        // The projections also stay in their file's form when a quantized kernel reads it (decode steps).
+        func quantized(_ names: [String], columns: Int) -> QuantizedMatrix? {
+            let infos = names.compactMap { gguf.tensor(named: $0) }
+            guard infos.count == names.count, infos.allSatisfy({ $0.shape.count == 2 && $0.shape[0] == columns }) else {
+                return nil
+            }
+            let formats: [GGMLType: QuantizedMatrix.Format] = [.q4_1: .q4_1, .q8_0: .q8_0]
+            guard let format = formats[infos[0].type], infos.allSatisfy({ $0.type == infos[0].type }) else { return nil }
+            return QuantizedMatrix(columns: columns, parts: infos.map { (format, $0.shape[1], gguf.bytes(of: $0)) })
+        }
+        for l in blocks.indices {
+            let p = "blk.\(l)."
+            guard let qkv = quantized([p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"], columns: d),
+                  let o = quantized([p + "attn_output.weight"], columns: config.queryWidth),
+                  let gateUp = quantized([p + "ffn_gate.weight", p + "ffn_up.weight"], columns: d),
+                  let down = quantized([p + "ffn_down.weight"], columns: config.feedForwardLength) else { continue }
+            blocks[l].quantized = QuantizedBlock(qkv: qkv, attentionOutput: o, gateUp: gateUp, down: down)
+        }
+        let head = quantized([config.tiedEmbeddings ? "token_embd.weight" : "output.weight"], columns: d)
         self.init(config: config, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,
                                                         outputNorm: try tensor("output_norm.weight", [d]),
-                                                        output: output))
+                                                        output: output, quantizedHead: head))
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import ModelFormats
+import QuantizedKernels
 
 /// A Llama-family decoder (Llama 2/3, SmolLM2, Mistral, Qwen2) in fp32 on the CPU.
 ///
@@ -102,8 +103,8 @@ public struct LlamaModel: Sendable {
             // Attention.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.attentionNorm.pointer,
                                 epsilon: cfg.rmsEpsilon, into: xn.pointer)
-            MatMul.projection(xn.pointer, rows: total, inFeatures: d, weight: w.qkv.pointer, outFeatures: qkvW,
-                              into: qkv.pointer)
+            project(xn.pointer, rows: total, inFeatures: d, weight: w.qkv, w.quantized?.qkv, outFeatures: qkvW,
+                    into: qkv.pointer)
             if let bias = w.qkvBias {
                 for r in 0..<total { ActivationKernels.add(bias.pointer, into: qkv.pointer + r * qkvW, count: qkvW) }
             }
@@ -137,8 +138,8 @@ public struct LlamaModel: Sendable {
                     }
                 }
             }
-            MatMul.projection(attn.pointer, rows: total, inFeatures: qW, weight: w.attentionOutput.pointer,
-                              outFeatures: d, into: x.pointer, accumulate: true)
+            project(attn.pointer, rows: total, inFeatures: qW, weight: w.attentionOutput, w.quantized?.attentionOutput,
+                    outFeatures: d, into: x.pointer, accumulate: true)
             if recording {
                 tape!.attention[l] = ActivationTape.copy(attn.pointer, total * qW)
                 tape!.midResidual[l] = ActivationTape.copy(x.pointer, total * d)
@@ -146,8 +147,8 @@ public struct LlamaModel: Sendable {
             // MLP.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.ffnNorm.pointer, epsilon: cfg.rmsEpsilon,
                                 into: xn.pointer)
-            MatMul.projection(xn.pointer, rows: total, inFeatures: d, weight: w.gateUp.pointer, outFeatures: 2 * ff,
-                              into: gateUp.pointer)
+            project(xn.pointer, rows: total, inFeatures: d, weight: w.gateUp, w.quantized?.gateUp, outFeatures: 2 * ff,
+                    into: gateUp.pointer)
             for r in 0..<total {
                 let g = gateUp.pointer + r * 2 * ff
                 ActivationKernels.siluGate(g, g + ff, into: hidden.pointer + r * ff, count: ff)
@@ -156,8 +157,8 @@ public struct LlamaModel: Sendable {
                 tape!.gateUp[l] = ActivationTape.copy(gateUp.pointer, total * 2 * ff)
                 tape!.hidden[l] = ActivationTape.copy(hidden.pointer, total * ff)
             }
-            MatMul.projection(hidden.pointer, rows: total, inFeatures: ff, weight: w.down.pointer, outFeatures: d,
-                              into: x.pointer, accumulate: true)
+            project(hidden.pointer, rows: total, inFeatures: ff, weight: w.down, w.quantized?.down, outFeatures: d,
+                    into: x.pointer, accumulate: true)
             applyInterventions(at: .block(l), items: items, bases: bases, rowStart: rowStart, x: x.pointer,
                                captures: &captures)
         }
@@ -205,8 +206,8 @@ public struct LlamaModel: Sendable {
         let vocab = cfg.vocabularySize
         let logits = FloatBuffer(count: max(headRows.count, 1) * vocab)
         if !headRows.isEmpty {
-            MatMul.projection(normed.pointer, rows: headRows.count, inFeatures: d, weight: weights.head.pointer,
-                              outFeatures: vocab, into: logits.pointer)
+            project(normed.pointer, rows: headRows.count, inFeatures: d, weight: weights.head, weights.quantizedHead,
+                    outFeatures: vocab, into: logits.pointer)
         }
         for i in items.indices { items[i].cache.advance(by: items[i].tokens.count) }
         var outputs = [ForwardOutput]()
@@ -218,6 +219,20 @@ public struct LlamaModel: Sendable {
             k += m
         }
         return outputs
+    }
+
+    /// `y (+)= x · Wᵀ`: through the quantized copy of `W` for a few rows (decode steps), else sgemm/sgemv on fp32.
+    @inline(__always)
+    private func project(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: FloatBuffer,
+                         _ quantized: QuantizedMatrix?, outFeatures: Int, into y: UnsafeMutablePointer<Float>,
+                         accumulate: Bool = false) {
+        if let quantized, rows <= QuantizedMatMul.maxRows {
+            QuantizedMatMul.projection(x, rows: rows, inFeatures: inFeatures, weight: quantized, into: y,
+                                       accumulate: accumulate, threads: ParallelLoop.cores)
+        } else {
+            MatMul.projection(x, rows: rows, inFeatures: inFeatures, weight: weight.pointer, outFeatures: outFeatures,
+                              into: y, accumulate: accumulate)
+        }
     }
 
     /// Applies every item's interventions at `site` to its rows of `x` (`[tokens × d]`).

@@ -1,0 +1,138 @@
+import Engine
+import Foundation
+import ModelFormats
+import QuantizedKernels
+import Testing
+
+/// `QuantizedMatrix` and `QuantizedMatMul` against the file-format dequantizer and a plain fp64 product.
+@Suite(.enabled(if: QuantizedMatMul.isSupported, "SKIPPED: the CPU lacks AVX2/FMA/F16C"))
+struct QuantizedMatMulTests {
+    /// Random blocks of `format`: `rows × columns` weights with finite f16 scales.
+    func blocks(_ format: QuantizedMatrix.Format, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
+        var g = SeededGenerator(seed: seed)
+        var bytes = [UInt8]()
+        func half(_ x: Float) {
+            let bits = Float16(x).bitPattern
+            bytes += [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        }
+        for _ in 0..<(rows * columns / 32) {
+            switch format {
+            case .q4_1:
+                half((g.nextUnit() + 0.01) * 0.05)
+                half((g.nextUnit() - 0.5) * 0.8)
+                for _ in 0..<16 { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
+            case .q8_0:
+                half((g.nextUnit() - 0.5) * 0.02)
+                for _ in 0..<32 { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
+            }
+        }
+        return bytes
+    }
+
+    func ggmlType(_ format: QuantizedMatrix.Format) -> GGMLType { format == .q4_1 ? .q4_1 : .q8_0 }
+
+    func matrix(_ format: QuantizedMatrix.Format, _ bytes: [UInt8], rows: Int, columns: Int) -> QuantizedMatrix {
+        bytes.withUnsafeBytes { QuantizedMatrix(columns: columns, parts: [(format, rows, $0)])! }
+    }
+
+    func dequantized(_ format: QuantizedMatrix.Format, _ bytes: [UInt8], count: Int) throws -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        try bytes.withUnsafeBytes { src in
+            try out.withUnsafeMutableBufferPointer { try ggmlType(format).dequantize(src, into: $0) }
+        }
+        return out
+    }
+
+    @Test func handMadeQ4_1BlockDequantizesToDQPlusM() {
+        // d = 0.5, m = −1, qs[j] = j | (15 − j) << 4: x[j] = 0.5·j − 1, x[j+16] = 0.5·(15 − j) − 1.
+        var bytes: [UInt8] = [0x00, 0x38, 0x00, 0xBC]
+        for j in 0..<16 { bytes.append(UInt8(j) | UInt8(15 - j) << 4) }
+        let m = matrix(.q4_1, bytes, rows: 1, columns: 32)
+        var row = [Float](repeating: 0, count: 32)
+        row.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0.baseAddress!) }
+        for j in 0..<16 {
+            #expect(row[j] == 0.5 * Float(j) - 1)
+            #expect(row[j + 16] == 0.5 * Float(15 - j) - 1)
+        }
+    }
+
+    @Test func handMadeQ8_0BlockDequantizesToDQ() {
+        var bytes: [UInt8] = [0x00, 0x34]  // d = 0.25
+        for j in 0..<32 { bytes.append(UInt8(bitPattern: Int8(j * 8 - 128))) }
+        let m = matrix(.q8_0, bytes, rows: 1, columns: 32)
+        var row = [Float](repeating: 0, count: 32)
+        row.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0.baseAddress!) }
+        for j in 0..<32 { #expect(row[j] == 0.25 * Float(j * 8 - 128)) }
+    }
+
+    /// Rows dequantize bit for bit to what the file-format dequantizer gives (the model's fp32 weights).
+    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
+    func rowsMatchTheFileDequantizerExactly(format: QuantizedMatrix.Format) throws {
+        let rows = 7, columns = 96
+        let bytes = blocks(format, rows: rows, columns: columns, seed: 11)
+        let reference = try dequantized(format, bytes, count: rows * columns)
+        let m = matrix(format, bytes, rows: rows, columns: columns)
+        var out = [Float](repeating: .nan, count: rows * columns)
+        out.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows { m.dequantizeRow(r, into: p.baseAddress! + r * columns) }
+        }
+        #expect(out.map(\.bitPattern) == reference.map(\.bitPattern))
+    }
+
+    /// Stacked parts (Q, K, V) are the rows of each part in order.
+    @Test func stackingConcatenatesRows() throws {
+        let a = blocks(.q4_1, rows: 2, columns: 64, seed: 1), b = blocks(.q4_1, rows: 3, columns: 64, seed: 2)
+        let m = a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in QuantizedMatrix(columns: 64, parts: [(.q4_1, 2, pa), (.q4_1, 3, pb)])! }
+        }
+        #expect(m.rows == 5 && m.byteCount == (a.count + b.count))
+        let reference = try dequantized(.q4_1, a + b, count: 5 * 64)
+        var out = [Float](repeating: 0, count: 5 * 64)
+        out.withUnsafeMutableBufferPointer { p in for r in 0..<5 { m.dequantizeRow(r, into: p.baseAddress! + r * 64) } }
+        #expect(out == reference)
+        let mixed = a.withUnsafeBytes { pa in QuantizedMatrix(columns: 64, parts: [(.q4_1, 2, pa), (.q8_0, 1, pa)]) }
+        #expect(mixed == nil)
+    }
+
+    /// Random shapes (rows 1…17, n not a multiple of the 4-row panel nor of the thread split), strided x and y,
+    /// with and without accumulation, against an fp64 product of the dequantized weights.
+    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
+    func productMatchesFP64Reference(format: QuantizedMatrix.Format) throws {
+        var g = SeededGenerator(seed: 5)
+        let shapes = [(1, 1, 32), (2, 3, 64), (3, 5, 96), (5, 67, 576), (16, 130, 160), (17, 259, 1536), (1, 1031, 576)]
+        for (index, (rows, n, k)) in shapes.enumerated() {
+            let bytes = blocks(format, rows: n, columns: k, seed: UInt64(100 + index))
+            let w = try dequantized(format, bytes, count: n * k)
+            let m = matrix(format, bytes, rows: n, columns: k)
+            let ldx = k + 3, ldy = n + 2
+            let x = (0..<rows * ldx).map { _ in g.nextUnit() * 2 - 1 }
+            for accumulate in [false, true] {
+                let initial = (0..<rows * ldy).map { _ in g.nextUnit() }
+                var y = initial
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        QuantizedMatMul.projection(xp.baseAddress!, rows: rows, inFeatures: k, ldx: ldx, weight: m,
+                                                   into: yp.baseAddress!, ldy: ldy, accumulate: accumulate,
+                                                   threads: 2)
+                    }
+                }
+                for r in 0..<rows {
+                    for j in 0..<ldy {
+                        guard j < n else {
+                            #expect(y[r * ldy + j] == initial[r * ldy + j], "padding touched")
+                            continue
+                        }
+                        var exact = accumulate ? Double(initial[r * ldy + j]) : 0, magnitude = abs(exact)
+                        for i in 0..<k {
+                            let p = Double(x[r * ldx + i]) * Double(w[j * k + i])
+                            exact += p
+                            magnitude += abs(p)
+                        }
+                        let error = abs(Double(y[r * ldy + j]) - exact)
+                        #expect(error <= 1e-6 * magnitude + 1e-7, "rows \(rows) n \(n) k \(k) at [\(r), \(j)]")
+                    }
+                }
+            }
+        }
+    }
+}
