@@ -3,6 +3,7 @@ import Foundation
 import ModelFormats
 import QuantizedKernels
 import Testing
+import TestSupport
 
 /// `QuantizedMatrix` and `QuantizedMatMul` against the file-format dequantizer and a plain fp64 product.
 @Suite(.enabled(if: QuantizedMatMul.isSupported, "SKIPPED: the CPU lacks AVX2/FMA/F16C"))
@@ -132,6 +133,33 @@ struct QuantizedMatMulTests {
                         #expect(error <= 1e-6 * magnitude + 1e-7, "rows \(rows) n \(n) k \(k) at [\(r), \(j)]")
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The model's decode steps through the quantized copies against the same steps on the fp32 weights alone.
+@Suite(.enabled(if: Fixtures.hasModel && QuantizedMatMul.isSupported, Fixtures.noModel))
+struct QuantizedDecodeTests {
+    @Test func decodeStepsMatchTheFP32Path() throws {
+        let quantized = try #require(SharedModel.model)
+        #expect(quantized.weights.quantizedHead != nil && quantized.weights.blocks.allSatisfy { $0.quantized != nil })
+        var fp32 = quantized
+        for l in fp32.weights.blocks.indices { fp32.weights.blocks[l].quantized = nil }
+        fp32.weights.quantizedHead = nil
+        let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 28, 29, 30], [1, 9690, 198]]
+        var a = prompts.map { ForwardItem(tokens: $0, cache: quantized.makeCache()) }
+        var b = prompts.map { ForwardItem(tokens: $0, cache: fp32.makeCache()) }
+        for step in 0..<6 {
+            let oa = quantized.forward(&a), ob = fp32.forward(&b)
+            for i in prompts.indices {
+                let la = Array(oa[i].lastLogits), lb = Array(ob[i].lastLogits)
+                let maxAbs = zip(la, lb).map { abs($0 - $1) }.max()!
+                #expect(maxAbs < 1e-3, "step \(step), sequence \(i): max |Δlogit| \(maxAbs)")
+                let next = la.indices.max { la[$0] < la[$1] }!
+                #expect(next == lb.indices.max { lb[$0] < lb[$1] }!)
+                a[i].tokens = [next]
+                b[i].tokens = [next]
             }
         }
     }
