@@ -17,7 +17,7 @@ struct CLIRunPlanTests {
         }
         let results = try Fixtures.temporaryDirectory("runs")
         let plan = try CLI.run(["run", "experiments/honesty-sweep.json", "--dry-run", "--results", results.path])
-        #expect(plan.stdout.contains("sweep") && plan.stdout.contains("30 cells"))
+        #expect(plan.stdout.contains("sweep") && plan.stdout.contains("42 cells"))
     }
 
     @Test func everyErrorAtOnceWithPathsLinesAndSuggestions() throws {
