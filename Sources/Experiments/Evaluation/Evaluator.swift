@@ -53,7 +53,7 @@ public struct Evaluator: Sendable {
     public func run(_ items: [EvaluationItem], progress: (Int, Int) -> Void = { _, _ in }) -> [EvaluatedAnswer] {
         var answers: [EvaluatedAnswer] = []
         answers.reserveCapacity(items.count)
-        let logitScores = Dictionary(uniqueKeysWithValues: Set(items.map(\.scorer)).map { ($0, AnswerLogitScore(tokenizer: tokenizer, scorer: $0)) })
+        let reader = AnswerReader(tokenizer: tokenizer, items: items)
         let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokens: tokenizer.stopTokenIDs,
                                         keepFirstLogits: items.contains { $0.scorer != .none })
         for start in stride(from: 0, to: items.count, by: max(1, batchSize)) {
@@ -62,10 +62,7 @@ public struct Evaluator: Sendable {
             let requests = batch.map { GenerationRequest(prompt: $0.prompt.tokens(tokenizer, template: template), interventions: interventions) }
             let results = model.generate(requests, options: options)
             for ((item, text), result) in zip(zip(batch, texts), results) {
-                let output = tokenizer.decode(result.tokens, skipSpecial: true)
-                let share = item.scorer == .none ? nil : result.firstLogits.map { logitScores[item.scorer]!.shareOfA(logits: $0) }
-                answers.append(EvaluatedAnswer(item: item.item, promptText: text, output: output,
-                                               choice: item.scorer.score(output), honest: item.honest, shareOfA: share))
+                answers.append(reader.answer(item, promptText: text, result: result))
             }
             progress(answers.count, items.count)
         }

@@ -24,7 +24,7 @@ extension StageRunner {
             let options = GenerationOptions(maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30,
                                             stopTokens: model.tokenizer.stopTokenIDs, keepFirstLogits: true)
             let prompts = items.map { ($0, $0.prompt.render(model.template), $0.prompt.tokens(model.tokenizer, template: model.template)) }
-            let logitScores = Dictionary(uniqueKeysWithValues: Set(items.map(\.scorer)).map { ($0, AnswerLogitScore(tokenizer: model.tokenizer, scorer: $0)) })
+            let reader = AnswerReader(tokenizer: model.tokenizer, items: items)
             // A layer's cells (every multiplier and its zero-out cell) are claimed together so they share the prefix.
             let layersInOrder = Array(Set(context.stage.cells.compactMap { $0["layer"]?.intValue })).sorted()
             for wanted in layersInOrder {
@@ -50,10 +50,7 @@ extension StageRunner {
                         let results = sweep.run(prompts: batch.map(\.2), layer: layer)
                         for ((item, text, _), perVariant) in zip(batch, results) {
                             for (c, result) in perVariant.enumerated() {
-                                let output = model.tokenizer.decode(result.tokens, skipSpecial: true)
-                                let share = item.scorer == .none ? nil : result.firstLogits.map { logitScores[item.scorer]!.shareOfA(logits: $0) }
-                                answers[c].append(EvaluatedAnswer(item: item.item, promptText: text, output: output,
-                                                                  choice: item.scorer.score(output), honest: item.honest, shareOfA: share))
+                                answers[c].append(reader.answer(item, promptText: text, result: result))
                             }
                         }
                         context.progress("prompts", done: start + batch.count, total: prompts.count, status: "layer \(layer), \(cells.count) cells")
