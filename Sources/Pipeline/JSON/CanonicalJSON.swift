@@ -1,3 +1,5 @@
+import ModelFormats
+
 /// The one spelling of a JSON value used for hashing and storage: no whitespace, object keys sorted by their
 /// UTF-8 bytes (a later duplicate key wins), numbers normalised (`1.50` → `1.5`, `1e-5` → `0.00001`), strings
 /// with only the escapes JSON requires.
@@ -36,28 +38,7 @@ public enum CanonicalJSON {
         }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
+    static func writeString(_ s: String, into out: inout String) { JSONStringLiteral.append(s, to: &out) }
 
     /// Indented JSON for files people read (docs, the JSON Schema): two spaces, keys in the given order.
     public static func pretty(_ value: JSONValue, indent: String = "") -> String {
