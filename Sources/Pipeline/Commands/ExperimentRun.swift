@@ -29,11 +29,7 @@ public struct ExperimentRun {
         } catch {
             throw PlanError("the manifest stored with run \(run.id) no longer validates:\n\(error)")
         }
-        var only: [String] = []
-        if let data = run.optionsJSON.data(using: .utf8),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            only = object["only"] as? [String] ?? []
-        }
+        let only = (try? JSONParser.parse(run.optionsJSON))?["only"]?.arrayValue?.compactMap(\.stringValue) ?? []
         return ExperimentRun(manifest: manifest, resultsDirectory: directory,
                              options: PlanOptions(only: only, force: [], engineVersion: engineVersion))
     }

@@ -109,8 +109,8 @@ extension DatasetSplit {
             guard let text = try? String(contentsOf: url, encoding: .utf8) else {
                 throw StageInputError("dataset \(dataset), split \(name): cannot read the index file \(path)")
             }
-            if let data = text.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [Int] {
-                chosen = array
+            if let array = (try? JSONParser.parse(text))?.arrayValue, array.allSatisfy({ $0.intValue != nil }) {
+                chosen = array.map { $0.intValue! }
             } else {
                 chosen = try text.split(whereSeparator: \.isNewline).enumerated().compactMap { n, line in
                     let t = line.trimmingCharacters(in: .whitespaces)

@@ -62,12 +62,9 @@ extension StageContext {
             guard let layer = value("layer", in: cell)?.intValue, let multiplier = value("multiplier", in: cell)?.doubleValue else {
                 throw StageInputError("stage \(stage.id): the steered variant needs `layer` and `multiplier`")
             }
-            let vector = try steeringDirections(slot: "vector")
-            guard let v = vector[layer] else {
-                throw StageInputError("stage \(stage.id): the vector input has no direction for layer \(layer) (it has \(vector.keys.sorted()))")
-            }
-            m.interventions = [.steer(layer: layer, vector: v, multiplier: Float(multiplier))]
-            m.label = "steered L\(layer) ×\(PythonNumber.format(multiplier))"
+            let (steer, label) = try steering(layer: layer, multiplier: multiplier)
+            m.interventions = [steer]
+            m.label = label
         case "tuned":
             guard let tuned = input("tuned") else { throw StageInputError("stage \(stage.id): the tuned variant needs a `tuned` input") }
             let index = params["tuned_cell"]?.intValue ?? 0
@@ -83,16 +80,23 @@ extension StageContext {
             // Robustness: a tuned model steered as well, when a layer, a multiplier and a vector are given.
             if let layer = value("layer", in: cell)?.intValue, let multiplier = value("multiplier", in: cell)?.doubleValue,
                input("vector") != nil {
-                guard let v = try steeringDirections(slot: "vector")[layer] else {
-                    throw StageInputError("stage \(stage.id): the vector input has no direction for layer \(layer)")
-                }
-                m.interventions = [.steer(layer: layer, vector: v, multiplier: Float(multiplier))]
-                m.label += " steered L\(layer) ×\(PythonNumber.format(multiplier))"
+                let (steer, label) = try steering(layer: layer, multiplier: multiplier)
+                m.interventions = [steer]
+                m.label += " " + label
             }
         default:
             break
         }
         return m
+    }
+
+    /// Adding `multiplier` × the `vector` input's direction to the output of block `layer`, and its label.
+    private func steering(layer: Int, multiplier: Double) throws -> (Intervention, String) {
+        let vector = try steeringDirections(slot: "vector")
+        guard let v = vector[layer] else {
+            throw StageInputError("stage \(stage.id): the vector input has no direction for layer \(layer) (it has \(vector.keys.sorted()))")
+        }
+        return (.steer(layer: layer, vector: v, multiplier: Float(multiplier)), "steered L\(layer) ×\(PythonNumber.format(multiplier))")
     }
 
     /// Per-layer unit directions stored by the `vectors` stage feeding `slot` (block index → vector).

@@ -39,10 +39,9 @@ extension StageRunner {
             var rows: [JSONValue] = []
             for l in acts.layers {
                 let d = vector.diagnostics[l]!, v = vector.directions[l]!
-                let lens = { (u: [Float]) in model.network.logitLensTop(u, k: 10).map { JSONValue.string(model.tokenizer.decode([$0])) } }
                 rows.append(.object([
                     "layer": .int(l), "auroc": .double(d.auroc), "explained_variance": .double(d.explainedVariance),
-                    "norm": .double(d.norm), "lens_positive": .array(lens(v)), "lens_negative": .array(lens(v.map { -$0 })),
+                    "norm": .double(d.norm), "lens_positive": lensTokens(v, model), "lens_negative": lensTokens(v.map { -$0 }, model),
                 ]))
             }
             let file = ControlVectorFile(directions: directions, modelHint: context.model.url.lastPathComponent)
@@ -73,14 +72,18 @@ extension StageRunner {
                 throw StageInputError("\(ref.url.path): direction.\(layer) is beyond the model's \(c.blockCount) blocks")
             }
             let v = try file.direction(layer: layer, width: c.embeddingLength, source: ref.url.path)
-            let lens = { (u: [Float]) in model.network.logitLensTop(u, k: 10).map { JSONValue.string(model.tokenizer.decode([$0])) } }
             let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
             rows.append(.object(["layer": .int(layer), "norm": .double(norm),
-                                 "lens_positive": .array(lens(v)), "lens_negative": .array(lens(v.map { -$0 }))]))
+                                 "lens_positive": lensTokens(v, model), "lens_negative": lensTokens(v.map { -$0 }, model)]))
         }
         let artifact = try context.writeArtifact(try Data(contentsOf: ref.url))
         return CellResult(metrics: ["layers": Double(rows.count)],
                           outputs: .object(["method": .string("import"), "file": .string(ref.path), "layers": .array(rows)]),
                           artifacts: [StageArtifact.vectors: artifact])
+    }
+
+    /// The logit lens of `v`: its top-10 tokens, decoded (a stored diagnostic of every vector).
+    static func lensTokens(_ v: [Float], _ model: StageModel) -> JSONValue {
+        .array(model.network.logitLensTop(v, k: 10).map { .string(model.tokenizer.decode([$0])) })
     }
 }
