@@ -126,6 +126,20 @@ struct CommandsTests {
             """)
     }
 
+    @Test func progressInsideACellCountsOnlyWorkDoneSinceItsFirstReport() {
+        let clock = Mutex(0.0)
+        let lines = Mutex("")
+        let display = ProgressDisplay(live: false, logInterval: 1, clock: { clock.withLock { $0 } }, write: { text in lines.withLock { $0 += text } })
+        // A tune resumed from a checkpoint at step 154 of 366, then 2 steps per second.
+        display.handle(.progress(stageID: "tune", label: "steps", done: 154, total: 366, status: nil))
+        clock.withLock { $0 = 3 }
+        display.handle(.progress(stageID: "tune", label: "steps", done: 160, total: 366, status: "epoch 2/3"))
+        #expect(lines.withLock { $0 } == """
+            [tune] epoch 2/3: 160/366 steps, 2.0/s, ETA 1m43s
+
+            """)
+    }
+
     @Test func progressRedrawsLiveLinesOnATerminal() {
         let lines = Mutex("")
         let display = ProgressDisplay(live: true, clock: { 0 }, write: { text in lines.withLock { $0 += text } })

@@ -96,7 +96,9 @@ public final class ProgressDisplay: Sendable {
                     }
                 }
             case .progress(let id, let label, let done, let total, let status):
-                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: 0, startTime: now, unit: label), status, now)
+                // A meter starts at the first count reported, so work resumed from a checkpoint (a tune
+                // restarting at step 154) is not counted in the rate.
+                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, now)
                 if d.label != label || d.meter.total != total || done < d.meter.done {
                     d = (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, now)
                 }
