@@ -28,9 +28,21 @@ struct GradientCheckTests {
         ]
     }
 
+    /// The forward-only loss (what validation uses); the finite differences below check the gradients against it.
     func loss(_ m: LlamaModel, _ b: [TrainingSequence], trainable: Range<Int>) -> Double {
-        let grads = Dictionary(uniqueKeysWithValues: trainable.map { ($0, BlockGradients(zerosLike: m.weights.blocks[$0])) })
-        return m.lossAndGradients(b, crossEntropyWeight: 0.9, trainable: trainable, into: grads).loss
+        m.loss(b, crossEntropyWeight: 0.9, trainable: trainable).loss
+    }
+
+    @Test func forwardOnlyLossIsTheTrainingLossToTheBit() {
+        let c = Self.tinyConfig()
+        let model = LlamaModel.random(config: c, seed: 5)
+        let trainable = 1..<3
+        let grads = Dictionary(uniqueKeysWithValues: trainable.map { ($0, BlockGradients(zerosLike: model.weights.blocks[$0])) })
+        let full = model.lossAndGradients(Self.batch(c), crossEntropyWeight: 0.9, trainable: trainable, into: grads)
+        let only = model.loss(Self.batch(c), crossEntropyWeight: 0.9, trainable: trainable)
+        #expect(full.loss.bitPattern == only.loss.bitPattern && full.crossEntropy.bitPattern == only.crossEntropy.bitPattern)
+        #expect(full.cosines.map(\.bitPattern) == only.cosines.map(\.bitPattern) && full.cosines.count == 3)
+        #expect(grads.values.contains { g in g.buffers.contains { b in (0..<b.count).contains { b[$0] != 0 } } })
     }
 
     func check(bias: Bool, layout: ModelConfig.RopeLayout) throws {

@@ -18,6 +18,18 @@ public enum ParallelLoop {
             DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
         }
     }
+
+    /// Runs `body` over `0..<rows` cut into one contiguous range per core, or in one piece when there are fewer than
+    /// `grain` rows per core (so small element-wise passes don't pay for a thread hand-off).
+    @inline(__always)
+    public static func rows(_ rows: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let parts = min(cores, rows / max(grain, 1))
+        if parts <= 1 {
+            body(0..<rows)
+            return
+        }
+        run(parts) { p in body((rows * p / parts)..<(rows * (p + 1) / parts)) }
+    }
 }
 
 /// Carries a closure over raw pointers into `concurrentPerform`; callers guarantee the parts don't race.

@@ -149,9 +149,12 @@ public struct LlamaModel: Sendable {
                                 into: xn.pointer)
             project(xn.pointer, rows: total, inFeatures: d, weight: w.gateUp, w.quantized?.gateUp, outFeatures: 2 * ff,
                     into: gateUp.pointer)
-            for r in 0..<total {
-                let g = gateUp.pointer + r * 2 * ff
-                ActivationKernels.siluGate(g, g + ff, into: hidden.pointer + r * ff, count: ff)
+            let gateUpBase = gateUp.pointer, hiddenBase = hidden.pointer
+            ParallelLoop.rows(total, grain: 16) { rows in
+                for r in rows {
+                    let g = gateUpBase + r * 2 * ff
+                    ActivationKernels.siluGate(g, g + ff, into: hiddenBase + r * ff, count: ff)
+                }
             }
             if recording {
                 tape!.gateUp[l] = ActivationTape.copy(gateUp.pointer, total * 2 * ff)

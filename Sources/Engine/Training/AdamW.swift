@@ -52,14 +52,32 @@ public struct AdamW: Sendable {
                           firstMoment: FloatBuffer(count: r.count), secondMoment: FloatBuffer(count: r.count)))
     }
 
-    /// L2 norm of every registered gradient together.
+    /// L2 norm of every registered gradient together (partial sums over fixed chunks, added in order, so the value
+    /// does not depend on the number of threads).
     public var gradientNorm: Double {
-        slots.reduce(0.0) { total, s in
+        let chunks = self.chunks
+        let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks.count)
+        defer { partial.deallocate() }
+        ParallelLoop.run(chunks.count) { k in
+            let (s, r) = chunks[k]
+            let g = slots[s].gradient.pointer
             var sum = 0.0
-            for i in s.range { sum += Double(s.gradient[i]) * Double(s.gradient[i]) }
-            return total + sum
-        }.squareRoot()
+            for i in r { sum += Double(g[i]) * Double(g[i]) }
+            partial[k] = sum
+        }
+        return partial.reduce(0, +).squareRoot()
     }
+
+    /// Every slot's range cut into pieces of at most `chunkSize` elements: (slot index, element range).
+    private var chunks: [(Int, Range<Int>)] {
+        slots.indices.flatMap { s in
+            stride(from: slots[s].range.lowerBound, to: slots[s].range.upperBound, by: Self.chunkSize).map {
+                (s, $0..<min($0 + Self.chunkSize, slots[s].range.upperBound))
+            }
+        }
+    }
+
+    private static let chunkSize = 1 << 16
 
     /// Applies one update with the learning rates scaled by `scale` (the schedule's factor for this step).
     /// Returns the gradient norm before clipping.
@@ -68,19 +86,17 @@ public struct AdamW: Sendable {
         step += 1
         let norm = gradientNorm
         let clip: Float = maxGradientNorm.map { norm > Double($0) ? Float(Double($0) / norm) : 1 } ?? 1
-        for s in slots {
-            let g = groups[s.group]
-            let lr = g.learningRate * scale
+        let chunks = self.chunks, slots = self.slots, groups = self.groups, step = self.step
+        ParallelLoop.run(chunks.count) { k in
+            let (index, r) = chunks[k]
+            let s = slots[index], g = groups[s.group]
             let c1 = 1 - powf(g.beta1, Float(step)), c2 = 1 - powf(g.beta2, Float(step))
-            let w = s.weights.pointer + s.range.lowerBound, grad = s.gradient.pointer + s.range.lowerBound
-            let m = s.firstMoment.pointer, v = s.secondMoment.pointer
-            for i in 0..<s.range.count {
-                let gi = grad[i] * clip
-                m[i] = g.beta1 * m[i] + (1 - g.beta1) * gi
-                v[i] = g.beta2 * v[i] + (1 - g.beta2) * gi * gi
-                w[i] -= lr * g.weightDecay * w[i]
-                w[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + g.epsilon)
-            }
+            let offset = r.lowerBound - s.range.lowerBound
+            AdamWKernel.update(weights: s.weights.pointer + r.lowerBound, gradient: s.gradient.pointer + r.lowerBound,
+                               firstMoment: s.firstMoment.pointer + offset, secondMoment: s.secondMoment.pointer + offset,
+                               count: r.count, learningRate: g.learningRate * scale, weightDecay: g.weightDecay,
+                               epsilon: g.epsilon, beta1: g.beta1, beta2: g.beta2, biasCorrection1: c1,
+                               biasCorrection2: c2, gradientScale: clip)
         }
         return norm
     }

@@ -47,10 +47,13 @@ extension LlamaModel {
         }
         let dGU = FloatBuffer(count: T * 2 * ff)
         gu.withUnsafeBufferPointer { p in
-            for r in 0..<T {
-                let row = p.baseAddress! + r * 2 * ff, out = dGU.pointer + r * 2 * ff
-                BackwardKernels.siluGate(gate: row, up: row + ff, dh: dHidden.pointer + r * ff, dGate: out,
-                                         dUp: out + ff, count: ff)
+            let base = p.baseAddress!
+            ParallelLoop.rows(T, grain: 16) { rows in
+                for r in rows {
+                    let row = base + r * 2 * ff, out = dGU.pointer + r * 2 * ff
+                    BackwardKernels.siluGate(gate: row, up: row + ff, dh: dHidden.pointer + r * ff, dGate: out,
+                                             dUp: out + ff, count: ff)
+                }
             }
         }
         let xn = FloatBuffer(count: T * d)

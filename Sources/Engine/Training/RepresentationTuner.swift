@@ -107,9 +107,7 @@ public struct RepresentationTuner: Sendable {
 
     /// The loss of `batch` without updating anything.
     public func loss(_ batch: [TrainingSequence]) -> Double {
-        let scratch = Dictionary(uniqueKeysWithValues: settings.trainableBlocks.map { ($0, BlockGradients(zerosLike: model.weights.blocks[$0])) })
-        return model.lossAndGradients(batch, crossEntropyWeight: settings.crossEntropyWeight, trainable: settings.trainableBlocks,
-                                      routing: settings.routing, into: scratch).loss
+        model.loss(batch, crossEntropyWeight: settings.crossEntropyWeight, trainable: settings.trainableBlocks).loss
     }
 
     /// Trains on `batches` (already composed, in order, for every epoch), validating on `validation[k % count]`

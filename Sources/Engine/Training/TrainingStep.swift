@@ -11,6 +11,17 @@ extension LlamaModel {
     /// - Parameter routing: which weights the cosine terms' gradient reaches (METHOD.md §5).
     public func lossAndGradients(_ batch: [TrainingSequence], crossEntropyWeight: Float, trainable: Range<Int>,
                                  routing: GradientRouting = .asRun, into gradients: [Int: BlockGradients]) -> LossReport {
+        losses(batch, crossEntropyWeight: crossEntropyWeight, trainable: trainable, routing: routing, gradients: gradients)
+    }
+
+    /// The loss of a batch without any backward pass (a validation loss): the same forward pass and loss terms as
+    /// `lossAndGradients`, so the value is the same to the bit.
+    public func loss(_ batch: [TrainingSequence], crossEntropyWeight: Float, trainable: Range<Int>) -> LossReport {
+        losses(batch, crossEntropyWeight: crossEntropyWeight, trainable: trainable, routing: .asRun, gradients: nil)
+    }
+
+    private func losses(_ batch: [TrainingSequence], crossEntropyWeight: Float, trainable: Range<Int>,
+                        routing: GradientRouting, gradients: [Int: BlockGradients]?) -> LossReport {
         let cfg = config, d = cfg.embeddingLength, vocab = cfg.vocabularySize
         let usesHead = batch.contains { !$0.tokenTargets.isEmpty }
         let cosineLayers = batch.flatMap { $0.cosineTargets.map(\.layer) }
@@ -48,25 +59,28 @@ extension LlamaModel {
                 let row = logits.pointer + k * vocab
                 let lse = ActivationKernels.logSumExp(row, count: vocab)
                 for t in target.distribution { crossEntropy -= Double(t.probability) * (Double(row[t.token]) - lse) }
+                guard gradients != nil else { continue }
                 for j in 0..<vocab { row[j] = Float(exp(Double(row[j]) - lse)) * scale }
                 for t in target.distribution { row[t.token] -= t.probability * scale }
             }
             crossEntropy /= Double(rows)
             loss += Double(crossEntropyWeight) * crossEntropy
-            let dNormed = FloatBuffer(count: rows * d)
-            MatMul.gemm(m: rows, n: d, k: vocab, logits.pointer, lda: vocab, weights.head.pointer, ldb: d,
-                        dNormed.pointer, ldc: d)
-            var g = [Float](repeating: 0, count: T * d)
-            out.withUnsafeBufferPointer { x in
-                g.withUnsafeMutableBufferPointer { gp in
-                    for (k, (row, _)) in targets.enumerated() {
-                        BackwardKernels.rmsNorm(x: x.baseAddress! + row * d, dy: dNormed.pointer + k * d, rows: 1,
-                                                width: d, weight: weights.outputNorm.pointer, epsilon: cfg.rmsEpsilon,
-                                                dx: gp.baseAddress! + row * d, dw: nil)
+            if gradients != nil {
+                let dNormed = FloatBuffer(count: rows * d)
+                MatMul.gemm(m: rows, n: d, k: vocab, logits.pointer, lda: vocab, weights.head.pointer, ldb: d,
+                            dNormed.pointer, ldc: d)
+                var g = [Float](repeating: 0, count: T * d)
+                out.withUnsafeBufferPointer { x in
+                    g.withUnsafeMutableBufferPointer { gp in
+                        for (k, (row, _)) in targets.enumerated() {
+                            BackwardKernels.rmsNorm(x: x.baseAddress! + row * d, dy: dNormed.pointer + k * d, rows: 1,
+                                                    width: d, weight: weights.outputNorm.pointer, epsilon: cfg.rmsEpsilon,
+                                                    dx: gp.baseAddress! + row * d, dw: nil)
+                        }
                     }
                 }
+                finalGradient = g
             }
-            finalGradient = g
         }
 
         // Cosine targets on block outputs.
@@ -80,11 +94,13 @@ extension LlamaModel {
                 cosines.append(cos)
                 let (value, dLoss) = c.value(cosine: cos)
                 loss += Double(c.weight * value)
+                guard gradients != nil else { continue }
                 var gradient = blockGradients[c.layer] ?? [Float](repeating: 0, count: T * d)
                 for j in 0..<d { gradient[row * d + j] += c.weight * dLoss * dCos[j] }
                 blockGradients[c.layer] = gradient
             }
         }
+        guard let gradients else { return LossReport(loss: loss, crossEntropy: crossEntropy, cosines: cosines) }
         switch routing {
         case .asRun:
             backward(tape: tape, finalInputGradient: finalGradient, blockOutputGradients: blockGradients,
