@@ -118,6 +118,41 @@ struct JudgeStageTests {
         #expect(error.contains("stage verdict: input `a` (stage honest) stored no generations"), "\(error)")
     }
 
+    /// A local judge model other than the manifest's is part of the judge's cache key by content: replacing the file
+    /// re-plans the judge (only); the manifest's own model named as the judge adds nothing.
+    @Test func aLocalJudgeModelFileIsInTheJudgeKeyByContent() throws {
+        let judgeDir = try Fixtures.temporaryDirectory("reptune-judge-model")
+        defer { try? FileManager.default.removeItem(at: judgeDir) }
+        let judgeFile = judgeDir.appendingPathComponent("judge.gguf")
+        try Data("judge weights, version 1".utf8).write(to: judgeFile)
+        func keys(_ judgeParams: String) throws -> [String: String] {
+            let dir = try Self.experiment(Self.manifest(model: "model.gguf", judgeParams: judgeParams))
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = try Store(directory: dir.appendingPathComponent("results"))
+            let plan = try Planner.plan(try Manifest.load(from: dir.appendingPathComponent("manifest.json")),
+                                        options: PlanOptions(engineVersion: 1), store: store)
+            return Dictionary(uniqueKeysWithValues: plan.stages.map { ($0.id, $0.key.hex) })
+        }
+        let withJudge = "{\"backend\": \"local\", \"model\": \(judgeFile.path.debugDescription)}"
+        let first = try keys(withJudge)
+        try Data("judge weights, version 2 (retrained)".utf8).write(to: judgeFile)
+        let second = try keys(withJudge)
+        #expect(first["verdict"] != second["verdict"])
+        #expect(first["honest"] == second["honest"] && first["liar"] == second["liar"])
+        // The manifest's own model named as the judge adds no file to the key material.
+        #expect(!(try plannedMaterial("{\"backend\": \"local\", \"model\": \"model.gguf\"}").contains("judge_model")))
+        #expect(try plannedMaterial(withJudge).contains("\"judge_model\""))
+    }
+
+    func plannedMaterial(_ judgeParams: String) throws -> String {
+        let dir = try Self.experiment(Self.manifest(model: "model.gguf", judgeParams: judgeParams))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Store(directory: dir.appendingPathComponent("results"))
+        let plan = try Planner.plan(try Manifest.load(from: dir.appendingPathComponent("manifest.json")),
+                                    options: PlanOptions(engineVersion: 1), store: store)
+        return plan.stage("verdict")!.key.material
+    }
+
     @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel))
     func localJudgeOnTheManifestModel() throws {
         let dir = try Self.experiment(Self.manifest(model: Fixtures.defaultModel.path, judgeParams: "{\"backend\": \"local\"}"))

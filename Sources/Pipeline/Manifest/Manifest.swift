@@ -34,6 +34,22 @@ public struct ModelRef: Sendable, Hashable {
     public var url: URL
     /// Chat template to use instead of the one the model file carries (e.g. `"llama2-paper"`, `"chatml"`).
     public var template: String?
+
+    /// The file a stage's `model` parameter names (a judge model): this model when the name or path is its own,
+    /// a catalog model as a sibling in the same `models/` folder (searched upwards), else the path itself.
+    public func resolve(_ other: String) -> URL {
+        if other == name || other == path { return url }
+        if let relative = ModelCatalog.named[other] {
+            var dir = url.deletingLastPathComponent()
+            for _ in 0..<6 {
+                let candidate = dir.deletingLastPathComponent().appendingPathComponent(relative)
+                if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+                dir.deleteLastPathComponent()
+            }
+            return URL(fileURLWithPath: relative)
+        }
+        return URL(fileURLWithPath: other)
+    }
 }
 
 /// Named models a manifest may use instead of a path; looked up under `models/` next to the manifest or in one

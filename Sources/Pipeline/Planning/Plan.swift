@@ -113,7 +113,9 @@ public enum Planner {
                 datasets.append((use, sha, split))
             }
             let key = StageKey(kind: spec.kind, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
-                               modelTemplate: manifest.model.template, datasets: datasets, engineVersion: options.engineVersion)
+                               modelTemplate: manifest.model.template, datasets: datasets,
+                               files: try otherModelFiles(spec, manifest: manifest, store: store),
+                               engineVersion: options.engineVersion)
             keys[spec.id] = key
             let counts = try store.cellCounts(key.hex)
             let stored = try store.stage(key.hex)
@@ -131,6 +133,17 @@ public enum Planner {
                                         cellsDone: action == .forced ? 0 : counts.done))
         }
         return Plan(manifest: manifest, stages: planned, options: options, modelMissing: modelMissing)
+    }
+
+    /// Model files other than the manifest's a stage reads — a local judge's `model` — by role → sha256
+    /// ("missing" when the file is not there: the stage itself then fails with the path).
+    static func otherModelFiles(_ spec: StageSpec, manifest: Manifest, store: Store) throws -> [String: String] {
+        guard spec.kind == .judge, spec.params["backend"]?.stringValue ?? "local" == "local",
+              let name = spec.params["model"]?.stringValue else { return [:] }
+        let url = manifest.model.resolve(name)
+        guard url.standardizedFileURL.path != manifest.model.url.standardizedFileURL.path else { return [:] }
+        guard FileManager.default.fileExists(atPath: url.path) else { return ["judge_model": "missing"] }
+        return ["judge_model": try digest(url, what: "judge model of stage \(spec.id)", store: store)]
     }
 
     static func digest(_ url: URL, what: String, store: Store) throws -> String {

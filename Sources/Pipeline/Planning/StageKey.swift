@@ -12,20 +12,31 @@ public struct StageKey: Sendable, Hashable, CustomStringConvertible {
     /// Version of the key material's layout; bump it when the material changes meaning.
     public static let formatVersion = 1
 
+    /// - Parameter files: other files the result depends on (a judge model), by role → sha256; in the material only
+    ///   when present, so stages without any keep their keys.
     public init(kind: StageKind, params: StageParams, inputKeys: [StageInput], modelSHA256: String, modelTemplate: String?,
-                datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)], engineVersion: Int) {
-        let json: JSONValue = .object([
-            "format": .int(Self.formatVersion),
-            "kind": .string(kind.rawValue),
-            "params": params.json,
-            "inputs": .object(inputKeys.map { JSONMember(key: $0.slot, value: .array($0.stages.map(JSONValue.string))) }),
-            "model": .object(["sha256": .string(modelSHA256), "template": modelTemplate.map(JSONValue.string) ?? .null]),
-            "datasets": .object(datasets.map {
+                datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)], files: [String: String] = [:],
+                engineVersion: Int) {
+        var members: [JSONMember] = [
+            JSONMember(key: "format", value: .int(Self.formatVersion)),
+            JSONMember(key: "kind", value: .string(kind.rawValue)),
+            JSONMember(key: "params", value: params.json),
+            JSONMember(key: "inputs", value: .object(inputKeys.map {
+                JSONMember(key: $0.slot, value: .array($0.stages.map(JSONValue.string)))
+            })),
+            JSONMember(key: "model", value: .object(["sha256": .string(modelSHA256),
+                                                      "template": modelTemplate.map(JSONValue.string) ?? .null])),
+            JSONMember(key: "datasets", value: .object(datasets.map {
                 JSONMember(key: $0.use.description, value: .object(["sha256": .string($0.sha256), "split": $0.split ?? .null]))
-            }),
-            "engine": .int(engineVersion),
-        ])
-        material = CanonicalJSON.encode(json)
+            })),
+            JSONMember(key: "engine", value: .int(engineVersion)),
+        ]
+        if !files.isEmpty {
+            members.append(JSONMember(key: "files", value: .object(files.sorted { $0.key < $1.key }.map {
+                JSONMember(key: $0.key, value: .string($0.value))
+            })))
+        }
+        material = CanonicalJSON.encode(.object(members))
         hex = Hashing.sha256Hex(material)
     }
 

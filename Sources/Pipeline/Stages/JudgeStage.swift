@@ -83,7 +83,7 @@ enum JudgeStageInputs {
             if !judge.hasKey { context.log("no API key in $\(variable); sending requests without one") }
             return judge
         default:
-            guard let name, let url = resolveModel(name, context: context),
+            guard let name, case let url = context.model.resolve(name),
                   url.standardizedFileURL.path != context.model.url.standardizedFileURL.path else {
                 let base = try context.baseModel()
                 return try LocalJudge(model: base.language, template: base.template,
@@ -101,21 +101,6 @@ enum JudgeStageInputs {
 
     /// A local judge model: a catalog name (looked up beside the manifest's model's `models/` folder), an
     /// absolute path, or a path relative to the working directory.
-    static func resolveModel(_ name: String, context: StageContext) -> URL? {
-        if name == context.model.name || name == context.model.path { return context.model.url }
-        if let relative = ModelCatalog.named[name] {
-            // The manifest's model sits in some `models/` folder; a catalog model is its sibling there.
-            var dir = context.model.url.deletingLastPathComponent()
-            for _ in 0..<6 {
-                let candidate = dir.deletingLastPathComponent().appendingPathComponent(relative)
-                if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-                dir.deleteLastPathComponent()
-            }
-            return URL(fileURLWithPath: relative)
-        }
-        return URL(fileURLWithPath: name)
-    }
-
     static func result(_ judgement: PairwiseJudgement, judge label: String, context: StageContext) -> CellResult {
         let n = Double(judgement.count)
         let metrics: [String: Double] = [
