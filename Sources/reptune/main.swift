@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 // reptune's command line: parses, calls the library, prints. Every command lives in its own file.
@@ -31,6 +32,7 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     """
 }
 
+ProcessMemory.keepFreedBuffers()
 let argv = Array(CommandLine.arguments.dropFirst())
 guard let name = argv.first, name != "--help", name != "-h", name != "help" || argv.count > 1 else {
     print(usage())
