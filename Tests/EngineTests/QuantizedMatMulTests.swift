@@ -95,6 +95,32 @@ struct QuantizedMatMulTests {
         #expect(mixed == nil)
     }
 
+    /// Each output sums its own lanes in a fixed order, so a row multiplied alone gives the same bits as inside a
+    /// batch of 1…17 rows (two- and one-row blocks) — a decode step's answer does not depend on the batch.
+    @Test func aRowsResultDoesNotDependOnTheRowsBesideIt() throws {
+        var g = SeededGenerator(seed: 9)
+        let n = 67
+        let m = matrix(.q4_1, blocks(.q4_1, rows: n, columns: 224, seed: 3), rows: n, columns: 224)
+        let x = (0..<17 * 224).map { _ in g.nextUnit() * 2 - 1 }
+        func product(rows: Int, from first: Int) -> [Float] {
+            var y = [Float](repeating: 0, count: rows * n)
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    QuantizedMatMul.projection(xp.baseAddress! + first * 224, rows: rows, inFeatures: 224, weight: m,
+                                               into: yp.baseAddress!, threads: 2)
+                }
+            }
+            return y
+        }
+        for rows in 1...17 {
+            let batch = product(rows: rows, from: 0)
+            for r in 0..<rows {
+                let alone = product(rows: 1, from: r)
+                #expect(Array(batch[r * n..<(r + 1) * n]).map(\.bitPattern) == alone.map(\.bitPattern), "row \(r) of \(rows)")
+            }
+        }
+    }
+
     /// Random shapes (rows 1…17, n not a multiple of the 4-row panel nor of the thread split), strided x and y,
     /// with and without accumulation, against an fp64 product of the dequantized weights.
     @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
