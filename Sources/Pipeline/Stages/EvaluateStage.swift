@@ -72,6 +72,11 @@ extension StageContext {
         case ("open_ended", .morallyAmbiguous(let q)): return EvaluationSet.openEnded(q.map(MorallyAmbiguousPrompts.openEnded))
         case ("open_ended", .instrumentalLying(let o, _)) where !o.isEmpty:
             return EvaluationSet.openEnded(o.map(InstrumentalLyingPrompts.openEnded))
+        case ("open_ended", .instrumentalLying), ("ab_questions", .instrumentalLying):
+            let missing = task == "open_ended" ? "open-ended prompts (\(StageDataset.instrumentalOpenEnded))"
+                                               : "A/B blocks (\(StageDataset.instrumentalAB))"
+            throw StageInputError("stage \(stage.id): dataset `\(name)` has no \(missing); "
+                + "point it at the instrumental_lying directory or that file")
         default:
             throw StageInputError("stage \(stage.id): task `\(task)` cannot use dataset `\(name)` (\(data.kindName)); facts needs "
                 + "a true/false statement CSV, tqa TruthfulQA.csv, ab_questions and open_ended the morally ambiguous "

@@ -15,6 +15,9 @@ public enum StageDataset: Sendable {
     case text(WikiTextTestSet)
     case paperOutputs(URL)
 
+    /// The instrumental-lying files a stage reads: the 21 open-ended role-play prompts and the 20 A/B blocks.
+    static let instrumentalOpenEnded = "instrumental_lying_examples_list.txt", instrumentalAB = "instrumental_lying_prompts.txt"
+
     /// Reads `ref` and keeps the rows of `split` (nil = all rows).
     public static func load(_ ref: DatasetRef, split: DatasetSplit?) throws -> StageDataset {
         let url = ref.url
@@ -26,17 +29,19 @@ public enum StageDataset: Sendable {
         let loaded: StageDataset
         if isDirectory.boolValue {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            if files.contains("instrumental_lying_prompts.txt") {
+            if files.contains(Self.instrumentalOpenEnded) || files.contains(Self.instrumentalAB) {
+                // The roles of `datasets/instrumental_lying.json`: open-ended prompts in the examples list, the A/B
+                // question blocks in the prompts file.
+                let list = url.appendingPathComponent(Self.instrumentalOpenEnded), blocks = url.appendingPathComponent(Self.instrumentalAB)
                 loaded = .instrumentalLying(
-                    openEnded: try InstrumentalLyingScenarios.parseOpenEnded(try text(url.appendingPathComponent("instrumental_lying_prompts.txt")),
-                                                                             source: url.appendingPathComponent("instrumental_lying_prompts.txt").path),
-                    ab: files.contains("instrumental_lying_qs.txt")
-                        ? InstrumentalLyingScenarios.parseABBlocks(try text(url.appendingPathComponent("instrumental_lying_qs.txt"))) : [])
+                    openEnded: files.contains(Self.instrumentalOpenEnded)
+                        ? try InstrumentalLyingScenarios.parseOpenEnded(try text(list), source: list.path) : [],
+                    ab: files.contains(Self.instrumentalAB) ? InstrumentalLyingScenarios.parseABBlocks(try text(blocks)) : [])
             } else if files.contains(where: { $0.hasPrefix("untunedmodel_") || $0.hasSuffix("_gpt4facts.json") }) {
                 loaded = .paperOutputs(url)
             } else {
                 throw StageInputError("dataset \(ref.name): the directory \(url.path) is neither the instrumental-lying "
-                    + "material (instrumental_lying_prompts.txt) nor the paper's stored outputs (…_gpt4facts.json)")
+                    + "material (\(Self.instrumentalOpenEnded), \(Self.instrumentalAB)) nor the paper's stored outputs (…_gpt4facts.json)")
             }
         } else {
             let body = try text(url)
@@ -48,9 +53,9 @@ public enum StageDataset: Sendable {
                 loaded = .truthfulQA(try TruthfulQAMisconceptions.parse(csv: body, source: url.path).items)
             } else if name.contains("morally_ambiguous") {
                 loaded = .morallyAmbiguous(try MorallyAmbiguousQuestions.parse(body, source: url.path).questions)
-            } else if name == "instrumental_lying_prompts.txt" {
+            } else if name == Self.instrumentalOpenEnded {
                 loaded = .instrumentalLying(openEnded: try InstrumentalLyingScenarios.parseOpenEnded(body, source: url.path), ab: [])
-            } else if name == "instrumental_lying_qs.txt" {
+            } else if name == Self.instrumentalAB {
                 loaded = .instrumentalLying(openEnded: [], ab: InstrumentalLyingScenarios.parseABBlocks(body))
             } else if name.hasSuffix(".raw") || ref.format == "raw" || ref.format == "txt" || name.contains("wiki") {
                 loaded = .text(WikiTextTestSet(rawText: body))
