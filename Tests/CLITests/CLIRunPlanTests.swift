@@ -20,6 +20,28 @@ struct CLIRunPlanTests {
         #expect(plan.stdout.contains("sweep") && plan.stdout.contains("42 cells"))
     }
 
+    /// The manifests that run part of the study on its cached results plan the shared stages with the study's keys
+    /// (a copied stage that drifted would silently recompute hours of work).
+    @Test func partialManifestsShareTheStudysKeys() throws {
+        func keys(_ manifest: String) throws -> [String: String] {
+            let results = try Fixtures.temporaryDirectory("runs")
+            let r = try CLI.run(["run", "experiments/\(manifest)", "--dry-run", "--results", results.path])
+            var out: [String: String] = [:]
+            for line in r.stdout.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if let k = words.firstIndex(of: "key"), k + 1 < words.count, let id = words.first { out[String(id)] = String(words[k + 1]) }
+            }
+            return out
+        }
+        let study = try keys("paper-honesty.json")
+        #expect(study.count > 40)
+        for (manifest, shared) in [("honesty-sweep.json", ["acts", "honesty_vec"]),
+                                   ("tuning-perplexity-slice.json", ["acts", "honesty_vec", "honesty_tune", "dishonesty_tune"])] {
+            let partial = try keys(manifest)
+            for id in shared { #expect(partial[id] != nil && partial[id] == study[id], "\(manifest): \(id)") }
+        }
+    }
+
     @Test func everyErrorAtOnceWithPathsLinesAndSuggestions() throws {
         let url = try Fixtures.temporaryDirectory().appendingPathComponent("bad.json")
         try Data(#"{"name": "x", "stages": [{"id": "a", "kind": "steering_sweap", "params": {}}, {"id": "b", "kind": "vectors", "params": {"methd": "pca"}, "inputs": {"activations": "zz"}}]}"#.utf8).write(to: url)
