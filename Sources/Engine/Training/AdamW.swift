@@ -54,8 +54,9 @@ public struct AdamW: Sendable {
 
     /// L2 norm of every registered gradient together (partial sums over fixed chunks, added in order, so the value
     /// does not depend on the number of threads).
-    public var gradientNorm: Double {
-        let chunks = self.chunks
+    public var gradientNorm: Double { norm(over: chunks) }
+
+    private func norm(over chunks: [(Int, Range<Int>)]) -> Double {
         let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks.count)
         defer { partial.deallocate() }
         ParallelLoop.run(chunks.count) { k in
@@ -84,9 +85,9 @@ public struct AdamW: Sendable {
     @discardableResult
     public mutating func update(learningRateScale scale: Float = 1) -> Double {
         step += 1
-        let norm = gradientNorm
-        let clip: Float = maxGradientNorm.map { norm > Double($0) ? Float(Double($0) / norm) : 1 } ?? 1
         let chunks = self.chunks, slots = self.slots, groups = self.groups, step = self.step
+        let norm = norm(over: chunks)
+        let clip: Float = maxGradientNorm.map { norm > Double($0) ? Float(Double($0) / norm) : 1 } ?? 1
         ParallelLoop.run(chunks.count) { k in
             let (index, r) = chunks[k]
             let s = slots[index], g = groups[s.group]

@@ -35,9 +35,15 @@ public struct ModelRef: Sendable, Hashable {
     /// Chat template to use instead of the one the model file carries (e.g. `"llama2-paper"`, `"chatml"`).
     public var template: String?
 
-    /// The file a stage's `model` parameter names (a judge model): this model when the name or path is its own,
-    /// a catalog model as a sibling in the same `models/` folder (searched upwards), else the path itself.
-    public func resolve(_ other: String) -> URL {
+    /// The file a stage's `model` parameter names (a local judge model), or nil when that is this model (by name,
+    /// path as written, or file): a catalog name is looked up as a sibling in the same `models/` folder (searched
+    /// upwards); anything else is a path, relative to the working directory.
+    public func otherModel(_ other: String) -> URL? {
+        let file = resolve(other)
+        return file.standardizedFileURL.path == url.standardizedFileURL.path ? nil : file
+    }
+
+    private func resolve(_ other: String) -> URL {
         if other == name || other == path { return url }
         if let relative = ModelCatalog.named[other] {
             var dir = url.deletingLastPathComponent()

@@ -139,9 +139,7 @@ public enum Planner {
     /// ("missing" when the file is not there: the stage itself then fails with the path).
     static func otherModelFiles(_ spec: StageSpec, manifest: Manifest, store: Store) throws -> [String: String] {
         guard spec.kind == .judge, spec.params["backend"]?.stringValue ?? "local" == "local",
-              let name = spec.params["model"]?.stringValue else { return [:] }
-        let url = manifest.model.resolve(name)
-        guard url.standardizedFileURL.path != manifest.model.url.standardizedFileURL.path else { return [:] }
+              let name = spec.params["model"]?.stringValue, let url = manifest.model.otherModel(name) else { return [:] }
         guard FileManager.default.fileExists(atPath: url.path) else { return ["judge_model": "missing"] }
         return ["judge_model": try digest(url, what: "judge model of stage \(spec.id)", store: store)]
     }

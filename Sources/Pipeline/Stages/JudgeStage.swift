@@ -83,8 +83,7 @@ enum JudgeStageInputs {
             if !judge.hasKey { context.log("no API key in $\(variable); sending requests without one") }
             return judge
         default:
-            guard let name, case let url = context.model.resolve(name),
-                  url.standardizedFileURL.path != context.model.url.standardizedFileURL.path else {
+            guard let name, let url = context.model.otherModel(name) else {
                 let base = try context.baseModel()
                 return try LocalJudge(model: base.language, template: base.template,
                                       name: context.model.name ?? context.model.url.lastPathComponent)
@@ -99,8 +98,6 @@ enum JudgeStageInputs {
         }
     }
 
-    /// A local judge model: a catalog name (looked up beside the manifest's model's `models/` folder), an
-    /// absolute path, or a path relative to the working directory.
     static func result(_ judgement: PairwiseJudgement, judge label: String, context: StageContext) -> CellResult {
         let n = Double(judgement.count)
         let metrics: [String: Double] = [
