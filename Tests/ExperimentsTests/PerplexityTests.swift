@@ -32,7 +32,7 @@ struct PerplexityTests {
         #expect(tokens.count == (json["n_tokens"] as! NSNumber).intValue)
         let p = SlidingWindowPerplexity(window: (json["window"] as! NSNumber).intValue,
                                         stride: (json["stride"] as! NSNumber).intValue, streams: 1, batch: 4)
-        let result = p.evaluate(tokens, model: model.network)
+        let result = try p.evaluate(tokens, model: model.network)
         #expect(result.tokensScored == (json["tokens_scored"] as! NSNumber).intValue)
         let expected = (json["perplexity"] as! NSNumber).doubleValue
         #expect(abs(result.perplexity / expected - 1) < 1e-3, "perplexity \(result.perplexity) vs \(expected)")

@@ -46,30 +46,53 @@ public struct SlidingWindowPerplexity: Sendable, Codable, Equatable {
         return result
     }
 
-    /// Scores `tokens` on `model`; `progress` is called with (windows done, windows total).
-    public func evaluate(_ tokens: [Int], model: LlamaModel, interventions: [Intervention] = [],
-                         progress: (Int, Int) -> Void = { _, _ in }) -> Result {
-        let n = maxTokens.map { min($0 + streams, tokens.count) } ?? tokens.count
+    /// How far a scoring has got: the windows done, in the fixed order `evaluate` scores them, and their sums. An
+    /// evaluation started from a tally continues where it stopped and ends with the uninterrupted result to the bit
+    /// (the sums are taken in the same order).
+    public struct Tally: Sendable, Codable, Equatable {
+        public var windows: Int
+        public var tokensScored: Int
+        public var negativeLogLikelihood: Double
+
+        public init(windows: Int = 0, tokensScored: Int = 0, negativeLogLikelihood: Double = 0) {
+            self.windows = windows
+            self.tokensScored = tokensScored
+            self.negativeLogLikelihood = negativeLogLikelihood
+        }
+    }
+
+    /// The windows `evaluate` scores for a stream of `count` tokens, in order: each window's tokens as a range of
+    /// the stream and the range of positions within the window that are scored.
+    public func jobs(count: Int) -> [(tokens: Range<Int>, scored: Range<Int>)] {
+        let n = maxTokens.map { min($0 + streams, count) } ?? count
         let per = (n + streams - 1) / max(streams, 1)
-        var jobs = [(tokens: [Int], scored: Range<Int>)]()
+        var jobs = [(tokens: Range<Int>, scored: Range<Int>)]()
         for s in 0..<max(streams, 1) {
-            let stream = Array(tokens[min(s * per, n)..<min((s + 1) * per, n)])
-            for w in windows(count: stream.count) {
-                jobs.append((Array(stream[w.start..<w.end]), (w.scoredFrom - w.start)..<(w.end - w.start)))
+            let offset = min(s * per, n)
+            for w in windows(count: min((s + 1) * per, n) - offset) {
+                jobs.append(((offset + w.start)..<(offset + w.end), (w.scoredFrom - w.start)..<(w.end - w.start)))
             }
         }
-        var nll = 0.0, scored = 0
-        var done = 0
-        progress(0, jobs.count)
-        while done < jobs.count {
-            let slice = Array(jobs[done..<min(done + max(batch, 1), jobs.count)])
-            for logps in model.logProbabilities(slice, interventions: interventions) {
-                nll -= logps.reduce(0, +)
-                scored += logps.count
+        return jobs
+    }
+
+    /// Scores `tokens` on `model`, starting from `tally` (a fresh one by default). After every batch of windows
+    /// `afterBatch` gets the running tally and the number of windows in all; it may save the tally, or throw to
+    /// stop (the error is passed on).
+    public func evaluate(_ tokens: [Int], model: LlamaModel, interventions: [Intervention] = [], from tally: Tally = Tally(),
+                         afterBatch: (Tally, Int) throws -> Void = { _, _ in }) rethrows -> Result {
+        let jobs = jobs(count: tokens.count)
+        var tally = tally
+        while tally.windows < jobs.count {
+            let slice = jobs[tally.windows..<min(tally.windows + max(batch, 1), jobs.count)]
+            let sequences = slice.map { (tokens: Array(tokens[$0.tokens]), scored: $0.scored) }
+            for logps in model.logProbabilities(sequences, interventions: interventions) {
+                tally.negativeLogLikelihood -= logps.reduce(0, +)
+                tally.tokensScored += logps.count
             }
-            done += slice.count
-            progress(done, jobs.count)
+            tally.windows += slice.count
+            try afterBatch(tally, jobs.count)
         }
-        return Result(tokensScored: scored, negativeLogLikelihood: nll)
+        return Result(tokensScored: tally.tokensScored, negativeLogLikelihood: tally.negativeLogLikelihood)
     }
 }

@@ -7,29 +7,103 @@ extension StageRunner {
     /// `perplexity`: sliding-window perplexity (METHOD.md §7) of one model variant on a text dataset, with
     /// window, stride, streams and a token budget from the manifest. One cell per (layer, multiplier) when a
     /// steered variant sweeps them.
+    ///
+    /// Checkpoints: a cell's running sums are written to `<results>/scratch/perplexity/<stage key>/cell-<index>.json`
+    /// every `PerplexityCheckpoint.interval` seconds and when the run is cancelled; a re-run continues at the next
+    /// window (the full wikitext-2 test is ~30 minutes of windows for SmolLM2 on two cores) and ends with the
+    /// uninterrupted perplexity to the bit. The file is deleted once the cell is committed.
     public static var perplexity: StageRunner {
-        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, cell in
-            guard case .text(let text) = try context.loadDataset("dataset") else {
-                throw StageInputError("stage \(context.stage.id): perplexity needs a raw text dataset (e.g. wiki.test.raw)")
+        StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
+            while let cell = try context.nextCells(1).first {
+                let (result, checkpoint) = try perplexityCell(context, cell)
+                try context.commit(cell, result)
+                checkpoint.remove()
             }
-            let model = try context.modelVariant(cell: cell)
-            let scorer = SlidingWindowPerplexity(window: context.params["window"]?.intValue ?? 1024,
-                                                 stride: context.params["stride"]?.intValue ?? 512,
-                                                 streams: context.params["streams"]?.intValue ?? 2,
-                                                 maxTokens: context.params["max_tokens"]?.intValue, batch: 2)
-            let tokens = PerplexityText.tokens(text.joined(), tokenizer: model.tokenizer, budget: scorer.maxTokens.map { $0 + scorer.streams })
-            context.log("\(model.label): scoring \(scorer.maxTokens.map { min($0, tokens.count) } ?? tokens.count) tokens")
-            let result = scorer.evaluate(tokens, model: model.network, interventions: model.interventions) { done, total in
-                context.progress("windows", done: done, total: total)
-            }
-            return CellResult(
-                metrics: ["perplexity": result.perplexity, "tokens": Double(result.tokensScored), "nll": result.negativeLogLikelihood],
-                outputs: .object([
-                    "variant": .string(model.label), "window": .int(scorer.window), "stride": .int(scorer.stride),
-                    "streams": .int(scorer.streams),
-                ]))
         }
     }
+
+    private static func perplexityCell(_ context: StageContext, _ cell: SweepCell) throws -> (CellResult, PerplexityCheckpoint) {
+        guard case .text(let text) = try context.loadDataset("dataset") else {
+            throw StageInputError("stage \(context.stage.id): perplexity needs a raw text dataset (e.g. wiki.test.raw)")
+        }
+        let model = try context.modelVariant(cell: cell)
+        let scorer = SlidingWindowPerplexity(window: context.params["window"]?.intValue ?? 1024,
+                                             stride: context.params["stride"]?.intValue ?? 512,
+                                             streams: context.params["streams"]?.intValue ?? 2,
+                                             maxTokens: context.params["max_tokens"]?.intValue, batch: 2)
+        let tokens = PerplexityText.tokens(text.joined(), tokenizer: model.tokenizer, budget: scorer.maxTokens.map { $0 + scorer.streams })
+        context.log("\(model.label): scoring \(scorer.maxTokens.map { min($0, tokens.count) } ?? tokens.count) tokens")
+        let checkpoint = PerplexityCheckpoint(context: context, cell: cell,
+                                              windows: scorer.jobs(count: tokens.count).count, tokens: tokens.count)
+        let start = checkpoint.restore()
+        var lastSave = Date()
+        context.progress("windows", done: start.windows, total: checkpoint.windows)
+        let result = try scorer.evaluate(tokens, model: model.network, interventions: model.interventions, from: start) { tally, total in
+            context.progress("windows", done: tally.windows, total: total)
+            guard tally.windows < total else { return }
+            if context.isCancelled {
+                try checkpoint.save(tally)
+                context.log("cell \(cell.index): interrupted after window \(tally.windows) of \(total); checkpoint saved")
+                throw StageCancelled()
+            }
+            if Date().timeIntervalSince(lastSave) >= PerplexityCheckpoint.interval {
+                try checkpoint.save(tally)
+                lastSave = Date()
+            }
+        }
+        return (CellResult(
+            metrics: ["perplexity": result.perplexity, "tokens": Double(result.tokensScored), "nll": result.negativeLogLikelihood],
+            outputs: .object([
+                "variant": .string(model.label), "window": .int(scorer.window), "stride": .int(scorer.stride),
+                "streams": .int(scorer.streams),
+            ])), checkpoint)
+    }
+}
+
+/// The running sums of one perplexity cell, saved under the results directory so that an interrupted cell resumes
+/// at its next window. The stage key fixes model, text and settings; the window and token counts are stored as a
+/// check all the same.
+struct PerplexityCheckpoint {
+    /// Seconds of scoring between two saves (a save is a few hundred bytes).
+    static let interval: TimeInterval = 30
+
+    let url: URL
+    let windows: Int
+    let tokens: Int
+    private let context: StageContext
+
+    private struct Contents: Codable {
+        var windowsTotal: Int
+        var tokens: Int
+        var tally: SlidingWindowPerplexity.Tally
+    }
+
+    init(context: StageContext, cell: SweepCell, windows: Int, tokens: Int) {
+        self.context = context
+        self.windows = windows
+        self.tokens = tokens
+        url = context.store.directory.appendingPathComponent("scratch/perplexity/\(context.key)/cell-\(cell.index).json")
+    }
+
+    /// The saved tally when there is one for this cell; a fresh tally otherwise (and a note when a file does not fit).
+    func restore() -> SlidingWindowPerplexity.Tally {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return .init() }
+        if let saved = try? JSONDecoder().decode(Contents.self, from: data), saved.windowsTotal == windows, saved.tokens == tokens,
+           saved.tally.windows <= windows {
+            context.log("resuming at window \(saved.tally.windows) of \(windows) from \(url.lastPathComponent)")
+            return saved.tally
+        }
+        context.log("starting over: \(url.path) does not fit this cell (expected \(windows) windows over \(tokens) tokens)")
+        remove()
+        return .init()
+    }
+
+    func save(_ tally: SlidingWindowPerplexity.Tally) throws {
+        let data = try JSONEncoder().encode(Contents(windowsTotal: windows, tokens: tokens, tally: tally))
+        try AtomicFile.write(data, to: url)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// The token stream perplexity is measured on: the whole text with BOS, as METHOD.md §7 tokenises it.
