@@ -107,6 +107,23 @@ struct StoreTests {
         #expect(try store.db.query("SELECT count(*) FROM metrics").first?[0].int == 0)
     }
 
+    /// Two manifests may plan the same computation under different ids: the views name it as it was last run.
+    @Test func aSharedStageIsNamedByItsLatestRegistration() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Store(directory: dir)
+        try store.ensureStage(key: "k", stageID: "ppl_base", kind: .perplexity, paramsJSON: "{}", keyJSON: "{}", cells: Self.cells(2))
+        let me = Claimer()
+        let claimed = try store.claimCells("k", limit: 1, claimer: me)
+        #expect(try store.commitCell("k", claimed[0], CellResult(metrics: ["perplexity": 21.5]), claimer: me))
+        try store.ensureStage(key: "k", stageID: "ppl_slice_base", kind: .perplexity, paramsJSON: "{}", keyJSON: "{}", cells: Self.cells(2))
+        #expect(try store.stage("k")?.stageID == "ppl_slice_base")
+        #expect(try store.db.query("SELECT DISTINCT stage_id FROM v_cells").map { $0[0].string } == ["ppl_slice_base"])
+        // Registering again kept the cells and their results.
+        #expect(try store.cellCounts("k") == CellCounts(pending: 1, running: 0, done: 1, failed: 0))
+        #expect(try store.cells("k")[0].metrics["perplexity"] == 21.5)
+    }
+
     @Test func claimsOfDeadProcessesAreRecovered() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -101,7 +101,9 @@ public final class Store {
 
     // MARK: stages
 
-    /// Creates the stage and its cells unless they exist (another run or process may have created them).
+    /// Creates the stage and its cells unless they exist (another run or process may have created them). A stage
+    /// that exists takes `stageID` as its name: the views name a key by the id it was last run under (two manifests
+    /// may share a computation under different ids).
     public func ensureStage(key: String, stageID: String, kind: StageKind, paramsJSON: String, keyJSON: String,
                             cells: [SweepCell]) throws {
         try db.transaction {
@@ -110,7 +112,10 @@ public final class Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, [.text(key), .text(stageID), .text(kind.rawValue), .text(paramsJSON), .text(keyJSON),
                       .integer(Int64(cells.count)), .real(Self.now)])
-            guard inserted > 0 else { return }
+            guard inserted > 0 else {
+                try db.run("UPDATE stages SET stage_id = ? WHERE key = ? AND stage_id <> ?", [.text(stageID), .text(key), .text(stageID)])
+                return
+            }
             for cell in cells {
                 try db.run("INSERT OR IGNORE INTO cells (stage_key, cell_index, coordinates_json) VALUES (?, ?, ?)",
                            [.text(key), .integer(Int64(cell.index)), .text(cell.coordinatesJSON)])
