@@ -38,6 +38,18 @@ struct ManifestTests {
         #expect(m.stage("report")?.dependencies == ["sweep", "eval_tuned", "judged", "ppl"])
     }
 
+    /// A stage's other model (a judge) is a path relative to the manifest's folder, like every path in a manifest;
+    /// naming the manifest's own model (by path as written, by name or by file) gives nil.
+    @Test func otherModelsResolveAgainstTheManifestsFolder() throws {
+        let m = try Manifest.decode(#"{"name": "m", "model": {"path": "../models/base.gguf"}, "stages": [{"id": "acts", "kind": "collect_activations", "params": {"dataset": "d", "layers": [0]}}], "datasets": {"d": "d.csv"}}"#,
+                                    baseDirectory: URL(fileURLWithPath: "/study/experiments"), options: Samples.noFiles)
+        #expect(m.model.url.path == "/study/models/base.gguf")
+        #expect(m.model.otherModel("judges/judge.gguf")?.path == "/study/experiments/judges/judge.gguf")
+        #expect(m.model.otherModel("/abs/judge.gguf")?.path == "/abs/judge.gguf")
+        #expect(m.model.otherModel("../models/base.gguf") == nil)
+        #expect(m.model.otherModel("../experiments/../models/base.gguf") == nil)
+    }
+
     @Test func decimalRangesDoNotDrift() throws {
         let text = Samples.full(replacing: "\"multipliers\": {\"range\": [-20, 20, 5]}", with: "\"multipliers\": {\"range\": [0, 1, 0.1]}")
         let sweep = try #require(try Samples.decode(text).stage("sweep"))

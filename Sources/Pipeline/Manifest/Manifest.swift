@@ -34,10 +34,21 @@ public struct ModelRef: Sendable, Hashable {
     public var url: URL
     /// Chat template to use instead of the one the model file carries (e.g. `"llama2-paper"`, `"chatml"`).
     public var template: String?
+    /// The manifest's folder: relative paths of other models a stage names are resolved against it.
+    public var baseDirectory: URL
+
+    public init(name: String?, path: String, url: URL, template: String?,
+                baseDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+        self.name = name
+        self.path = path
+        self.url = url
+        self.template = template
+        self.baseDirectory = baseDirectory
+    }
 
     /// The file a stage's `model` parameter names (a local judge model), or nil when that is this model (by name,
     /// path as written, or file): a catalog name is looked up as a sibling in the same `models/` folder (searched
-    /// upwards); anything else is a path, relative to the working directory.
+    /// upwards); anything else is a path, relative to the manifest's folder like every path in a manifest.
     public func otherModel(_ other: String) -> URL? {
         let file = resolve(other)
         return file.standardizedFileURL.path == url.standardizedFileURL.path ? nil : file
@@ -54,7 +65,9 @@ public struct ModelRef: Sendable, Hashable {
             }
             return URL(fileURLWithPath: relative)
         }
-        return URL(fileURLWithPath: other)
+        if other.hasPrefix("/") { return URL(fileURLWithPath: other) }
+        if other.hasPrefix("~/") { return URL(fileURLWithPath: NSString(string: other).expandingTildeInPath) }
+        return baseDirectory.appendingPathComponent(other)
     }
 }
 

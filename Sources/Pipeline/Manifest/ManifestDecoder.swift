@@ -219,13 +219,14 @@ struct ManifestDecoder {
             fail(path, value.location, expected: "the file \(relative) of named model \"\(name)\" under the manifest's directory, a parent of it or the working directory",
                  found: "no such file (run `make setup` to fetch it)")
         }
-        return ModelRef(name: name, path: relative, url: (found ?? candidates[0]).standardizedFileURL, template: nil)
+        return ModelRef(name: name, path: relative, url: (found ?? candidates[0]).standardizedFileURL, template: nil,
+                        baseDirectory: base)
     }
 
     mutating func fileModel(_ file: String, template: String?, _ path: JSONPath, _ value: JSONValue) -> ModelRef {
         let url = resolve(file)
         if options.requireModel { checkExists(url, path, value, what: "model file") }
-        return ModelRef(name: nil, path: file, url: url, template: template)
+        return ModelRef(name: nil, path: file, url: url, template: template, baseDirectory: base)
     }
 
     // MARK: datasets

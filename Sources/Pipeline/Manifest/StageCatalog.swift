@@ -180,8 +180,8 @@ public enum StageCatalog {
                                + "`openai`: an OpenAI-compatible chat-completions endpoint at `url`."),
                 ParamSpec("url", .string, .optional, doc: "Endpoint base URL (openai backend)."),
                 ParamSpec("model", .string, .optional,
-                          doc: "Judge model: a path or named model (local), the model name (openai); absent = the "
-                               + "manifest's model."),
+                          doc: "Judge model: a path (relative to the manifest) or named model (local), the model name "
+                               + "(openai); absent = the manifest's model."),
                 ParamSpec("key_env", .string, .defaulted(.string("OPENAI_API_KEY")),
                           doc: "Environment variable holding the API key (openai backend); the key itself never "
                                + "enters the manifest or the cache."),
