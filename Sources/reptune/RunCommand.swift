@@ -12,9 +12,9 @@ enum RunCommand {
         valued: ["results", "only", "force", "jobs"], flags: ["dry-run"])
 
     static let resumeSpec = Arguments.Spec(
-        usage: "resume [DIR] [--jobs N]",
-        summary: "finish the latest run of a results directory (default: the only directory under runs/): same manifest, finished cells kept",
-        valued: ["jobs"])
+        usage: "resume [DIR] [--run N] [--jobs N]",
+        summary: "finish a run of a results directory (default: the only directory under runs/) — run N, else the latest that did not finish, else the latest: same manifest, finished cells kept",
+        valued: ["jobs", "run"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
@@ -49,7 +49,9 @@ enum RunCommand {
     static func resume(_ args: [String]) throws {
         let a = try resumeSpec.parse(args)
         let directory = try StoreCommands.directory(a, consumes: 0)
-        let experiment = try ExperimentRun.resuming(directory, engineVersion: EngineVersion.current, manifestOptions: manifestOptions)
+        let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run"), engineVersion: EngineVersion.current,
+                                                               manifestOptions: manifestOptions)
+        print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))")
         try verifyDatasets(experiment.manifest, results: directory)
         try execute(experiment, plan: experiment.plan(), jobs: a.options["jobs"], json: a.flags.contains("json"))
     }

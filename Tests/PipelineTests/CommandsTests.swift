@@ -96,14 +96,45 @@ struct CommandsTests {
         // Editing the manifest file afterwards does not change what is resumed.
         try Data("{}".utf8).write(to: dir.appendingPathComponent("manifest.json"))
         let store = try Store(directory: resultsDir)
-        let (manifest, options) = try ResumeRequest.latest(store, engineVersion: 1)
-        #expect(manifest.name == "arith" && options.force.isEmpty)
+        let (resuming, resumed) = try ExperimentRun.resuming(resultsDir, engineVersion: 1)
+        let (manifest, options) = (resuming.manifest, resuming.options)
+        #expect(manifest.name == "arith" && options.force.isEmpty && resumed.status == "interrupted")
         let plan = try Planner.plan(manifest, options: options, store: store)
         #expect(plan.stage("sweep")?.cellsDone == 2)
         let log = CallLog()
         let summary = try Scheduler(registry: Arith.registry(log: log)).run(plan, in: resultsDir)
         #expect(!summary.cancelled && !summary.failed)
         #expect(log.count("sweep") == 7)
+    }
+
+    /// A finished run recorded after an interrupted one (another manifest sharing the results directory) does not
+    /// hide it: resume picks the latest run that did not finish; `run:` picks any.
+    @Test func resumePicksTheLatestUnfinishedRun() throws {
+        let dir = try Arith.experiment()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let resultsDir = dir.appendingPathComponent("results")
+        let cancel = CancellationFlag()
+        try Arith.run(dir, registry: Arith.registry(log: CallLog(), cancelAfter: 2, cancel: cancel), cancellation: cancel,
+                      options: SchedulerOptions(maxConcurrentStages: 1))
+        let store = try Store(directory: resultsDir)
+        let interrupted = try #require(try store.latestRun())
+        #expect(interrupted.status == "interrupted")
+        // A second manifest, run to the end in the same directory.
+        let other = Arith.manifest().replacingOccurrences(of: #""name": "arith""#, with: #""name": "other""#)
+        #expect(other != Arith.manifest())
+        let otherFile = dir.appendingPathComponent("other.json")
+        try Data(other.utf8).write(to: otherFile)
+        let otherRun = ExperimentRun(manifest: try Manifest.load(from: otherFile, options: ManifestOptions(checkFiles: false)),
+                                     resultsDirectory: resultsDir, options: PlanOptions(engineVersion: 1))
+        let finished = try Scheduler(registry: Arith.registry(log: CallLog())).run(try otherRun.plan(), in: resultsDir)
+        #expect(!finished.cancelled && !finished.failed)
+        #expect(try store.latestRun()?.status == "done")
+
+        let (resuming, resumed) = try ExperimentRun.resuming(resultsDir, engineVersion: 1)
+        #expect(resumed.id == interrupted.id && resuming.manifest.name == "arith")
+        let (chosen, record) = try ExperimentRun.resuming(resultsDir, run: interrupted.id + 1, engineVersion: 1)
+        #expect(record.status == "done" && chosen.manifest.name == "other")
+        #expect(throws: PlanError.self) { try ExperimentRun.resuming(resultsDir, run: 99, engineVersion: 1) }
     }
 
     @Test func progressPrintsPlainLinesWithRateAndETA() {

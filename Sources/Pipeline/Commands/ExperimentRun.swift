@@ -13,13 +13,24 @@ public struct ExperimentRun {
         self.options = options
     }
 
-    /// The run that continues the latest run stored in `directory`: same manifest text (re-read against its
-    /// original directory, so relative paths resolve as before) and the same `--only` selection, without
-    /// `--force` (finished cells are kept; only pending and failed ones are computed).
-    public static func resuming(_ directory: URL, engineVersion: Int, manifestOptions: ManifestOptions = ManifestOptions()) throws -> ExperimentRun {
-        let store = try Store(readOnlyDirectory: directory)
-        guard let run = try store.latestRun() else {
+    /// The run that continues a run stored in `directory`: `run` when given, else the latest run that did not
+    /// finish (interrupted, failed or killed), else the latest run. Same manifest text (re-read against its original
+    /// directory, so relative paths resolve as before) and the same `--only` selection, without `--force` (finished
+    /// cells are kept; only pending and failed ones are computed). Also returns the run continued.
+    public static func resuming(_ directory: URL, run id: Int? = nil, engineVersion: Int,
+                                manifestOptions: ManifestOptions = ManifestOptions()) throws -> (ExperimentRun, RunRecord) {
+        let runs = try Store(readOnlyDirectory: directory).runs()
+        guard let last = runs.last else {
             throw PlanError("\(directory.path) holds no run to resume (start one with `reptune run MANIFEST --results \(directory.path)`)")
+        }
+        let run: RunRecord
+        if let id {
+            guard let chosen = runs.first(where: { $0.id == id }) else {
+                throw PlanError("\(directory.path) has no run \(id) (runs: \(runs.map { String($0.id) }.joined(separator: ", ")); see `reptune query \(directory.path) 'select * from v_runs'`)")
+            }
+            run = chosen
+        } else {
+            run = runs.last { $0.status != "done" } ?? last
         }
         let file = run.manifestPath.map { URL(fileURLWithPath: $0) }
         let manifest: Manifest
@@ -30,8 +41,8 @@ public struct ExperimentRun {
             throw PlanError("the manifest stored with run \(run.id) no longer validates:\n\(error)")
         }
         let only = (try? JSONParser.parse(run.optionsJSON))?["only"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return ExperimentRun(manifest: manifest, resultsDirectory: directory,
-                             options: PlanOptions(only: only, force: [], engineVersion: engineVersion))
+        return (ExperimentRun(manifest: manifest, resultsDirectory: directory,
+                              options: PlanOptions(only: only, force: [], engineVersion: engineVersion)), run)
     }
 
     /// The plan against the results directory's store.

@@ -60,19 +60,3 @@ public enum GarbageCollector {
         return report
     }
 }
-
-/// `reptune resume`: the latest run's manifest, re-read from the text stored with it (so edits to the file since
-/// do not change what is resumed), with its `--only` selection and without its `--force` (forcing again would
-/// discard the finished cells).
-public enum ResumeRequest {
-    public static func latest(_ store: Store, engineVersion: Int, options: ManifestOptions = ManifestOptions()) throws -> (Manifest, PlanOptions) {
-        guard let run = try store.latestRun() else {
-            throw StoreError("nothing to resume in \(store.directory.path): no runs recorded")
-        }
-        let manifest = try Manifest.decode(run.manifestText, file: run.manifestPath.map { URL(fileURLWithPath: $0) },
-                                           baseDirectory: URL(fileURLWithPath: run.baseDirectory), options: options)
-        let recorded = try? JSONParser.parse(run.optionsJSON)
-        let only = recorded?["only"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return (manifest, PlanOptions(only: only, force: [], engineVersion: engineVersion))
-    }
-}
