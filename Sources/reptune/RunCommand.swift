@@ -12,9 +12,9 @@ enum RunCommand {
         valued: ["results", "only", "force", "jobs"], flags: ["dry-run"])
 
     static let resumeSpec = Arguments.Spec(
-        usage: "resume [DIR] [--run N] [--jobs N]",
-        summary: "finish a run of a results directory (default: the only directory under runs/) — run N, else the latest that did not finish, else the latest: same manifest, finished cells kept",
-        valued: ["jobs", "run"])
+        usage: "resume [DIR] [--run N] [--dry-run] [--jobs N]",
+        summary: "finish a run of a results directory (default: the only directory under runs/) — run N, else the latest that did not finish, else the latest: same manifest, finished cells kept; --dry-run prints the plan",
+        valued: ["jobs", "run"], flags: ["dry-run"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
@@ -33,17 +33,19 @@ enum RunCommand {
                                        options: PlanOptions(only: list("only"), force: list("force"), engineVersion: EngineVersion.current))
         try verifyDatasets(manifest, results: results)
         let plan = try experiment.plan()
-        if a.flags.contains("dry-run") {
-            if a.flags.contains("json") {
-                struct Row: Encodable { var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String }
-                return try printJSON(plan.stages.map { Row(id: $0.id, kind: $0.spec.kind.rawValue, action: $0.action.rawValue,
-                                                         cells: $0.cellsTotal, done: $0.cellsDone, key: "\($0.key.short)") })
-            }
-            print("results: \(results.path)")
-            print(plan.description)
-            return
-        }
+        if a.flags.contains("dry-run") { return try printPlan(plan, results: results, json: a.flags.contains("json")) }
         try execute(experiment, plan: plan, jobs: a.options["jobs"], json: a.flags.contains("json"))
+    }
+
+    /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key.
+    static func printPlan(_ plan: Plan, results: URL, json: Bool) throws {
+        if json {
+            struct Row: Encodable { var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String }
+            return try printJSON(plan.stages.map { Row(id: $0.id, kind: $0.spec.kind.rawValue, action: $0.action.rawValue,
+                                                     cells: $0.cellsTotal, done: $0.cellsDone, key: "\($0.key.short)") })
+        }
+        print("results: \(results.path)")
+        print(plan.description)
     }
 
     static func resume(_ args: [String]) throws {
@@ -51,9 +53,12 @@ enum RunCommand {
         let directory = try StoreCommands.directory(a, consumes: 0)
         let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run"), engineVersion: EngineVersion.current,
                                                                manifestOptions: manifestOptions)
-        print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))")
+        let json = a.flags.contains("json")
+        if !json { print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))") }
         try verifyDatasets(experiment.manifest, results: directory)
-        try execute(experiment, plan: experiment.plan(), jobs: a.options["jobs"], json: a.flags.contains("json"))
+        let plan = try experiment.plan()
+        if a.flags.contains("dry-run") { return try printPlan(plan, results: directory, json: json) }
+        try execute(experiment, plan: plan, jobs: a.options["jobs"], json: json)
     }
 
     /// Refuses a manifest whose dataset files differ from the repository's descriptors (sha256).

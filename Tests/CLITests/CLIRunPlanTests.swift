@@ -115,6 +115,13 @@ struct CLIRunTests {
         let status = try CLI.run(["status", results.path])
         #expect(status.stdout.contains("sweep"), "\(status.stdout)")
 
+        // --dry-run names the interrupted run and plans the rest without running it.
+        let planned = try CLI.run(["resume", results.path, "--dry-run"])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stdout.contains("resuming run 1 of") && planned.stdout.contains("(interrupted)"), "\(planned.stdout)")
+        #expect(planned.stdout.contains("resume ") && planned.stdout.contains("cells to run"), "\(planned.stdout)")
+        let runs = try CLI.run(["query", results.path, "select count(*) from v_runs", "--format", "csv"]).stdout
+        #expect(runs.split(separator: "\n").last == "1", "a dry run records no run: \(runs)")
         let resumed = try CLI.run(["resume", results.path])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("acts: cached") && resumed.stdout.contains("vec: cached"), "\(resumed.stdout)")
