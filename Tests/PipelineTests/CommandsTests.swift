@@ -86,13 +86,18 @@ struct CommandsTests {
         #expect(try Arith.plan(dir).stages.allSatisfy { $0.action == .cached })
     }
 
-    @Test func resumeReplansTheStoredManifest() throws {
+    /// An Arith experiment whose run was cancelled after 2 sweep cells: its folder and results directory.
+    static func interruptedArithRun() throws -> (dir: URL, results: URL) {
         let dir = try Arith.experiment()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let resultsDir = dir.appendingPathComponent("results")
         let cancel = CancellationFlag()
         try Arith.run(dir, registry: Arith.registry(log: CallLog(), cancelAfter: 2, cancel: cancel), cancellation: cancel,
                       options: SchedulerOptions(maxConcurrentStages: 1))
+        return (dir, dir.appendingPathComponent("results"))
+    }
+
+    @Test func resumeReplansTheStoredManifest() throws {
+        let (dir, resultsDir) = try Self.interruptedArithRun()
+        defer { try? FileManager.default.removeItem(at: dir) }
         // Editing the manifest file afterwards does not change what is resumed.
         try Data("{}".utf8).write(to: dir.appendingPathComponent("manifest.json"))
         let store = try Store(directory: resultsDir)
@@ -110,12 +115,8 @@ struct CommandsTests {
     /// A finished run recorded after an interrupted one (another manifest sharing the results directory) does not
     /// hide it: resume picks the latest run that did not finish; `run:` picks any.
     @Test func resumePicksTheLatestUnfinishedRun() throws {
-        let dir = try Arith.experiment()
+        let (dir, resultsDir) = try Self.interruptedArithRun()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let resultsDir = dir.appendingPathComponent("results")
-        let cancel = CancellationFlag()
-        try Arith.run(dir, registry: Arith.registry(log: CallLog(), cancelAfter: 2, cancel: cancel), cancellation: cancel,
-                      options: SchedulerOptions(maxConcurrentStages: 1))
         let store = try Store(directory: resultsDir)
         let interrupted = try #require(try store.latestRun())
         #expect(interrupted.status == "interrupted")

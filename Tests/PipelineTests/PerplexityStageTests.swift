@@ -24,14 +24,16 @@ struct PerplexityStageTests {
         return dir
     }
 
+    /// The manifest in `dir` with results in `dir/results`, through the standard stage runners.
+    static func experimentRun(_ dir: URL, results: String = "results") throws -> ExperimentRun {
+        try ExperimentRun(manifest: Manifest.load(from: dir.appendingPathComponent("manifest.json")),
+                          resultsDirectory: dir.appendingPathComponent(results), options: PlanOptions(engineVersion: EngineVersion.current))
+    }
+
     @discardableResult
     static func run(_ dir: URL, results: String = "results", cancellation: CancellationFlag = CancellationFlag(),
                     observer: RunObserver? = nil) throws -> RunSummary {
-        let resultsDir = dir.appendingPathComponent(results)
-        let store = try Store(directory: resultsDir)
-        let plan = try Planner.plan(Manifest.load(from: dir.appendingPathComponent("manifest.json")),
-                                    options: PlanOptions(engineVersion: EngineVersion.current), store: store)
-        return try Scheduler(registry: .standard, cancellation: cancellation, observer: observer).run(plan, in: resultsDir)
+        try experimentRun(dir, results: results).execute(cancellation: cancellation, observer: observer)
     }
 
     static func metrics(_ resultsDir: URL) throws -> [String: Double] {
@@ -85,10 +87,7 @@ struct PerplexityStageTests {
 
         // A planted checkpoint for the same key and cell but another window count must not be trusted.
         let results = dir.appendingPathComponent("results")
-        let store = try Store(directory: results)
-        let plan = try Planner.plan(Manifest.load(from: dir.appendingPathComponent("manifest.json")),
-                                    options: PlanOptions(engineVersion: EngineVersion.current), store: store)
-        let key = try #require(plan.stage("ppl")).key.hex
+        let key = try #require(try Self.experimentRun(dir).plan().stage("ppl")).key.hex
         let file = results.appendingPathComponent("scratch/perplexity/\(key)/cell-0.json")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(#"{"windowsTotal": 99, "tokens": 642, "tally": {"windows": 10, "tokensScored": 310, "negativeLogLikelihood": 1}}"#.utf8)

@@ -58,10 +58,9 @@ struct TuneStageTests {
     @discardableResult
     static func run(_ dir: URL, results: String = "results", cancellation: CancellationFlag = CancellationFlag(),
                     observer: RunObserver? = nil) throws -> RunSummary {
-        let resultsDir = dir.appendingPathComponent(results)
-        let store = try Store(directory: resultsDir)
-        let plan = try Planner.plan(Manifest.load(from: dir.appendingPathComponent("manifest.json")), options: PlanOptions(engineVersion: EngineVersion.current), store: store)
-        return try Scheduler(registry: registry(), cancellation: cancellation, observer: observer).run(plan, in: resultsDir)
+        try ExperimentRun(manifest: Manifest.load(from: dir.appendingPathComponent("manifest.json")),
+                          resultsDirectory: dir.appendingPathComponent(results), options: PlanOptions(engineVersion: EngineVersion.current))
+            .execute(registry: registry(), cancellation: cancellation, observer: observer)
     }
 
     static func tunedCell(_ resultsDir: URL) throws -> (Store, CellRecord) {

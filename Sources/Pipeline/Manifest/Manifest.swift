@@ -37,8 +37,7 @@ public struct ModelRef: Sendable, Hashable {
     /// The manifest's folder: relative paths of other models a stage names are resolved against it.
     public var baseDirectory: URL
 
-    public init(name: String?, path: String, url: URL, template: String?,
-                baseDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+    public init(name: String?, path: String, url: URL, template: String?, baseDirectory: URL) {
         self.name = name
         self.path = path
         self.url = url
@@ -65,9 +64,7 @@ public struct ModelRef: Sendable, Hashable {
             }
             return URL(fileURLWithPath: relative)
         }
-        if other.hasPrefix("/") { return URL(fileURLWithPath: other) }
-        if other.hasPrefix("~/") { return URL(fileURLWithPath: NSString(string: other).expandingTildeInPath) }
-        return baseDirectory.appendingPathComponent(other)
+        return ManifestDecoder.resolve(other, against: baseDirectory)
     }
 }
 

@@ -118,7 +118,10 @@ struct ManifestDecoder {
 
     // MARK: files
 
-    func resolve(_ path: String) -> URL {
+    func resolve(_ path: String) -> URL { Self.resolve(path, against: base) }
+
+    /// A path as a manifest writes it: absolute, `~/…`, or relative to the manifest's folder `base`.
+    static func resolve(_ path: String, against base: URL) -> URL {
         if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
         if path.hasPrefix("~/") {
             return URL(fileURLWithPath: NSString(string: path).expandingTildeInPath).standardizedFileURL
