@@ -26,7 +26,8 @@ run: setup build
 
 test: setup
 	$(SWIFT) build $(BUILD_ARGS) --build-tests
-	$(SWIFT) test $(BUILD_ARGS) --skip-build
+	@# The tests run on the OpenBLAS kernels the reptune binary runs on (see `reptune blas`).
+	OPENBLAS_CORETYPE="$${OPENBLAS_CORETYPE:-$$($(BIN) blas --core-type)}" $(SWIFT) test $(BUILD_ARGS) --skip-build
 
 bench: setup build
 	$(BIN) bench --sweep

@@ -21,7 +21,7 @@ enum BenchCommand {
         if let r = try a.int("repeats") { bench.repeats = max(1, r) }
         let json = a.flags.contains("json")
         if !json {
-            print("model: \(url.lastPathComponent) (\(model.config.blockCount) blocks, d=\(model.config.embeddingLength)); loaded in \(String(format: "%.2f", loadSeconds)) s; BLAS threads: \(MatMul.threads)")
+            print("model: \(url.lastPathComponent) (\(model.config.blockCount) blocks, d=\(model.config.embeddingLength)); loaded in \(String(format: "%.2f", loadSeconds)) s; BLAS threads: \(MatMul.threads), kernels: \(BLASCore.current)")
         }
         let figures = bench.run { f in
             if !json {

@@ -11,6 +11,10 @@ enum StoreCommands {
     static let gc = Arguments.Spec(usage: "gc [DIR] [--keep-all-runs]", summary: "drop artifacts no run references",
                                    flags: ["keep-all-runs"])
 
+    static let pack = Arguments.Spec(usage: "pack [DIR] --out DIR [--max-artifact-mib N]",
+                                     summary: "a self-contained copy of a results directory to commit or send (artifacts over N MiB, default 16, left out)",
+                                     valued: ["out", "max-artifact-mib"])
+
     /// The results directory: the first positional argument if it is a directory with a store, else `runs/`'s
     /// only run, else the working directory.
     static func directory(_ a: Arguments, consumes count: Int) throws -> URL {
@@ -58,5 +62,15 @@ enum StoreCommands {
     static func runGC(_ args: [String]) throws {
         let a = try gc.parse(args)
         print(try GarbageCollector.collect(Store(directory: directory(a, consumes: 0)), keepAllRuns: a.flags.contains("keep-all-runs")).description)
+    }
+
+    static func runPack(_ args: [String]) throws {
+        let a = try pack.parse(args)
+        guard let out = a.options["out"] else { throw CLIError("give the pack's folder with --out DIR") }
+        let limit = a.options["max-artifact-mib"] ?? "16"
+        guard let mib = Double(limit), mib >= 0 else { throw CLIError("--max-artifact-mib \(limit): expected a number of MiB ≥ 0") }
+        let report = try StorePack.pack(Store(directory: directory(a, consumes: 0)), to: URL(fileURLWithPath: out),
+                                        maxArtifactBytes: Int(mib * 1_048_576))
+        print("packed into \(out): \(report)")
     }
 }

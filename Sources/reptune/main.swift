@@ -15,8 +15,10 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     "query": (StoreCommands.query, StoreCommands.runQuery),
     "results": (StoreCommands.results, StoreCommands.runResults),
     "gc": (StoreCommands.gc, StoreCommands.runGC),
+    "pack": (StoreCommands.pack, StoreCommands.runPack),
     "report": (ReportCommand.spec, ReportCommand.run),
     "export": (ExportCommand.spec, ExportCommand.run),
+    "blas": (BLASCommand.spec, BLASCommand.run),
 ]
 
 @MainActor func usage() -> String {
@@ -32,6 +34,13 @@ let commands: [String: (Arguments.Spec, ([String]) throws -> Void)] = [
     """
 }
 
+// OpenBLAS reads OPENBLAS_CORETYPE when it loads: on a processor it misdetects, restart once with the kernel set
+// the processor supports (BLASCore; the variable is then set, so there is no second restart).
+if let core = BLASCore.overrideForThisProcess() {
+    setenv("REPTUNE_BLAS_DETECTED", BLASCore.current, 1)
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+}
 ProcessMemory.keepFreedBuffers()
 let argv = Array(CommandLine.arguments.dropFirst())
 guard let name = argv.first, name != "--help", name != "-h", name != "help" || argv.count > 1 else {

@@ -53,8 +53,11 @@ struct KernelTests {
         }
     }
 
-    @Test func causalAttentionMatchesNaive() {
-        let heads = 4, kvHeads = 2, hd = 8, past = 3, n = 4, context = past + n
+    /// Short blocks go through the direct kernel, long ones (more rows than `directThreshold`, several chunks, with a
+    /// cache before them) through the chunked sgemm path; both against attention computed naively in Double.
+    @Test(arguments: [(3, 4), (5, 2 * AttentionKernel.directThreshold + 37)])
+    func causalAttentionMatchesNaive(past: Int, n: Int) {
+        let heads = 4, kvHeads = 2, hd = 8, context = past + n
         let group = heads / kvHeads, ldq = heads * hd, ldkv = kvHeads * hd
         let q = random(n * ldq, seed: 4), k = random(context * ldkv, seed: 5), v = random(context * ldkv, seed: 6)
         for newTokens in [n, 1] {

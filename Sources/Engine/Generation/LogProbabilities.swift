@@ -7,20 +7,27 @@ extension LlamaModel {
     /// - Parameter sequences: token sequences with the range of positions to score in each (every position ≥ 1).
     public func logProbabilities(_ sequences: [(tokens: [Int], scored: Range<Int>)],
                                  interventions: [Intervention] = []) -> [[Double]] {
+        // Logits of position i−1 predict token i: only the rows scored.lowerBound−1 ..< scored.upperBound−1 are needed.
         var items = sequences.map { s in
             ForwardItem(tokens: Array(s.tokens[..<s.scored.upperBound].dropLast()), cache: makeCache(),
-                        interventions: interventions, logits: .all)
+                        interventions: interventions, logits: .from(s.scored.lowerBound - 1))
         }
         let outputs = forward(&items)
         let vocab = config.vocabularySize
         return zip(sequences, outputs).map { s, out in
+            var result = [Double](repeating: 0, count: s.scored.count)
             out.logits.withUnsafeBufferPointer { logits in
-                s.scored.map { i in
-                    // Logits of position i−1 predict token i.
-                    let row = logits.baseAddress! + (i - 1) * vocab
-                    return Double(row[s.tokens[i]]) - ActivationKernels.logSumExp(row, count: vocab)
+                result.withUnsafeMutableBufferPointer { r in
+                    let base = logits.baseAddress!, into = r.baseAddress!
+                    ParallelLoop.rows(s.scored.count, grain: 32) { part in
+                        for k in part {
+                            let row = base + k * vocab
+                            into[k] = Double(row[s.tokens[s.scored.lowerBound + k]]) - ActivationKernels.logSumExp(row, count: vocab)
+                        }
+                    }
                 }
             }
+            return result
         }
     }
 

@@ -24,21 +24,31 @@ public enum AttentionKernel {
             }
             return
         }
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * context)
+        // Long prompts: per head, query rows in chunks of `directThreshold`, each scored through sgemm against only
+        // the keys it can see (the causal triangle, not the square); the softmax of a chunk's rows is split over the
+        // cores while BLAS is idle.
+        let chunk = directThreshold
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: chunk * context)
         defer { scores.deallocate() }
         for h in 0..<heads {
             let kvh = h / group
-            let q = queries + h * hd, k = keys + kvh * hd, v = values + kvh * hd, o = output + h * hd
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(context), Int32(hd), scale,
-                        q, Int32(ldq), k, Int32(ldkv), 0, scores, Int32(context))
-            for r in 0..<n {
-                let row = scores + r * context
-                let visible = past + r + 1
-                ActivationKernels.softmax(row, count: visible)
-                if visible < context { (row + visible).update(repeating: 0, count: context - visible) }
+            let k = keys + kvh * hd, v = values + kvh * hd
+            for c0 in stride(from: 0, to: n, by: chunk) {
+                let rows = min(chunk, n - c0), seen = past + c0 + rows
+                let q = queries + c0 * ldq + h * hd, o = output + c0 * ldo + h * hd
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(seen), Int32(hd), scale,
+                            q, Int32(ldq), k, Int32(ldkv), 0, scores, Int32(seen))
+                ParallelLoop.rows(rows, grain: 16) { part in
+                    for r in part {
+                        let row = scores + r * seen
+                        let visible = past + c0 + r + 1
+                        ActivationKernels.softmax(row, count: visible)
+                        if visible < seen { (row + visible).update(repeating: 0, count: seen - visible) }
+                    }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(seen), 1,
+                            scores, Int32(seen), v, Int32(ldkv), 0, o, Int32(ldo))
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(context), 1,
-                        scores, Int32(context), v, Int32(ldkv), 0, o, Int32(ldo))
         }
     }
 

@@ -7,6 +7,8 @@ public struct ForwardItem: Sendable {
         case last
         /// Every new token.
         case all
+        /// The new tokens from this index on (e.g. the scored part of a perplexity window).
+        case from(Int)
     }
 
     /// Tokens appended to the sequence by this pass.

@@ -185,6 +185,7 @@ public struct LlamaModel: Sendable {
             case .none: 0..<0
             case .last: (n - 1)..<n
             case .all: 0..<n
+            case .from(let k): min(max(k, 0), n)..<n
             }
             for t in local {
                 headRows.append(rowStart[i] + t)

@@ -11,5 +11,9 @@ public enum StageKind: String, Sendable, Hashable, CaseIterable, Codable, Custom
     case report
 
     public var description: String { rawValue }
+
+    /// Whether a stage of this kind reads the artifact files of its inputs (activations, vectors, tuned weights);
+    /// judges read stored generations and reports stored numbers only.
+    public var readsInputArtifacts: Bool { self != .judge && self != .report }
     public var spec: StageKindSpec { StageCatalog.spec(for: self) }
 }

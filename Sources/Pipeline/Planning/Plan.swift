@@ -26,8 +26,16 @@ public struct PlannedStage: Sendable {
         case run
         /// Recomputed because of `--force` (itself or an ancestor).
         case forced
+        /// Stored, but the files it produced are not in this results directory (a store carried without its large
+        /// artifacts, e.g. the committed study store) and a stage that runs reads them: computed again.
+        case restore
         /// Not selected by `--only` and not needed by a selected stage.
         case skipped
+
+        /// Whether the run computes cells of the stage.
+        public var computes: Bool { self == .run || self == .forced || self == .restore }
+        /// Whether the stage's stored cells are discarded before it runs.
+        public var discardsStored: Bool { self == .forced || self == .restore }
     }
 
     public var spec: StageSpec
@@ -65,11 +73,12 @@ public struct Plan: Sendable, CustomStringConvertible {
             case .run where s.cellsDone > 0: what = "resume      \(s.cellsTotal - s.cellsDone) of \(s.cellsTotal) cells to run"
             case .run: what = "run         \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s")"
             case .forced: what = "run (force) \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s")"
+            case .restore: what = "run again   \(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s") (stored, but its artifacts are not here)"
             case .skipped: what = "skipped (not selected by --only)"
             }
             lines.append("  \(id)  \(kind) \(what)   key \(s.key.short)")
         }
-        let toRun = stages.filter { $0.action == .run || $0.action == .forced }
+        let toRun = stages.filter { $0.action.computes }
         let cells = toRun.reduce(0) { $0 + $1.cellsTotal - $1.cellsDone }
         if modelMissing {
             lines.append("model file \(manifest.model.url.path) is missing here: keys are provisional, running needs the file")
@@ -132,7 +141,24 @@ public enum Planner {
             planned.append(PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
                                         cellsDone: action == .forced ? 0 : counts.done))
         }
+        try restoreMissingArtifacts(&planned, store: store)
         return Plan(manifest: manifest, stages: planned, options: options, modelMissing: modelMissing)
+    }
+
+    /// A cached stage whose artifact files are missing from the results directory is computed again when a stage
+    /// that computes reads its artifacts (kinds whose `readsInputArtifacts`); otherwise it stays cached, since its
+    /// stored numbers are all that reports, judges and queries read. Walks the plan from the end, so a restored
+    /// stage's own inputs are checked in turn.
+    static func restoreMissingArtifacts(_ planned: inout [PlannedStage], store: Store) throws {
+        let index = Dictionary(uniqueKeysWithValues: planned.enumerated().map { ($1.id, $0) })
+        for i in planned.indices.reversed() where planned[i].action.computes && planned[i].spec.kind.readsInputArtifacts {
+            for input in planned[i].spec.inputs.flatMap(\.stages) {
+                guard let j = index[input], planned[j].action == .cached,
+                      try !store.missingArtifacts(planned[j].key.hex).isEmpty else { continue }
+                planned[j].action = .restore
+                planned[j].cellsDone = 0
+            }
+        }
     }
 
     /// Model files other than the manifest's a stage reads — a local judge's `model` — by role → sha256

@@ -67,7 +67,7 @@ public struct Scheduler: Sendable {
         }
         let store = try Store(directory: directory)
         let claimer = Claimer()
-        let work = plan.stages.filter { $0.action == .run || $0.action == .forced }
+        let work = plan.stages.filter { $0.action.computes }
         for s in work where registry.runner(for: s.spec.kind) == nil {
             throw PlanError("stage \(s.id): no runner is registered for kind \(s.spec.kind) (registered: \(registry.kinds.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -77,7 +77,7 @@ public struct Scheduler: Sendable {
         ])), claimer: claimer)
         for s in plan.stages where s.action != .skipped { try ensureStage(s, store: store) }
         try store.recordRunStages(runID, stages: plan.stages.filter { $0.action != .skipped }.map { ($0.id, $0.key.hex) })
-        for s in plan.stages where s.action == .forced {
+        for s in plan.stages where s.action.discardsStored {
             try store.resetStage(s.key.hex)
         }
 

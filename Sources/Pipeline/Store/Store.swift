@@ -302,6 +302,15 @@ public final class Store {
         }
     }
 
+    /// Paths (relative to the results directory) of the artifacts a stage's cells recorded that are not on disk.
+    public func missingArtifacts(_ key: String) throws -> [String] {
+        try db.query("""
+            SELECT DISTINCT a.path FROM cell_artifacts ca JOIN artifacts a USING (sha256) WHERE ca.stage_key = ? ORDER BY a.path
+            """, [.text(key)]).compactMap { $0[0].string }.filter {
+            !FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
+        }
+    }
+
     /// All cells of a stage in index order, with metrics, outputs and artifacts.
     public func cells(_ key: String) throws -> [CellRecord] {
         var artifacts: [Int: [String: ArtifactRef]] = [:]
