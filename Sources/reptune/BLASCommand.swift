@@ -14,7 +14,8 @@ enum BLASCommand {
         if a.flags.contains("core-type") { return print(BLASCore.current) }
         if a.flags.contains("json") {
             return try printJSON(["core": BLASCore.current, "configuration": BLASCore.configuration,
-                                  "OPENBLAS_CORETYPE": env ?? ""])
+                                  "OPENBLAS_CORETYPE": env ?? "",
+                                  "detected": ProcessInfo.processInfo.environment["REPTUNE_BLAS_DETECTED"] ?? ""])
         }
         print("OpenBLAS: \(BLASCore.configuration)")
         let detected = ProcessInfo.processInfo.environment["REPTUNE_BLAS_DETECTED"]

@@ -67,8 +67,9 @@ public enum CLI {
 
     public static let missing: Comment = "SKIPPED: the reptune executable is not built next to the tests (run `swift build`)"
 
-    /// Exit status, stdout and stderr of `reptune args...`.
-    public static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Exit status, stdout and stderr of `reptune args...`, with `environment` added to this process's and the
+    /// variables named in `unset` removed.
+    public static func run(_ args: [String], environment: [String: String] = [:], unset: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
         guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
         let p = Process()
         p.executableURL = exe
@@ -76,6 +77,7 @@ public enum CLI {
         p.currentDirectoryURL = Fixtures.repoRoot
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        for k in unset { env[k] = nil }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
