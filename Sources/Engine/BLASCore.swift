@@ -24,9 +24,7 @@ public enum BLASCore {
     public static func override(current: String, cpuFlags: Set<String>, environment: [String: String]) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil, fallbacks.contains(current.lowercased()) else { return nil }
         if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
-        if cpuFlags.isSuperset(of: ["avx2", "fma"]) {
-            return current.lowercased() == "haswell" ? nil : "Haswell"
-        }
+        if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
 

@@ -11,14 +11,14 @@ enum BLASCommand {
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let env = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        let detected = ProcessInfo.processInfo.environment["REPTUNE_BLAS_DETECTED"]
         if a.flags.contains("core-type") { return print(BLASCore.current) }
         if a.flags.contains("json") {
             return try printJSON(["core": BLASCore.current, "configuration": BLASCore.configuration,
                                   "OPENBLAS_CORETYPE": env ?? "",
-                                  "detected": ProcessInfo.processInfo.environment["REPTUNE_BLAS_DETECTED"] ?? ""])
+                                  "detected": detected ?? ""])
         }
         print("OpenBLAS: \(BLASCore.configuration)")
-        let detected = ProcessInfo.processInfo.environment["REPTUNE_BLAS_DETECTED"]
         let why = detected.map { " (chosen by reptune: OpenBLAS detected \($0), slower than what this processor runs)" }
             ?? env.map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (OpenBLAS's own choice)"
         print("kernels:  \(BLASCore.current)" + why)

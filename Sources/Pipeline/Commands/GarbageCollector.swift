@@ -51,7 +51,7 @@ public enum GarbageCollector {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             if relative.hasPrefix("tmp/") || !referenced.contains(url.lastPathComponent) {
-                let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+                let bytes = (try? Store.fileSize(url)) ?? 0
                 try FileManager.default.removeItem(at: url)
                 report.filesRemoved += 1
                 report.bytesFreed += bytes

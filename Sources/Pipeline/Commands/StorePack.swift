@@ -34,6 +34,7 @@ public enum StorePack {
 
     /// Packs `source` into `destination`, replacing it whole: the pack is assembled beside it under a temporary name
     /// and renamed into place, so an interrupted pack leaves the previous one intact.
+    @discardableResult
     public static func pack(_ source: Store, to destination: URL, maxArtifactBytes: Int) throws -> Report {
         let fm = FileManager.default
         let target = destination.standardizedFileURL
@@ -65,7 +66,7 @@ public enum StorePack {
             try copy.execute("PRAGMA journal_mode=DELETE")
             try copy.execute("VACUUM")
         }
-        report.databaseBytes = try size(of: database)
+        report.databaseBytes = try Store.fileSize(database)
 
         for row in try source.db.query("SELECT path, bytes FROM artifacts ORDER BY path") {
             guard let path = row[0].string else { continue }
@@ -84,10 +85,10 @@ public enum StorePack {
             report.artifactBytesCopied += bytes
         }
 
-        let sums = source.directory.appendingPathComponent("scratch/perplexity")
+        let sums = source.scratchDirectory(.perplexity)
         for relative in (fm.enumerator(atPath: sums.path)?.compactMap { $0 as? String } ?? []).sorted()
         where relative.hasSuffix(".json") {
-            let to = staging.appendingPathComponent("scratch/perplexity").appendingPathComponent(relative)
+            let to = Store.scratchDirectory(.perplexity, in: staging).appendingPathComponent(relative)
             try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fm.copyItem(at: sums.appendingPathComponent(relative), to: to)
             report.scratchFilesCopied += 1
@@ -105,9 +106,5 @@ public enum StorePack {
         }
         if hadOld { try? fm.removeItem(at: old) }
         return report
-    }
-
-    private static func size(of url: URL) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
     }
 }

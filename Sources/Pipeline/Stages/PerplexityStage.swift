@@ -82,7 +82,7 @@ struct PerplexityCheckpoint {
         self.context = context
         self.windows = windows
         self.tokens = tokens
-        url = context.store.directory.appendingPathComponent("scratch/perplexity/\(context.key)/cell-\(cell.index).json")
+        url = context.store.scratchDirectory(.perplexity).appendingPathComponent("\(context.key)/cell-\(cell.index).json")
     }
 
     /// The saved tally when there is one for this cell; a fresh tally otherwise (and a note when a file does not fit).

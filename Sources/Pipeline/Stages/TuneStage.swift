@@ -166,7 +166,7 @@ struct TuneJob {
 
     /// The cell's checkpoint file under the results directory.
     func checkpointURL(_ cell: SweepCell) -> URL {
-        context.store.directory.appendingPathComponent("scratch/tune/\(context.key)/cell-\(cell.index).gguf")
+        context.store.scratchDirectory(.tune).appendingPathComponent("\(context.key)/cell-\(cell.index).gguf")
     }
 
     func settings(_ cell: SweepCell) throws -> TuningSettings {

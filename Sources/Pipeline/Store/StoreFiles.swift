@@ -22,7 +22,7 @@ extension Store {
         let fd = open(tmp.path, O_RDONLY)
         if fd >= 0 { fsync(fd); close(fd) }
         let sha = try Hashing.sha256Hex(fileAt: tmp)
-        let bytes = (try FileManager.default.attributesOfItem(atPath: tmp.path)[.size] as? NSNumber)?.intValue ?? 0
+        let bytes = try Self.fileSize(tmp)
         let relative = "artifacts/\(sha.prefix(2))/\(sha)"
         let final = directory.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -35,6 +35,20 @@ extension Store {
     }
 
     public func artifactURL(_ ref: ArtifactRef) -> URL { directory.appendingPathComponent(ref.path) }
+
+    /// Where cells of `kind` keep their progress while they run (`scratch/<kind>/<stage key>/…`): tuning
+    /// checkpoints, perplexity running sums.
+    public func scratchDirectory(_ kind: StageKind) -> URL { Self.scratchDirectory(kind, in: directory) }
+
+    /// `scratchDirectory(kind)` of the results directory `directory` (e.g. a pack being assembled).
+    static func scratchDirectory(_ kind: StageKind, in directory: URL) -> URL {
+        directory.appendingPathComponent("scratch/\(kind.rawValue)")
+    }
+
+    /// Size in bytes of the file at `url`.
+    static func fileSize(_ url: URL) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+    }
 
     /// Reads an artifact back, checking its size and sha256.
     public func readArtifact(_ ref: ArtifactRef) throws -> Data {
