@@ -2,8 +2,8 @@
 # The complete SmolLM2 study (experiments/paper-honesty.json, most of a day on 2 cores) carried across machines in
 # the committed pack results/smollm2-135m/store (every stored number and generation; artifacts over 16 MiB —
 # activations, tuned weights — left out and recomputed only when a stage that still has to run reads them).
-#   scripts/study.sh run      unpack the store into runs/paper-honesty if absent, then run what is not stored yet
-#                             (Ctrl-C or SIGINT: stops after the cells in flight; perplexity keeps its running sums)
+#   scripts/study.sh run [OPTS] unpack the store into runs/paper-honesty if absent, then run what is not stored yet
+#                             (OPTS go to reptune run, e.g. --only a,b; Ctrl-C or SIGINT: stops after the cells in flight; perplexity keeps its running sums)
 #   scripts/study.sh pack     pack runs/paper-honesty back into results/smollm2-135m/store
 #   scripts/study.sh report   render the report of the latest run into results/smollm2-135m/paper-honesty
 set -euo pipefail
@@ -20,7 +20,8 @@ case "${1:-run}" in
             cp -R "$PACK" "$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
             echo "study: unpacked $PACK into $RESULTS"
         fi
-        "$BIN" run "$MANIFEST" --results "$RESULTS" ;;
+        shift || true
+        "$BIN" run "$MANIFEST" --results "$RESULTS" "$@" ;;
     pack)
         "$BIN" pack "$RESULTS" --out "$PACK" ;;
     report)
