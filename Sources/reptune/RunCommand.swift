@@ -8,7 +8,7 @@ import Pipeline
 enum RunCommand {
     static let spec = Arguments.Spec(
         usage: "run MANIFEST [--results DIR] [--only STAGE,...] [--force STAGE,...] [--dry-run] [--jobs N]",
-        summary: "run a manifest's stages as a DAG, reusing every cached stage; --dry-run prints the plan (each stage cached or to run, cells); Ctrl-C stops after the cells in flight",
+        summary: "run a manifest's stages as a DAG, reusing every cached stage; --dry-run prints the plan (each stage cached or to run, cells); Ctrl-C stops soon, keeping finished cells and the saved progress of long ones",
         valued: ["results", "only", "force", "jobs"], flags: ["dry-run"])
 
     static let resumeSpec = Arguments.Spec(
@@ -82,7 +82,7 @@ enum RunCommand {
         }
         let cancellation = CancellationFlag()
         let handler = cancellation.installInterruptHandler(
-            message: "stopping after the cells in flight (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
+            message: "stopping: short cells in flight finish; sweep blocks, tuning and perplexity save their progress (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
         let display = ProgressDisplay()
         let started = Date()
         let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: concurrent),

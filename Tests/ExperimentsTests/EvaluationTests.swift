@@ -52,4 +52,25 @@ struct EvaluationTests {
         let pa = exp(3.0) + Double(score.optionA.count - 1), pb = exp(1.0) + Double(score.optionB.count - 1)
         #expect(abs(score.shareOfA(logits: logits) - pa / (pa + pb)) < 1e-9)
     }
+
+    /// The share is the same to the bit however its token sets were built (a Set's iteration order depends on the
+    /// instance), so a recomputed or resumed evaluation stores the same `logit_p_honest`.
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel)) func logitShareDoesNotDependOnSetOrder() throws {
+        let model = try LanguageModel(gguf: Fixtures.defaultModel)
+        let score = AnswerLogitScore(tokenizer: model.tokenizer, scorer: .trueFalse)
+        var rebuilt = score
+        for capacity in [64, 1024] {
+            var a = Set<Int>(minimumCapacity: capacity), b = Set<Int>(minimumCapacity: capacity)
+            for id in score.optionA.sorted().reversed() { a.insert(id) }
+            for id in score.optionB.sorted().reversed() { b.insert(id) }
+            rebuilt.optionA = a
+            rebuilt.optionB = b
+            var g = SeededGenerator(seed: UInt64(capacity))
+            for _ in 0..<50 {
+                var logits = [Float](repeating: -5, count: model.network.config.vocabularySize)
+                for id in score.optionA.union(score.optionB) { logits[id] = 8 * g.nextUnit() - 4 }
+                #expect(rebuilt.shareOfA(logits: logits).bitPattern == score.shareOfA(logits: logits).bitPattern)
+            }
+        }
+    }
 }

@@ -33,7 +33,8 @@ public struct AnswerLogitScore: Sendable, Equatable {
         guard let top = logits.max() else { return 0.5 }
         var total = 0.0
         for x in logits { total += exp(Double(x - top)) }
-        let mass = { (ids: Set<Int>) in ids.reduce(0.0) { $0 + ($1 < logits.count ? exp(Double(logits[$1] - top)) / total : 0) } }
+        // In token order: a Set's iteration order differs between instances, and so would the sum's last bit.
+        let mass = { (ids: Set<Int>) in ids.sorted().reduce(0.0) { $0 + ($1 < logits.count ? exp(Double(logits[$1] - top)) / total : 0) } }
         let pa = mass(optionA), pb = mass(optionB)
         return pa + pb > 0 ? pa / (pa + pb) : 0.5
     }

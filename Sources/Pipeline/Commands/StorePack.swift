@@ -2,7 +2,7 @@ import Foundation
 
 /// `reptune pack`: a self-contained copy of a results directory small enough to commit or send — the database as
 /// one transactional snapshot (`VACUUM INTO`, in rollback-journal mode, so it is a single file), the artifact files
-/// up to a size limit, and the saved running sums of unfinished perplexity cells.
+/// up to a size limit, and the saved progress of unfinished perplexity cells and sweep blocks.
 ///
 /// The copy is a store like any other: `report`, `query`, `status` read it, and `run`/`resume` continue in it.
 /// Cells that were in flight are handed back as pending and running runs are marked interrupted, so the copy never
@@ -17,6 +17,7 @@ public enum StorePack {
         /// Artifacts over the limit, by path relative to the results directory.
         public var artifactsLeftOut: [String] = []
         public var artifactBytesLeftOut = 0
+        /// Progress files of unfinished cells (perplexity running sums, sweep blocks' answers so far).
         public var scratchFilesCopied = 0
 
         public init() {}
@@ -27,7 +28,9 @@ public enum StorePack {
             if !artifactsLeftOut.isEmpty {
                 text += ", \(artifactsLeftOut.count) left out (\(mib(artifactBytesLeftOut)); recomputed if a stage that runs needs them)"
             }
-            if scratchFilesCopied > 0 { text += "; \(scratchFilesCopied) perplexity running sum\(scratchFilesCopied == 1 ? "" : "s")" }
+            if scratchFilesCopied > 0 {
+                text += "; progress of \(scratchFilesCopied) unfinished cell\(scratchFilesCopied == 1 ? "" : "s") (perplexity sums, sweep blocks)"
+            }
             return text
         }
     }
@@ -85,13 +88,16 @@ public enum StorePack {
             report.artifactBytesCopied += bytes
         }
 
-        let sums = source.scratchDirectory(.perplexity)
-        for relative in (fm.enumerator(atPath: sums.path)?.compactMap { $0 as? String } ?? []).sorted()
-        where relative.hasSuffix(".json") {
-            let to = Store.scratchDirectory(.perplexity, in: staging).appendingPathComponent(relative)
-            try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try fm.copyItem(at: sums.appendingPathComponent(relative), to: to)
-            report.scratchFilesCopied += 1
+        // The small progress files of unfinished cells (tuning checkpoints hold whole models and stay behind).
+        for kind in [StageKind.perplexity, .steeringSweep] {
+            let scratch = source.scratchDirectory(kind)
+            for relative in (fm.enumerator(atPath: scratch.path)?.compactMap { $0 as? String } ?? []).sorted()
+            where relative.hasSuffix(".json") {
+                let to = Store.scratchDirectory(kind, in: staging).appendingPathComponent(relative)
+                try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try fm.copyItem(at: scratch.appendingPathComponent(relative), to: to)
+                report.scratchFilesCopied += 1
+            }
         }
 
         // Swap in: the old pack moves aside, the new one takes its name, the old one goes.

@@ -64,46 +64,44 @@ extension StageRunner {
 /// at its next window. The stage key fixes model, text and settings; the window and token counts are stored as a
 /// check all the same.
 struct PerplexityCheckpoint {
-    /// Seconds of scoring between two saves (a save is a few hundred bytes).
-    static let interval: TimeInterval = 30
-
-    let url: URL
-    let windows: Int
-    let tokens: Int
-    private let context: StageContext
+    static var interval: TimeInterval { File.interval }
 
     private struct Contents: Codable {
         var windowsTotal: Int
         var tokens: Int
         var tally: SlidingWindowPerplexity.Tally
     }
+    private typealias File = CellCheckpoint<Contents>
+
+    let windows: Int
+    let tokens: Int
+    private let file: File
+    private let context: StageContext
 
     init(context: StageContext, cell: SweepCell, windows: Int, tokens: Int) {
         self.context = context
         self.windows = windows
         self.tokens = tokens
-        url = context.store.scratchDirectory(.perplexity).appendingPathComponent("\(context.key)/cell-\(cell.index).json")
+        file = File(context, kind: .perplexity, name: "cell-\(cell.index)")
     }
 
     /// The saved tally when there is one for this cell; a fresh tally otherwise (and a note when a file does not fit).
     func restore() -> SlidingWindowPerplexity.Tally {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return .init() }
-        if let saved = try? JSONDecoder().decode(Contents.self, from: data), saved.windowsTotal == windows, saved.tokens == tokens,
-           saved.tally.windows <= windows {
-            context.log("resuming at window \(saved.tally.windows) of \(windows) from \(url.lastPathComponent)")
+        guard file.exists else { return .init() }
+        if let saved = file.load(), saved.windowsTotal == windows, saved.tokens == tokens, saved.tally.windows <= windows {
+            context.log("resuming at window \(saved.tally.windows) of \(windows) from \(file.url.lastPathComponent)")
             return saved.tally
         }
-        context.log("starting over: \(url.path) does not fit this cell (expected \(windows) windows over \(tokens) tokens)")
+        context.log("starting over: \(file.url.path) does not fit this cell (expected \(windows) windows over \(tokens) tokens)")
         remove()
         return .init()
     }
 
     func save(_ tally: SlidingWindowPerplexity.Tally) throws {
-        let data = try JSONEncoder().encode(Contents(windowsTotal: windows, tokens: tokens, tally: tally))
-        try AtomicFile.write(data, to: url)
+        try file.save(Contents(windowsTotal: windows, tokens: tokens, tally: tally))
     }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    func remove() { file.remove() }
 }
 
 /// The token stream perplexity is measured on: the whole text with BOS, as METHOD.md §7 tokenises it.

@@ -9,7 +9,8 @@ extension StageRunner {
     ///
     /// Cells are claimed a layer at a time; for each prompt the unsteered prompt runs once through blocks 0…L and
     /// every multiplier of that layer resumes from that residual and KV cache, all multipliers decoding in one
-    /// batch (`SteeringSweep` with prefix reuse).
+    /// batch (`SteeringSweep` with prefix reuse). A block's answers so far are saved every 30 s and on cancellation
+    /// (`SweepBlockCheckpoint`); a re-run of the block continues at its next prompt batch.
     public static var steeringSweep: StageRunner {
         StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
             let task = context.params["task"]?.stringValue ?? "facts"
@@ -41,11 +42,24 @@ extension StageRunner {
                     }
                     let sweep = SteeringSweep(model: model.network, vectors: [layer: vector], variants: variants,
                                               positions: positions, options: options)
-                    var answers = Array(repeating: [EvaluatedAnswer](), count: cells.count)
                     // Several prompts per batch: more sequences decode together (decode is memory-bound).
                     let promptsPerBatch = max(1, 32 / max(1, cells.count))
-                    for start in stride(from: 0, to: prompts.count, by: promptsPerBatch) {
-                        try context.checkCancellation()
+                    let checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells, promptsPerBatch: promptsPerBatch)
+                    var answers = checkpoint.restore(items: items.map(\.item), promptTexts: prompts.map(\.1))
+                    let resumeAt = answers.first?.count ?? 0
+                    var lastSave = Date()
+                    for start in stride(from: resumeAt, to: prompts.count, by: promptsPerBatch) {
+                        if context.isCancelled {
+                            if start > resumeAt {
+                                try checkpoint.save(answers, prompts: prompts.count)
+                                context.log("layer \(layer): interrupted after prompt \(start) of \(prompts.count); checkpoint saved")
+                            }
+                            throw StageCancelled()
+                        }
+                        if Date().timeIntervalSince(lastSave) >= SweepBlockCheckpoint.interval {
+                            try checkpoint.save(answers, prompts: prompts.count)
+                            lastSave = Date()
+                        }
                         let batch = prompts[start..<min(start + promptsPerBatch, prompts.count)]
                         let results = sweep.run(prompts: batch.map(\.2), layer: layer)
                         for ((item, text, _), perVariant) in zip(batch, results) {
@@ -63,6 +77,7 @@ extension StageRunner {
                             "dataset": .string(context.params["dataset"]?.stringValue ?? ""),
                         ]))
                     }
+                    checkpoint.remove()
                 }
             }
         }

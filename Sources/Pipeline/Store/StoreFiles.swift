@@ -37,7 +37,7 @@ extension Store {
     public func artifactURL(_ ref: ArtifactRef) -> URL { directory.appendingPathComponent(ref.path) }
 
     /// Where cells of `kind` keep their progress while they run (`scratch/<kind>/<stage key>/…`): tuning
-    /// checkpoints, perplexity running sums.
+    /// checkpoints, perplexity running sums, sweep blocks' answers so far.
     public func scratchDirectory(_ kind: StageKind) -> URL { Self.scratchDirectory(kind, in: directory) }
 
     /// `scratchDirectory(kind)` of the results directory `directory` (e.g. a pack being assembled).

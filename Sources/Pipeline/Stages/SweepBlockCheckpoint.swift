@@ -1,0 +1,75 @@
+import Experiments
+import Foundation
+
+/// The answers so far of one steering-sweep block (one layer's cells, which decode each prompt together), saved
+/// under the results directory so that an interrupted block resumes at its next prompt batch rather than starting
+/// over: on Llama-2-13b a block of the paper's grid is hours of decoding. Batches are cut as in the uninterrupted
+/// run, so the resumed cells store the same answers to the bit. The stage key fixes model, vector, prompts and
+/// decoding; the cells, prompt count and batch size are stored as a check all the same.
+struct SweepBlockCheckpoint {
+    /// One answer without its prompt text (which the stage has anyway); the logit share as its bit pattern, since a
+    /// decimal round trip through JSON may miss the last bit and the resumed metrics must equal the uninterrupted ones.
+    private struct Answer: Codable {
+        var item: Int
+        var output: String
+        var choice: AnswerChoice?
+        var honest: AnswerChoice?
+        var shareOfABits: UInt64?
+    }
+
+    private struct Contents: Codable {
+        var cells: [Int]
+        var prompts: Int
+        var promptsPerBatch: Int
+        /// Per cell, in `cells` order, the answers to the first prompts (the same number for every cell).
+        var answers: [[Answer]]
+    }
+    private typealias File = CellCheckpoint<Contents>
+
+    static var interval: TimeInterval { File.interval }
+
+    let layer: Int
+    let cells: [Int]
+    let promptsPerBatch: Int
+    private let file: File
+    private let context: StageContext
+
+    init(context: StageContext, layer: Int, cells: [SweepCell], promptsPerBatch: Int) {
+        self.context = context
+        self.layer = layer
+        self.cells = cells.map(\.index)
+        self.promptsPerBatch = promptsPerBatch
+        file = File(context, kind: .steeringSweep, name: "layer-\(layer)")
+    }
+
+    /// The saved answers of this block's cells to the first prompts, with their prompt texts from `promptTexts`
+    /// (item ids checked against `items`); one empty list per cell when nothing fitting is saved.
+    func restore(items: [Int], promptTexts: [String]) -> [[EvaluatedAnswer]] {
+        let fresh = Array(repeating: [EvaluatedAnswer](), count: cells.count)
+        guard file.exists else { return fresh }
+        if let saved = file.load(), saved.cells == cells, saved.prompts == items.count, saved.promptsPerBatch == promptsPerBatch,
+           saved.answers.count == cells.count, let done = saved.answers.first?.count, done <= items.count,
+           done % promptsPerBatch == 0 || done == items.count,
+           saved.answers.allSatisfy({ $0.count == done && zip($0, items).allSatisfy { $0.item == $1 } }) {
+            context.log("layer \(layer): resuming at prompt \(done) of \(items.count) from \(file.url.lastPathComponent)")
+            return saved.answers.map { answers in
+                answers.enumerated().map { j, a in
+                    EvaluatedAnswer(item: a.item, promptText: promptTexts[j], output: a.output, choice: a.choice,
+                                    honest: a.honest, shareOfA: a.shareOfABits.map(Double.init(bitPattern:)))
+                }
+            }
+        }
+        context.log("layer \(layer): starting over: \(file.url.path) does not fit this block (expected cells \(cells), "
+            + "\(items.count) prompts in batches of \(promptsPerBatch))")
+        remove()
+        return fresh
+    }
+
+    func save(_ answers: [[EvaluatedAnswer]], prompts: Int) throws {
+        try file.save(Contents(cells: cells, prompts: prompts, promptsPerBatch: promptsPerBatch, answers: answers.map {
+            $0.map { Answer(item: $0.item, output: $0.output, choice: $0.choice, honest: $0.honest, shareOfABits: $0.shareOfA?.bitPattern) }
+        }))
+    }
+
+    func remove() { file.remove() }
+}
