@@ -3,8 +3,8 @@
 # the committed pack results/smollm2-135m/store (every stored number and generation; artifacts over 16 MiB —
 # activations, tuned weights — left out and recomputed only when a stage that still has to run reads them).
 #   scripts/study.sh run [OPTS]  unpack the store into runs/paper-honesty if absent, then run what is not stored yet
-#                                (OPTS go to reptune run, e.g. --only a,b; Ctrl-C or SIGINT: stops after the cells in
-#                                flight; perplexity keeps its running sums)
+#                                (OPTS go to reptune run, e.g. --only a,b; Ctrl-C or SIGINT: stops soon; perplexity
+#                                keeps its running sums and a sweep block its answers so far)
 #   scripts/study.sh pack        pack runs/paper-honesty back into results/smollm2-135m/store
 #   scripts/study.sh report      render the committed store's run 1 (the whole manifest; cells are shared by key, so
 #                                it shows every finished cell of any run) into results/smollm2-135m/paper-honesty

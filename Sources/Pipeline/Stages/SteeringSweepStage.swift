@@ -44,20 +44,21 @@ extension StageRunner {
                                               positions: positions, options: options)
                     // Several prompts per batch: more sequences decode together (decode is memory-bound).
                     let promptsPerBatch = max(1, 32 / max(1, cells.count))
-                    let checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells, promptsPerBatch: promptsPerBatch)
-                    var answers = checkpoint.restore(items: items.map(\.item), promptTexts: prompts.map(\.1))
+                    let checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells,
+                                                          items: items.map(\.item), promptsPerBatch: promptsPerBatch)
+                    var answers = checkpoint.restore(promptTexts: prompts.map(\.1))
                     let resumeAt = answers.first?.count ?? 0
                     var lastSave = Date()
                     for start in stride(from: resumeAt, to: prompts.count, by: promptsPerBatch) {
                         if context.isCancelled {
                             if start > resumeAt {
-                                try checkpoint.save(answers, prompts: prompts.count)
+                                try checkpoint.save(answers)
                                 context.log("layer \(layer): interrupted after prompt \(start) of \(prompts.count); checkpoint saved")
                             }
                             throw StageCancelled()
                         }
                         if Date().timeIntervalSince(lastSave) >= SweepBlockCheckpoint.interval {
-                            try checkpoint.save(answers, prompts: prompts.count)
+                            try checkpoint.save(answers)
                             lastSave = Date()
                         }
                         let batch = prompts[start..<min(start + promptsPerBatch, prompts.count)]

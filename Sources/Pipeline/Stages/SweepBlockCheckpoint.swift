@@ -30,21 +30,24 @@ struct SweepBlockCheckpoint {
 
     let layer: Int
     let cells: [Int]
+    /// The dataset item of each prompt, in decoding order.
+    let items: [Int]
     let promptsPerBatch: Int
     private let file: File
     private let context: StageContext
 
-    init(context: StageContext, layer: Int, cells: [SweepCell], promptsPerBatch: Int) {
+    init(context: StageContext, layer: Int, cells: [SweepCell], items: [Int], promptsPerBatch: Int) {
         self.context = context
         self.layer = layer
         self.cells = cells.map(\.index)
+        self.items = items
         self.promptsPerBatch = promptsPerBatch
         file = File(context, kind: .steeringSweep, name: "layer-\(layer)")
     }
 
-    /// The saved answers of this block's cells to the first prompts, with their prompt texts from `promptTexts`
-    /// (item ids checked against `items`); one empty list per cell when nothing fitting is saved.
-    func restore(items: [Int], promptTexts: [String]) -> [[EvaluatedAnswer]] {
+    /// The saved answers of this block's cells to the first prompts (item ids checked against `items`), with their
+    /// prompt texts from `promptTexts`; one empty list per cell when nothing fitting is saved.
+    func restore(promptTexts: [String]) -> [[EvaluatedAnswer]] {
         let fresh = Array(repeating: [EvaluatedAnswer](), count: cells.count)
         guard file.exists else { return fresh }
         if let saved = file.load(), saved.cells == cells, saved.prompts == items.count, saved.promptsPerBatch == promptsPerBatch,
@@ -65,8 +68,8 @@ struct SweepBlockCheckpoint {
         return fresh
     }
 
-    func save(_ answers: [[EvaluatedAnswer]], prompts: Int) throws {
-        try file.save(Contents(cells: cells, prompts: prompts, promptsPerBatch: promptsPerBatch, answers: answers.map {
+    func save(_ answers: [[EvaluatedAnswer]]) throws {
+        try file.save(Contents(cells: cells, prompts: items.count, promptsPerBatch: promptsPerBatch, answers: answers.map {
             $0.map { Answer(item: $0.item, output: $0.output, choice: $0.choice, honest: $0.honest, shareOfABits: $0.shareOfA?.bitPattern) }
         }))
     }
