@@ -123,7 +123,21 @@ struct ReportTests {
             // The report stage itself is not reported on.
             #expect(!document.preamble.joined().contains("rep ("))
             #expect(document.preamble == ["Run 1 of manifest \"honesty\" (done).",
-                                          "Stages: vec (vectors, 1 cell done), facts_base (evaluate, 1 cell done), facts_pos (evaluate, 1 cell done), facts_neg (evaluate, 1 cell done), tqa_base (evaluate, 1 cell done), tqa_tuned (evaluate, 1 cell done), sweep (steering_sweep, 5 cells done), ppl_base (perplexity, 1 cell done), tune (tune, 1 cell done), judge (judge, 1 cell done)."])
+                                          "Stages: vec (vectors, 1/1 cell done), facts_base (evaluate, 1/1 cell done), facts_pos (evaluate, 1/1 cell done), facts_neg (evaluate, 1/1 cell done), tqa_base (evaluate, 1/1 cell done), tqa_tuned (evaluate, 1/1 cell done), sweep (steering_sweep, 5/5 cells done), ppl_base (perplexity, 1/1 cell done), tune (tune, 1/1 cell done), judge (judge, 1/1 cell done)."])
+        }
+    }
+
+    /// A run that was interrupted says whether its stages were finished anyway (by later runs sharing the cache),
+    /// and which part is missing when they were not: the committed study is run 1 of seven, finished by the others.
+    @Test func anInterruptedRunSaysHowCompleteItsStagesAre() throws {
+        try Self.withStore { _, store in
+            try store.finishRun(1, status: "interrupted")
+            #expect(try ReportGenerator.document(store).preamble.first == "Run 1 of manifest \"honesty\" (interrupted; every cell of its 10 stages is done in the store).")
+            let sweep = try #require(try store.stages().first { $0.stageID == "sweep" })
+            try store.db.run("UPDATE cells SET status = 'pending' WHERE stage_key = ? AND cell_index = 0", [.text(sweep.key)])
+            let preamble = try ReportGenerator.document(store).preamble
+            #expect(preamble.first == "Run 1 of manifest \"honesty\" (interrupted; 9 of its 10 stages complete).")
+            #expect(preamble.last?.contains("sweep (steering_sweep, 4/5 cells done)") == true, "\(preamble)")
         }
     }
 
@@ -195,7 +209,7 @@ struct ReportTests {
         #expect(rep.cells.map { CanonicalJSON.encode($0.outputs) } == [#"{"directory":"report"}"#])
         let md = try String(contentsOf: results.appendingPathComponent("report/report.md"), encoding: .utf8)
         #expect(md.hasPrefix("# arith — results\n"))
-        #expect(md.contains("Stages: sweep (steering_sweep, 9 cells done), ppl (perplexity, 1 cell done)."))
+        #expect(md.contains("Stages: sweep (steering_sweep, 9/9 cells done), ppl (perplexity, 1/1 cell done)."))
         #expect(md.contains("| ppl | base | 2.5000 |"), "\(md)")
         #expect(rep.cells.first?.metrics["files"] == 1)
     }

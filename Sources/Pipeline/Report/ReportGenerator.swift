@@ -7,13 +7,26 @@ public enum ReportGenerator {
     /// The formats written when none are asked for.
     public static let defaultFormats: Set<ReportFormat> = [.md, .csv, .html, .svg]
 
-    /// The lines under the title: which run and which stages, from the store only (no clock).
+    /// The lines under the title: which run, whether its stages are complete, and how many cells each has done —
+    /// from the store only (no clock). A run that was interrupted but whose stages later runs finished says so:
+    /// its results are complete even though the run itself did not end.
     static func preamble(run: RunRecord?, stages: [StoredStage]) -> [String] {
         var lines: [String] = []
         if let run {
-            lines.append("Run \(run.id) of manifest \"\(run.name)\" (\(run.status)).")
+            let complete = stages.filter(\.isComplete).count
+            let state: String
+            if run.status == WorkStatus.done.rawValue || stages.isEmpty {
+                state = run.status
+            } else if complete == stages.count {
+                state = "\(run.status); every cell of its \(stages.count) stages is done in the store"
+            } else {
+                state = "\(run.status); \(complete) of its \(stages.count) stages complete"
+            }
+            lines.append("Run \(run.id) of manifest \"\(run.name)\" (\(state)).")
         }
-        let listed = stages.map { s in "\(s.stageID) (\(s.kind?.rawValue ?? "?"), \(s.cells.count) cell\(s.cells.count == 1 ? "" : "s") done)" }
+        let listed = stages.map { s in
+            "\(s.stageID) (\(s.kind?.rawValue ?? "?"), \(s.cells.count)/\(s.cellsTotal) cell\(s.cellsTotal == 1 ? "" : "s") done)"
+        }
         lines.append("Stages: " + (listed.isEmpty ? "none" : listed.joined(separator: ", ")) + ".")
         return lines
     }

@@ -11,16 +11,19 @@ public struct StoredStage: Sendable {
     public var params: JSONValue
     /// Cells with status done, in index order (pending or failed cells are left out of every table).
     public var cells: [CellRecord]
+    /// How many cells the stage has in all, done or not (`stages.cells_total`).
+    public var cellsTotal: Int
     /// Cell index → generations (evaluate stages only; empty elsewhere).
     public var generations: [Int: [Generation]]
 
     public init(stageID: String, kind: StageKind?, key: String, params: JSONValue = .object([]), cells: [CellRecord],
-                generations: [Int: [Generation]] = [:]) {
+                cellsTotal: Int? = nil, generations: [Int: [Generation]] = [:]) {
         self.stageID = stageID
         self.kind = kind
         self.key = key
         self.params = params
         self.cells = cells
+        self.cellsTotal = cellsTotal ?? cells.count
         self.generations = generations
     }
 
@@ -37,8 +40,12 @@ public struct StoredStage: Sendable {
         if kind == .evaluate {
             for c in cells { generations[c.index] = try store.generations(key, cell: c.index) }
         }
-        return StoredStage(stageID: stageID, kind: kind, key: key, params: params, cells: cells, generations: generations)
+        return StoredStage(stageID: stageID, kind: kind, key: key, params: params, cells: cells, cellsTotal: record.cellsTotal,
+                           generations: generations)
     }
+
+    /// Whether every cell of the stage is done.
+    var isComplete: Bool { cells.count >= cellsTotal }
 
     /// A text value of the cell's outputs, else of the stage's parameters.
     func text(_ name: String, cell: CellRecord) -> String? {
