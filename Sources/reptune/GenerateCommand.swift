@@ -35,5 +35,10 @@ enum GenerateCommand {
                                          peakResidentBytes: ProcessMemory.peakResidentBytes))
         }
         print(text)
+        if result.tokens.allSatisfy({ p.model.tokenizer.stopTokenIDs.contains($0) }) {
+            let stop = result.tokens.first.map { p.model.tokenizer.decode([$0], skipSpecial: false) } ?? "nothing"
+            FileHandle.standardError.write(Data(("reptune generate: the model produced no text (it ended at once with \(stop))"
+                       + (a.options["prompt"] != nil ? "; --prompt is raw text: for a chat model, --chat FILE.json applies its chat template" : "") + "\n").utf8))
+        }
     }
 }

@@ -17,6 +17,9 @@ struct PromptOptions {
         let text: String, addBOS: Bool
         switch (a.options["prompt"], a.options["chat"]) {
         case (let p?, nil):
+            guard a.options["template"] == nil else {
+                throw CLIError("--template applies to --chat FILE.json; --prompt TEXT is tokenized as it is, with no chat template")
+            }
             text = p
             addBOS = a.flags.contains("bos") || model.tokenizer.vocabulary.addBOS
         case (nil, let path?):

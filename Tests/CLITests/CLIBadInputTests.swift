@@ -59,6 +59,25 @@ struct CLIBadInputTests {
         try expectFailure(["generate", "--prompt", long, "--max-tokens", "4"], mentions: ["more than the model's context of 8192 tokens"])
     }
 
+    /// `--template` shapes `--chat` only; with `--prompt` it used to be ignored without a word.
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel))
+    func templateWithARawPromptIsRefused() throws {
+        try expectFailure(["generate", "--prompt", "hi", "--template", "chatml"], mentions: ["--template applies to --chat"])
+        try expectFailure(["forward", "--prompt", "hi", "--template", "llama3"], mentions: ["--template applies to --chat"])
+    }
+
+    /// SmolLM2 ends a raw instruction at once (greedy); the empty answer comes with a line on stderr that says so
+    /// and points to --chat, instead of a silent blank line.
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel))
+    func anEmptyGenerationIsExplained() throws {
+        let r = try CLI.run(["generate", "--prompt", "Tell me a long story about a dragon.", "--max-tokens", "16"])
+        #expect(r.status == 0 && r.stdout == "\n", "\(r)")
+        #expect(r.stderr.contains("the model produced no text (it ended at once with") && r.stderr.contains("--chat FILE.json"), "\(r.stderr)")
+        let chat = try temp("chat.json", Data(#"[{"role": "user", "content": "Tell me a long story about a dragon."}]"#.utf8))
+        let answered = try CLI.run(["generate", "--chat", chat, "--max-tokens", "16"])
+        #expect(answered.status == 0 && answered.stdout.count > 20 && answered.stderr.isEmpty, "\(answered)")
+    }
+
     @Test func usageErrors() throws {
         try expectFailure(["generat"], mentions: ["unknown command", "did you mean \"generate\""])
         try expectFailure(["forward", "--promt", "x"], mentions: ["unknown option --promt"])
