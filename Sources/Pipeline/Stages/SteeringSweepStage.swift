@@ -42,7 +42,7 @@ extension StageRunner {
                     }
                     let sweep = SteeringSweep(model: model.network, vectors: [layer: vector], variants: variants,
                                               positions: positions, options: options)
-                    // Several prompts per batch: more sequences decode together (decode is memory-bound).
+                    // Several prompts per batch: more sequences decode together (each dequantized weight panel serves every row).
                     let promptsPerBatch = max(1, 32 / max(1, cells.count))
                     let checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells,
                                                           items: items.map(\.item), promptsPerBatch: promptsPerBatch)
