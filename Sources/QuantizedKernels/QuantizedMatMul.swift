@@ -132,6 +132,10 @@ public enum QuantizedMatMul {
             defer { scratch.deallocate() }
             for p in (panels * part / parts)..<(panels * (part + 1) / parts) {
                 let n0 = p * panel, count = min(panel, n - n0)
+                if rows == 1 && count == panel {
+                    singleRowPanel4(x, k: k, w: w, firstRow: n0, y: y + n0, accumulate: accumulate)
+                    continue
+                }
                 for j in 0..<count { w.dequantizeRow(n0 + j, into: scratch + j * k) }
                 if count == panel {
                     panel4(x, rows: rows, k: k, ldx: ldx, w: scratch, y: y + n0, ldy: ldy, accumulate: accumulate)
@@ -220,6 +224,54 @@ public enum QuantizedMatMul {
             }
             store(sa, y + r * ldy, accumulate)
         }
+    }
+
+    /// One row of `x` against the four weight rows from `firstRow`, each block dequantized in registers: the same
+    /// weights (`d·q + m`, `d·q`) summed into the same four SIMD8 accumulators in the same order as `panel4` on a
+    /// dequantized scratch, so the bits are those of the batched path — without writing and re-reading the
+    /// scratch, which is most of a decode step's time when there is one row to share each panel.
+    @inline(__always)
+    static func singleRowPanel4(_ x: UnsafePointer<Float>, k: Int, w: QuantizedMatrix, firstRow: Int,
+                                y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let stride = w.bytesPerRow
+        let r0 = UnsafeRawPointer(w.storage + firstRow * stride)
+        let r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        switch w.format {
+        case .q4_1:
+            @inline(__always) func block(_ a: inout SIMD8<Float>, _ row: UnsafeRawPointer, _ b: Int, _ xs: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
+                let p = row + b * 20
+                let d = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 0)), m = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 2))
+                let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
+                let lo = q & 0x0F, hi = q &>> 4
+                // Weights 0–15 are the low nibbles of qs[0…15], 16–31 the high ones.
+                a = a.addingProduct(xs.0, d * SIMD8<Float>(lo.lowHalf) + m)
+                a = a.addingProduct(xs.1, d * SIMD8<Float>(lo.highHalf) + m)
+                a = a.addingProduct(xs.2, d * SIMD8<Float>(hi.lowHalf) + m)
+                a = a.addingProduct(xs.3, d * SIMD8<Float>(hi.highHalf) + m)
+            }
+            for b in 0..<(k / QuantizedMatrix.blockSize) {
+                let xb = x + b * 32
+                let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
+                block(&a0, r0, b, xs); block(&a1, r1, b, xs); block(&a2, r2, b, xs); block(&a3, r3, b, xs)
+            }
+        case .q8_0:
+            @inline(__always) func block(_ a: inout SIMD8<Float>, _ row: UnsafeRawPointer, _ b: Int, _ xs: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
+                let p = row + b * 34
+                let d = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 0))
+                let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
+                a = a.addingProduct(xs.0, d * SIMD8<Float>(q.lowHalf.lowHalf))
+                a = a.addingProduct(xs.1, d * SIMD8<Float>(q.lowHalf.highHalf))
+                a = a.addingProduct(xs.2, d * SIMD8<Float>(q.highHalf.lowHalf))
+                a = a.addingProduct(xs.3, d * SIMD8<Float>(q.highHalf.highHalf))
+            }
+            for b in 0..<(k / QuantizedMatrix.blockSize) {
+                let xb = x + b * 32
+                let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
+                block(&a0, r0, b, xs); block(&a1, r1, b, xs); block(&a2, r2, b, xs); block(&a3, r3, b, xs)
+            }
+        }
+        store(SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum()), y, accumulate)
     }
 
     @inline(__always)

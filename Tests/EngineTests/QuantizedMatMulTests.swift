@@ -96,11 +96,14 @@ struct QuantizedMatMulTests {
     }
 
     /// Each output sums its own lanes in a fixed order, so a row multiplied alone gives the same bits as inside a
-    /// batch of 1…17 rows (two- and one-row blocks) — a decode step's answer does not depend on the batch.
-    @Test func aRowsResultDoesNotDependOnTheRowsBesideIt() throws {
+    /// batch of 1…17 rows (two- and one-row blocks) — a decode step's answer does not depend on the batch. A row
+    /// alone takes the other path (`singleRowPanel4`, blocks dequantized in registers), so this also pins that
+    /// path to the bits of the scratch-and-`panel4` one.
+    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
+    func aRowsResultDoesNotDependOnTheRowsBesideIt(format: QuantizedMatrix.Format) throws {
         var g = SeededGenerator(seed: 9)
         let n = 67
-        let m = matrix(.q4_1, blocks(.q4_1, rows: n, columns: 224, seed: 3), rows: n, columns: 224)
+        let m = matrix(format, blocks(format, rows: n, columns: 224, seed: 3), rows: n, columns: 224)
         let x = (0..<17 * 224).map { _ in g.nextUnit() * 2 - 1 }
         func product(rows: Int, from first: Int) -> [Float] {
             var y = [Float](repeating: 0, count: rows * n)
