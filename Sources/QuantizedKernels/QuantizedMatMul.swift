@@ -61,32 +61,39 @@ public final class QuantizedMatrix: @unchecked Sendable {
         Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: byteOffset, as: UInt16.self)))
     }
 
+    /// A block's 32 weights as four SIMD8 chunks, in order.
+    typealias Block = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+    /// The weights of the block at `p` — the one definition of dequantizing, used by `dequantizeRow` and by the
+    /// single-row product. Multiply and add stay separate operations, as in the file dequantizer.
+    @inline(__always)
+    func block(_ p: UnsafeRawPointer) -> Block {
+        switch format {
+        case .q4_1:
+            let d = SIMD8<Float>(repeating: Self.half(p, 0)), m = SIMD8<Float>(repeating: Self.half(p, 2))
+            let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
+            let lo = q & 0x0F, hi = q &>> 4
+            // x[j] = d·lo(qs[j]) + m, x[j+16] = d·hi(qs[j]) + m.
+            return (d * SIMD8<Float>(lo.lowHalf) + m, d * SIMD8<Float>(lo.highHalf) + m,
+                    d * SIMD8<Float>(hi.lowHalf) + m, d * SIMD8<Float>(hi.highHalf) + m)
+        case .q8_0:
+            let d = SIMD8<Float>(repeating: Self.half(p, 0))
+            let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
+            return (d * SIMD8<Float>(q.lowHalf.lowHalf), d * SIMD8<Float>(q.lowHalf.highHalf),
+                    d * SIMD8<Float>(q.highHalf.lowHalf), d * SIMD8<Float>(q.highHalf.highHalf))
+        }
+    }
+
     /// Writes row `r` as `columns` fp32 values.
     @inline(__always)
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        let row = UnsafeRawPointer(storage + r * bytesPerRow)
-        let blocks = columns / Self.blockSize
-        switch format {
-        case .q4_1:
-            for b in 0..<blocks {
-                let block = row + b * 20
-                let d = Self.half(block, 0), m = Self.half(block, 2)
-                let qs = (block + 4).assumingMemoryBound(to: UInt8.self)
-                let y = out + b * 32
-                // Vectorized by the compiler; multiply and add stay separate (no FMA), as in the file dequantizer.
-                for j in 0..<16 {
-                    y[j] = d * Float(qs[j] & 0x0F) + m
-                    y[j + 16] = d * Float(qs[j] >> 4) + m
-                }
-            }
-        case .q8_0:
-            for b in 0..<blocks {
-                let block = row + b * 34
-                let d = Self.half(block, 0)
-                let q = (block + 2).assumingMemoryBound(to: Int8.self)
-                let y = out + b * 32
-                for j in 0..<32 { y[j] = d * Float(q[j]) }
-            }
+        let row = UnsafeRawPointer(storage + r * bytesPerRow), size = format.bytesPerBlock
+        for b in 0..<(columns / Self.blockSize) {
+            let w = block(row + b * size), y = UnsafeMutableRawPointer(out + b * Self.blockSize)
+            y.storeBytes(of: w.0, as: SIMD8<Float>.self)
+            (y + 32).storeBytes(of: w.1, as: SIMD8<Float>.self)
+            (y + 64).storeBytes(of: w.2, as: SIMD8<Float>.self)
+            (y + 96).storeBytes(of: w.3, as: SIMD8<Float>.self)
         }
     }
 }
@@ -226,50 +233,30 @@ public enum QuantizedMatMul {
         }
     }
 
-    /// One row of `x` against the four weight rows from `firstRow`, each block dequantized in registers: the same
-    /// weights (`d·q + m`, `d·q`) summed into the same four SIMD8 accumulators in the same order as `panel4` on a
-    /// dequantized scratch, so the bits are those of the batched path — without writing and re-reading the
-    /// scratch, which is most of a decode step's time when there is one row to share each panel.
+    /// One row of `x` against the four weight rows from `firstRow`, each block dequantized in registers
+    /// (`QuantizedMatrix.block`): the same weights summed into the same four SIMD8 accumulators in the same order as
+    /// `panel4` on a dequantized scratch, so the bits are those of the batched path — without writing and
+    /// re-reading the scratch, which is most of a decode step's time when there is one row to share each panel.
     @inline(__always)
     static func singleRowPanel4(_ x: UnsafePointer<Float>, k: Int, w: QuantizedMatrix, firstRow: Int,
                                 y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let stride = w.bytesPerRow
+        let stride = w.bytesPerRow, size = w.format.bytesPerBlock
         let r0 = UnsafeRawPointer(w.storage + firstRow * stride)
         let r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        switch w.format {
-        case .q4_1:
-            @inline(__always) func block(_ a: inout SIMD8<Float>, _ row: UnsafeRawPointer, _ b: Int, _ xs: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
-                let p = row + b * 20
-                let d = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 0)), m = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 2))
-                let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-                let lo = q & 0x0F, hi = q &>> 4
-                // Weights 0–15 are the low nibbles of qs[0…15], 16–31 the high ones.
-                a = a.addingProduct(xs.0, d * SIMD8<Float>(lo.lowHalf) + m)
-                a = a.addingProduct(xs.1, d * SIMD8<Float>(lo.highHalf) + m)
-                a = a.addingProduct(xs.2, d * SIMD8<Float>(hi.lowHalf) + m)
-                a = a.addingProduct(xs.3, d * SIMD8<Float>(hi.highHalf) + m)
-            }
-            for b in 0..<(k / QuantizedMatrix.blockSize) {
-                let xb = x + b * 32
-                let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
-                block(&a0, r0, b, xs); block(&a1, r1, b, xs); block(&a2, r2, b, xs); block(&a3, r3, b, xs)
-            }
-        case .q8_0:
-            @inline(__always) func block(_ a: inout SIMD8<Float>, _ row: UnsafeRawPointer, _ b: Int, _ xs: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
-                let p = row + b * 34
-                let d = SIMD8<Float>(repeating: QuantizedMatrix.half(p, 0))
-                let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
-                a = a.addingProduct(xs.0, d * SIMD8<Float>(q.lowHalf.lowHalf))
-                a = a.addingProduct(xs.1, d * SIMD8<Float>(q.lowHalf.highHalf))
-                a = a.addingProduct(xs.2, d * SIMD8<Float>(q.highHalf.lowHalf))
-                a = a.addingProduct(xs.3, d * SIMD8<Float>(q.highHalf.highHalf))
-            }
-            for b in 0..<(k / QuantizedMatrix.blockSize) {
-                let xb = x + b * 32
-                let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
-                block(&a0, r0, b, xs); block(&a1, r1, b, xs); block(&a2, r2, b, xs); block(&a3, r3, b, xs)
-            }
+        @inline(__always) func add(_ a: inout SIMD8<Float>, _ w: QuantizedMatrix.Block, _ xs: QuantizedMatrix.Block) {
+            a = a.addingProduct(xs.0, w.0)
+            a = a.addingProduct(xs.1, w.1)
+            a = a.addingProduct(xs.2, w.2)
+            a = a.addingProduct(xs.3, w.3)
+        }
+        for b in 0..<(k / QuantizedMatrix.blockSize) {
+            let xb = x + b * QuantizedMatrix.blockSize, offset = b * size
+            let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
+            add(&a0, w.block(r0 + offset), xs)
+            add(&a1, w.block(r1 + offset), xs)
+            add(&a2, w.block(r2 + offset), xs)
+            add(&a3, w.block(r3 + offset), xs)
         }
         store(SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum()), y, accumulate)
     }

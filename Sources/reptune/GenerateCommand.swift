@@ -26,19 +26,20 @@ enum GenerateCommand {
         let sampling: Sampling = temperature > 0
             ? .random(temperature: temperature, topP: try a.float("top-p") ?? 1, seed: UInt64(try a.int("seed") ?? 0))
             : .greedy
+        let stops = p.model.tokenizer.stopTokenIDs
         let result = p.model.network.generate(
             [GenerationRequest(prompt: p.ids, interventions: p.interventions)],
-            options: GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: p.model.tokenizer.stopTokenIDs))[0]
+            options: GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: stops))[0]
         let text = p.model.tokenizer.decode(result.tokens, skipSpecial: true)
         if a.flags.contains("json") {
             return try printJSON(Output(promptIDs: p.ids, ids: result.tokens, text: text, finishReason: result.finishReason.rawValue,
                                          peakResidentBytes: ProcessMemory.peakResidentBytes))
         }
         print(text)
-        if result.tokens.allSatisfy({ p.model.tokenizer.stopTokenIDs.contains($0) }) {
+        if result.tokens.allSatisfy(stops.contains) {
             let stop = result.tokens.first.map { p.model.tokenizer.decode([$0], skipSpecial: false) } ?? "nothing"
-            FileHandle.standardError.write(Data(("reptune generate: the model produced no text (it ended at once with \(stop))"
-                       + (a.options["prompt"] != nil ? "; --prompt is raw text: for a chat model, --chat FILE.json applies its chat template" : "") + "\n").utf8))
+            let hint = a.options["prompt"] != nil ? "; --prompt is raw text: for a chat model, --chat FILE.json applies its chat template" : ""
+            FileHandle.standardError.write(Data("reptune generate: the model produced no text (it ended at once with \(stop))\(hint)\n".utf8))
         }
     }
 }
