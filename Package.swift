@@ -17,9 +17,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ModelFormats", swiftSettings: release),
-        // The quantized decode kernels need AVX2/FMA/F16C code generation; they check the CPU at run time and are
-        // not used without it (the fp32 path stays).
-        .target(name: "QuantizedKernels",
+        // The quantized kernels need AVX2/FMA/F16C code generation; the engine calls them only when the CPU has
+        // them (`CPUFeatures.hasAVX2`) and takes portable paths otherwise.
+        .target(name: "QuantizedKernels", dependencies: ["ModelFormats"],
                 swiftSettings: release + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "Engine", dependencies: ["ModelFormats", "CBLAS", "QuantizedKernels"], swiftSettings: release),
         .target(name: "Experiments", dependencies: ["Engine", "ModelFormats", "CBLAS"], swiftSettings: release),

@@ -1,104 +1,28 @@
 import Dispatch
 import Foundation
+import ModelFormats
 
-// This module is compiled for AVX2 + FMA + F16C (see Package.swift); nothing in it runs unless
-// `QuantizedMatMul.isSupported` (the CPU has them): `QuantizedMatrix.init` returns nil otherwise, and callers keep
-// the fp32 path.
+// Compiled for AVX2 + FMA + F16C (Package.swift): call only when `CPUFeatures.hasAVX2` (the Engine checks).
 
-/// A weight matrix `[rows × columns]` kept in its file's block-quantized form (q4_1 or q8_0), row by row: each
-/// row is `columns / 32` blocks back to back. Used next to the fp32 copy of the same weights for small-batch
-/// projections (decode), which are bound by the bytes of weights read: q4_1 is 20 bytes per 32 weights against
-/// 128 in fp32.
-///
-/// Dequantizing a block here gives exactly the fp32 values `GGMLType.dequantize` gives (same operations in the
-/// same order: `d·q + m`, `d·q`), so a product through this matrix differs from one through the fp32 copy only in
-/// the order of the sums.
-public final class QuantizedMatrix: @unchecked Sendable {
-    public enum Format: Sendable, Equatable {
-        /// 32 weights: f16 d, f16 m, u8 qs[16]; x[j] = d·lo(qs[j]) + m, x[j+16] = d·hi(qs[j]) + m.
-        case q4_1
-        /// 32 weights: f16 d, int8 q[32]; x = d·q.
-        case q8_0
+/// A q4_1 or q8_0 block's 32 weights as four SIMD8 chunks, in order: the values `RowDecoder` (and the file
+/// dequantizer) gives, computed in registers.
+typealias DecodedBlock = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
-        public var bytesPerBlock: Int { self == .q4_1 ? 20 : 34 }
+@inline(__always)
+func decodedBlock(_ type: GGMLType, _ p: UnsafeRawPointer) -> DecodedBlock {
+    if type == .q4_1 {
+        let d = SIMD8<Float>(repeating: RowDecoder.half(p, 0)), m = SIMD8<Float>(repeating: RowDecoder.half(p, 2))
+        let f = RowDecoder.floats(BlockBytes.nibbles(p + 4), signed: false)
+        return (d * f.0 + m, d * f.1 + m, d * f.2 + m, d * f.3 + m)
     }
-
-    public static let blockSize = 32
-    public let format: Format
-    public let rows: Int
-    public let columns: Int
-    public let bytesPerRow: Int
-    public let storage: UnsafeMutableRawPointer
-
-    /// A matrix whose rows are the rows of `parts` in order (e.g. Q, K and V stacked); each part holds
-    /// `rows × columns` weights of `format` (`columns` a multiple of 32). Nil when parts differ in format, sizes
-    /// don't fit, or the CPU lacks the kernel's instructions.
-    public init?(columns: Int, parts: [(format: Format, rows: Int, bytes: UnsafeRawBufferPointer)]) {
-        guard QuantizedMatMul.isSupported, let first = parts.first, columns > 0, columns % Self.blockSize == 0,
-              parts.allSatisfy({ $0.format == first.format }) else { return nil }
-        let format = first.format
-        let bytesPerRow = columns / Self.blockSize * format.bytesPerBlock
-        guard parts.allSatisfy({ $0.bytes.count >= $0.rows * bytesPerRow }) else { return nil }
-        self.format = format
-        self.columns = columns
-        self.bytesPerRow = bytesPerRow
-        rows = parts.reduce(0) { $0 + $1.rows }
-        storage = .allocate(byteCount: max(rows * bytesPerRow, 1), alignment: 64)
-        var offset = 0
-        for p in parts {
-            (storage + offset).copyMemory(from: p.bytes.baseAddress!, byteCount: p.rows * bytesPerRow)
-            offset += p.rows * bytesPerRow
-        }
-    }
-
-    deinit { storage.deallocate() }
-
-    /// Bytes held.
-    public var byteCount: Int { rows * bytesPerRow }
-
-    @inline(__always)
-    static func half(_ p: UnsafeRawPointer, _ byteOffset: Int) -> Float {
-        Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: byteOffset, as: UInt16.self)))
-    }
-
-    /// A block's 32 weights as four SIMD8 chunks, in order.
-    typealias Block = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-
-    /// The weights of the block at `p` — the one definition of dequantizing, used by `dequantizeRow` and by the
-    /// single-row product. Multiply and add stay separate operations, as in the file dequantizer.
-    @inline(__always)
-    func block(_ p: UnsafeRawPointer) -> Block {
-        switch format {
-        case .q4_1:
-            let d = SIMD8<Float>(repeating: Self.half(p, 0)), m = SIMD8<Float>(repeating: Self.half(p, 2))
-            let q = p.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-            let lo = q & 0x0F, hi = q &>> 4
-            // x[j] = d·lo(qs[j]) + m, x[j+16] = d·hi(qs[j]) + m.
-            return (d * SIMD8<Float>(lo.lowHalf) + m, d * SIMD8<Float>(lo.highHalf) + m,
-                    d * SIMD8<Float>(hi.lowHalf) + m, d * SIMD8<Float>(hi.highHalf) + m)
-        case .q8_0:
-            let d = SIMD8<Float>(repeating: Self.half(p, 0))
-            let q = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
-            return (d * SIMD8<Float>(q.lowHalf.lowHalf), d * SIMD8<Float>(q.lowHalf.highHalf),
-                    d * SIMD8<Float>(q.highHalf.lowHalf), d * SIMD8<Float>(q.highHalf.highHalf))
-        }
-    }
-
-    /// Writes row `r` as `columns` fp32 values.
-    @inline(__always)
-    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        let row = UnsafeRawPointer(storage + r * bytesPerRow), size = format.bytesPerBlock
-        for b in 0..<(columns / Self.blockSize) {
-            let w = block(row + b * size), y = UnsafeMutableRawPointer(out + b * Self.blockSize)
-            y.storeBytes(of: w.0, as: SIMD8<Float>.self)
-            (y + 32).storeBytes(of: w.1, as: SIMD8<Float>.self)
-            (y + 64).storeBytes(of: w.2, as: SIMD8<Float>.self)
-            (y + 96).storeBytes(of: w.3, as: SIMD8<Float>.self)
-        }
-    }
+    let d = SIMD8<Float>(repeating: RowDecoder.half(p, 0))
+    let f = RowDecoder.floats(BlockBytes.load(p + 2), signed: true)
+    return (d * f.0, d * f.1, d * f.2, d * f.3)
 }
 
-/// `y[rows × n] (+)= x[rows × k] · Wᵀ` for a few rows (decode steps) with `W` a `QuantizedMatrix` `[n × k]`.
+/// `y[rows × n] (+)= x[rows × k] · Wᵀ` for a few rows (decode steps) with `W` q4_1 or q8_0 rows `[n × k]` and fp32
+/// activations: the decode path of the fp32 weights policy, which keeps the file's q4_1/q8_0 blocks beside the fp32
+/// copy. Every weight is the fp32 value of that copy, so results differ from sgemm only in the order of the sums.
 ///
 /// The `n` output columns are split over the cores in panels of 4 weight rows; each panel is dequantized into a
 /// small per-thread scratch (L1-resident) and multiplied by every row of `x`, two rows at a time with SIMD8
@@ -114,19 +38,15 @@ public enum QuantizedMatMul {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    /// Whether this CPU has AVX2, FMA and F16C (read once from /proc/cpuinfo; false elsewhere).
-    public static let isSupported: Bool = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(line.split(separator: " ").map(String.init))
-        return flags.isSuperset(of: ["avx2", "fma", "f16c"])
-    }()
+    /// The types this kernel reads.
+    public static func handles(_ type: GGMLType) -> Bool { type == .q4_1 || type == .q8_0 }
 
     /// - Parameter threads: the most threads to split the output columns over (the caller's core count).
     public static func projection(_ x: UnsafePointer<Float>, rows: Int, inFeatures k: Int, ldx: Int? = nil,
-                                  weight w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+                                  weight w: EncodedRows, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
                                   accumulate: Bool = false, threads: Int) {
         precondition(w.columns == k, "QuantizedMatMul: weight has \(w.columns) columns, x has \(k)")
+        precondition(handles(w.type), "QuantizedMatMul: \(w.type.name) is not q4_1 or q8_0")
         let n = w.rows, ldx = ldx ?? k, ldy = ldy ?? n
         guard rows > 0, n > 0 else { return }
         let panels = (n + panel - 1) / panel
@@ -143,7 +63,7 @@ public enum QuantizedMatMul {
                     singleRowPanel4(x, k: k, w: w, firstRow: n0, y: y + n0, accumulate: accumulate)
                     continue
                 }
-                for j in 0..<count { w.dequantizeRow(n0 + j, into: scratch + j * k) }
+                RowDecoder.decode(w, rows: n0..<(n0 + count), into: scratch, ldo: k)
                 if count == panel {
                     panel4(x, rows: rows, k: k, ldx: ldx, w: scratch, y: y + n0, ldy: ldy, accumulate: accumulate)
                 } else {
@@ -234,29 +154,29 @@ public enum QuantizedMatMul {
     }
 
     /// One row of `x` against the four weight rows from `firstRow`, each block dequantized in registers
-    /// (`QuantizedMatrix.block`): the same weights summed into the same four SIMD8 accumulators in the same order as
+    /// (`decodedBlock`): the same weights summed into the same four SIMD8 accumulators in the same order as
     /// `panel4` on a dequantized scratch, so the bits are those of the batched path — without writing and
     /// re-reading the scratch, which is most of a decode step's time when there is one row to share each panel.
     @inline(__always)
-    static func singleRowPanel4(_ x: UnsafePointer<Float>, k: Int, w: QuantizedMatrix, firstRow: Int,
+    static func singleRowPanel4(_ x: UnsafePointer<Float>, k: Int, w: EncodedRows, firstRow: Int,
                                 y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let stride = w.bytesPerRow, size = w.format.bytesPerBlock
-        let r0 = UnsafeRawPointer(w.storage + firstRow * stride)
+        let stride = w.bytesPerRow, size = w.type.bytesPerBlock, type = w.type
+        let r0 = w.row(firstRow)
         let r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        @inline(__always) func add(_ a: inout SIMD8<Float>, _ w: QuantizedMatrix.Block, _ xs: QuantizedMatrix.Block) {
+        @inline(__always) func add(_ a: inout SIMD8<Float>, _ w: DecodedBlock, _ xs: DecodedBlock) {
             a = a.addingProduct(xs.0, w.0)
             a = a.addingProduct(xs.1, w.1)
             a = a.addingProduct(xs.2, w.2)
             a = a.addingProduct(xs.3, w.3)
         }
-        for b in 0..<(k / QuantizedMatrix.blockSize) {
-            let xb = x + b * QuantizedMatrix.blockSize, offset = b * size
+        for b in 0..<(k / 32) {
+            let xb = x + b * 32, offset = b * size
             let xs = (load8(xb), load8(xb + 8), load8(xb + 16), load8(xb + 24))
-            add(&a0, w.block(r0 + offset), xs)
-            add(&a1, w.block(r1 + offset), xs)
-            add(&a2, w.block(r2 + offset), xs)
-            add(&a3, w.block(r3 + offset), xs)
+            add(&a0, decodedBlock(type, r0 + offset), xs)
+            add(&a1, decodedBlock(type, r1 + offset), xs)
+            add(&a2, decodedBlock(type, r2 + offset), xs)
+            add(&a3, decodedBlock(type, r3 + offset), xs)
         }
         store(SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum()), y, accumulate)
     }

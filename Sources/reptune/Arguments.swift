@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// The command line after the subcommand: positional values and `--name value` / `--flag` options.
@@ -50,6 +51,15 @@ struct Arguments {
         guard let v = options[name] else { return nil }
         guard let n = Float(v), n.isFinite else { throw CLIError("--\(name): expected a number, found \"\(v)\"") }
         return n
+    }
+
+    /// `--weights auto|native|fp32` (default auto).
+    func weightsPolicy() throws -> WeightsPolicy {
+        guard let v = options["weights"] else { return .auto }
+        guard let p = WeightsPolicy(rawValue: v) else {
+            throw CLIError("--weights \(v): expected auto, native or fp32")
+        }
+        return p
     }
 
     /// A comma-separated list of integers (`--capture 0,7,15`).

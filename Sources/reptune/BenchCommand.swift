@@ -8,14 +8,14 @@ enum BenchCommand {
     static let spec = Arguments.Spec(
         usage: "bench [MODEL] [--threads N] [--repeats N]",
         summary: "prefill/decode tokens/s and a training step against cblas_sgemm measured in the same run; --sweep adds the 5-layer × 6-multiplier × 50-prompt steering sweep with and without prefix reuse",
-        valued: ["threads", "repeats", "sweep-prompts"], flags: ["sweep", "engine-only"])
+        valued: ["threads", "repeats", "sweep-prompts", "weights"], flags: ["sweep", "engine-only"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let url = try ModelLocation.resolve(a.positional.first)
         if let t = try a.int("threads") { MatMul.setThreads(t) }
         let loadStart = Date()
-        let model = try LlamaModel(gguf: GGUFFile(contentsOf: url))
+        let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: try a.weightsPolicy())
         let loadSeconds = Date().timeIntervalSince(loadStart)
         var bench = EngineBenchmark(model: model)
         if let r = try a.int("repeats") { bench.repeats = max(1, r) }

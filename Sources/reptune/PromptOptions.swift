@@ -4,7 +4,7 @@ import ModelFormats
 
 /// The options `forward` and `generate` share: the model, the prompt (`--prompt` or `--chat`), and steering.
 struct PromptOptions {
-    static let valued: Set<String> = ["prompt", "chat", "template", "steer", "layer", "mult", "positions"]
+    static let valued: Set<String> = ["prompt", "chat", "template", "steer", "layer", "mult", "positions", "weights"]
     static let flags: Set<String> = ["no-special", "bos"]
 
     var model: LanguageModel
@@ -13,7 +13,7 @@ struct PromptOptions {
 
     init(_ a: Arguments, maxNewTokens: Int = 0) throws {
         let url = try ModelLocation.resolve(a.positional.first)
-        model = try LanguageModel(path: url)
+        model = try LanguageModel(path: url, weights: try a.weightsPolicy())
         let text: String, addBOS: Bool
         switch (a.options["prompt"], a.options["chat"]) {
         case (let p?, nil):

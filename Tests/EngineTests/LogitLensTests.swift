@@ -16,7 +16,7 @@ struct LogitLensTests {
         let ms = v.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(d)
         let inv = 1 / (ms + Double(c.rmsEpsilon)).squareRoot()
         let normed = (0..<d).map { Double(v[$0]) * inv * Double(model.weights.outputNorm[$0]) }
-        let head = model.weights.head
+        let head = model.weights.head.array
         let expected = (0..<c.vocabularySize).map { t in (0..<d).reduce(0.0) { $0 + Double(head[t * d + $1]) * normed[$1] } }
         let lens = model.logitLens(v)
         #expect(lens.count == c.vocabularySize)

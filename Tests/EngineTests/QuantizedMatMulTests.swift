@@ -5,11 +5,25 @@ import QuantizedKernels
 import Testing
 import TestSupport
 
-/// `QuantizedMatrix` and `QuantizedMatMul` against the file-format dequantizer and a plain fp64 product.
-@Suite(.enabled(if: QuantizedMatMul.isSupported, "SKIPPED: the CPU lacks AVX2/FMA/F16C"))
+/// Encoded rows that own their bytes (a test's stand-in for a file's memory map).
+final class OwnedRows {
+    let storage: UnsafeMutableRawBufferPointer
+    let rows: EncodedRows
+
+    init(_ type: GGMLType, rows: Int, columns: Int, bytes: [UInt8]) {
+        storage = .allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        storage.copyBytes(from: bytes)
+        self.rows = try! EncodedRows.make(type: type, rows: rows, columns: columns, bytes: UnsafeRawBufferPointer(storage)).get()
+    }
+
+    deinit { storage.deallocate() }
+}
+
+/// `QuantizedMatMul` (the fp32 policy's decode kernel) against the file-format dequantizer and a plain fp64 product.
+@Suite(.enabled(if: CPUFeatures.hasAVX2, "SKIPPED: the CPU lacks AVX2/FMA/F16C"))
 struct QuantizedMatMulTests {
     /// Random blocks of `format`: `rows × columns` weights with finite f16 scales.
-    func blocks(_ format: QuantizedMatrix.Format, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
+    func blocks(_ format: GGMLType, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
         var g = SeededGenerator(seed: seed)
         var bytes = [UInt8]()
         func half(_ x: Float) {
@@ -22,7 +36,7 @@ struct QuantizedMatMulTests {
                 half((g.nextUnit() + 0.01) * 0.05)
                 half((g.nextUnit() - 0.5) * 0.8)
                 for _ in 0..<16 { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
-            case .q8_0:
+            default:
                 half((g.nextUnit() - 0.5) * 0.02)
                 for _ in 0..<32 { bytes.append(UInt8(truncatingIfNeeded: g.next())) }
             }
@@ -30,18 +44,20 @@ struct QuantizedMatMulTests {
         return bytes
     }
 
-    func ggmlType(_ format: QuantizedMatrix.Format) -> GGMLType { format == .q4_1 ? .q4_1 : .q8_0 }
-
-    func matrix(_ format: QuantizedMatrix.Format, _ bytes: [UInt8], rows: Int, columns: Int) -> QuantizedMatrix {
-        bytes.withUnsafeBytes { QuantizedMatrix(columns: columns, parts: [(format, rows, $0)])! }
+    func matrix(_ format: GGMLType, _ bytes: [UInt8], rows: Int, columns: Int) -> OwnedRows {
+        OwnedRows(format, rows: rows, columns: columns, bytes: bytes)
     }
 
-    func dequantized(_ format: QuantizedMatrix.Format, _ bytes: [UInt8], count: Int) throws -> [Float] {
+    func dequantized(_ format: GGMLType, _ bytes: [UInt8], count: Int) throws -> [Float] {
         var out = [Float](repeating: 0, count: count)
         try bytes.withUnsafeBytes { src in
-            try out.withUnsafeMutableBufferPointer { try ggmlType(format).dequantize(src, into: $0) }
+            try out.withUnsafeMutableBufferPointer { try format.dequantize(src, into: $0) }
         }
         return out
+    }
+
+    func dequantizeRow(_ m: OwnedRows, _ r: Int, into out: UnsafeMutablePointer<Float>) {
+        RowDecoder.decode(m.rows, rows: r..<(r + 1), into: out, ldo: m.rows.columns)
     }
 
     @Test func handMadeQ4_1BlockDequantizesToDQPlusM() {
@@ -50,7 +66,7 @@ struct QuantizedMatMulTests {
         for j in 0..<16 { bytes.append(UInt8(j) | UInt8(15 - j) << 4) }
         let m = matrix(.q4_1, bytes, rows: 1, columns: 32)
         var row = [Float](repeating: 0, count: 32)
-        row.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0.baseAddress!) }
+        row.withUnsafeMutableBufferPointer { dequantizeRow(m, 0, into: $0.baseAddress!) }
         for j in 0..<16 {
             #expect(row[j] == 0.5 * Float(j) - 1)
             #expect(row[j + 16] == 0.5 * Float(15 - j) - 1)
@@ -62,45 +78,30 @@ struct QuantizedMatMulTests {
         for j in 0..<32 { bytes.append(UInt8(bitPattern: Int8(j * 8 - 128))) }
         let m = matrix(.q8_0, bytes, rows: 1, columns: 32)
         var row = [Float](repeating: 0, count: 32)
-        row.withUnsafeMutableBufferPointer { m.dequantizeRow(0, into: $0.baseAddress!) }
+        row.withUnsafeMutableBufferPointer { dequantizeRow(m, 0, into: $0.baseAddress!) }
         for j in 0..<32 { #expect(row[j] == 0.25 * Float(j * 8 - 128)) }
     }
 
     /// Rows dequantize bit for bit to what the file-format dequantizer gives (the model's fp32 weights).
-    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
-    func rowsMatchTheFileDequantizerExactly(format: QuantizedMatrix.Format) throws {
+    @Test(arguments: [GGMLType.q4_1, .q8_0])
+    func rowsMatchTheFileDequantizerExactly(format: GGMLType) throws {
         let rows = 7, columns = 96
         let bytes = blocks(format, rows: rows, columns: columns, seed: 11)
         let reference = try dequantized(format, bytes, count: rows * columns)
         let m = matrix(format, bytes, rows: rows, columns: columns)
         var out = [Float](repeating: .nan, count: rows * columns)
         out.withUnsafeMutableBufferPointer { p in
-            for r in 0..<rows { m.dequantizeRow(r, into: p.baseAddress! + r * columns) }
+            for r in 0..<rows { dequantizeRow(m, r, into: p.baseAddress! + r * columns) }
         }
         #expect(out.map(\.bitPattern) == reference.map(\.bitPattern))
-    }
-
-    /// Stacked parts (Q, K, V) are the rows of each part in order.
-    @Test func stackingConcatenatesRows() throws {
-        let a = blocks(.q4_1, rows: 2, columns: 64, seed: 1), b = blocks(.q4_1, rows: 3, columns: 64, seed: 2)
-        let m = a.withUnsafeBytes { pa in
-            b.withUnsafeBytes { pb in QuantizedMatrix(columns: 64, parts: [(.q4_1, 2, pa), (.q4_1, 3, pb)])! }
-        }
-        #expect(m.rows == 5 && m.byteCount == (a.count + b.count))
-        let reference = try dequantized(.q4_1, a + b, count: 5 * 64)
-        var out = [Float](repeating: 0, count: 5 * 64)
-        out.withUnsafeMutableBufferPointer { p in for r in 0..<5 { m.dequantizeRow(r, into: p.baseAddress! + r * 64) } }
-        #expect(out == reference)
-        let mixed = a.withUnsafeBytes { pa in QuantizedMatrix(columns: 64, parts: [(.q4_1, 2, pa), (.q8_0, 1, pa)]) }
-        #expect(mixed == nil)
     }
 
     /// Each output sums its own lanes in a fixed order, so a row multiplied alone gives the same bits as inside a
     /// batch of 1…17 rows (two- and one-row blocks) — a decode step's answer does not depend on the batch. A row
     /// alone takes the other path (`singleRowPanel4`, blocks dequantized in registers), so this also pins that
     /// path to the bits of the scratch-and-`panel4` one.
-    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
-    func aRowsResultDoesNotDependOnTheRowsBesideIt(format: QuantizedMatrix.Format) throws {
+    @Test(arguments: [GGMLType.q4_1, .q8_0])
+    func aRowsResultDoesNotDependOnTheRowsBesideIt(format: GGMLType) throws {
         var g = SeededGenerator(seed: 9)
         let n = 67
         let m = matrix(format, blocks(format, rows: n, columns: 224, seed: 3), rows: n, columns: 224)
@@ -109,7 +110,7 @@ struct QuantizedMatMulTests {
             var y = [Float](repeating: 0, count: rows * n)
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    QuantizedMatMul.projection(xp.baseAddress! + first * 224, rows: rows, inFeatures: 224, weight: m,
+                    QuantizedMatMul.projection(xp.baseAddress! + first * 224, rows: rows, inFeatures: 224, weight: m.rows,
                                                into: yp.baseAddress!, threads: 2)
                 }
             }
@@ -126,8 +127,8 @@ struct QuantizedMatMulTests {
 
     /// Random shapes (rows 1…17, n not a multiple of the 4-row panel nor of the thread split), strided x and y,
     /// with and without accumulation, against an fp64 product of the dequantized weights.
-    @Test(arguments: [QuantizedMatrix.Format.q4_1, .q8_0])
-    func productMatchesFP64Reference(format: QuantizedMatrix.Format) throws {
+    @Test(arguments: [GGMLType.q4_1, .q8_0])
+    func productMatchesFP64Reference(format: GGMLType) throws {
         var g = SeededGenerator(seed: 5)
         let shapes = [(1, 1, 32), (2, 3, 64), (3, 5, 96), (5, 67, 576), (16, 130, 160), (17, 259, 1536), (1, 1031, 576)]
         for (index, (rows, n, k)) in shapes.enumerated() {
@@ -141,7 +142,7 @@ struct QuantizedMatMulTests {
                 var y = initial
                 x.withUnsafeBufferPointer { xp in
                     y.withUnsafeMutableBufferPointer { yp in
-                        QuantizedMatMul.projection(xp.baseAddress!, rows: rows, inFeatures: k, ldx: ldx, weight: m,
+                        QuantizedMatMul.projection(xp.baseAddress!, rows: rows, inFeatures: k, ldx: ldx, weight: m.rows,
                                                    into: yp.baseAddress!, ldy: ldy, accumulate: accumulate,
                                                    threads: 2)
                     }
@@ -167,15 +168,22 @@ struct QuantizedMatMulTests {
     }
 }
 
-/// The model's decode steps through the quantized copies against the same steps on the fp32 weights alone.
-@Suite(.enabled(if: Fixtures.hasModel && QuantizedMatMul.isSupported, Fixtures.noModel))
+/// The model's decode steps through the q4_1/q8_0 blocks kept beside the fp32 weights (fp32 policy) against the
+/// same steps on the fp32 weights alone.
+@Suite(.enabled(if: Fixtures.hasModel && CPUFeatures.hasAVX2, Fixtures.noModel))
 struct QuantizedDecodeTests {
     @Test func decodeStepsMatchTheFP32Path() throws {
         let quantized = try #require(SharedModel.model)
-        #expect(quantized.weights.quantizedHead != nil && quantized.weights.blocks.allSatisfy { $0.quantized != nil })
+        let w = quantized.weights
+        #expect(w.head.encoded != nil && w.blocks.allSatisfy { b in b.projections.allSatisfy { $0.encoded != nil && !$0.isNative } })
         var fp32 = quantized
-        for l in fp32.weights.blocks.indices { fp32.weights.blocks[l].quantized = nil }
-        fp32.weights.quantizedHead = nil
+        for l in fp32.weights.blocks.indices {
+            fp32.weights.blocks[l].qkv.encoded = nil
+            fp32.weights.blocks[l].attentionOutput.encoded = nil
+            fp32.weights.blocks[l].gateUp.encoded = nil
+            fp32.weights.blocks[l].down.encoded = nil
+        }
+        fp32.weights.tokenEmbedding.encoded = nil
         let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 28, 29, 30], [1, 9690, 198]]
         var a = prompts.map { ForwardItem(tokens: $0, cache: quantized.makeCache()) }
         var b = prompts.map { ForwardItem(tokens: $0, cache: fp32.makeCache()) }

@@ -56,34 +56,54 @@ public enum BlockTensor: String, CaseIterable, Sendable {
         }
     }
 
-    /// The buffer of `w` holding this tensor and the offset of its first value (nil: a bias the block lacks).
-    public func storage(in w: BlockWeights, _ c: ModelConfig) -> (buffer: FloatBuffer, offset: Int)? {
+    /// Where this tensor lives in `w`: its projection and the offset of its first value, or its fp32 vector.
+    enum Location {
+        case projection(ProjectionWeight, offset: Int)
+        case vector(FloatBuffer, offset: Int)
+    }
+
+    /// Where this tensor lives in `w` (nil: a bias the block lacks).
+    func location(in w: BlockWeights, _ c: ModelConfig) -> Location? {
         let d = c.embeddingLength, q = c.queryWidth, kv = c.keyValueWidth, ff = c.feedForwardLength
         switch self {
-        case .attentionNorm: return (w.attentionNorm, 0)
-        case .query: return (w.qkv, 0)
-        case .key: return (w.qkv, q * d)
-        case .value: return (w.qkv, (q + kv) * d)
-        case .queryBias: return w.qkvBias.map { ($0, 0) }
-        case .keyBias: return w.qkvBias.map { ($0, q) }
-        case .valueBias: return w.qkvBias.map { ($0, q + kv) }
-        case .attentionOutput: return (w.attentionOutput, 0)
-        case .ffnNorm: return (w.ffnNorm, 0)
-        case .gate: return (w.gateUp, 0)
-        case .up: return (w.gateUp, ff * d)
-        case .down: return (w.down, 0)
+        case .attentionNorm: return .vector(w.attentionNorm, offset: 0)
+        case .query: return .projection(w.qkv, offset: 0)
+        case .key: return .projection(w.qkv, offset: q * d)
+        case .value: return .projection(w.qkv, offset: (q + kv) * d)
+        case .queryBias: return w.qkvBias.map { .vector($0, offset: 0) }
+        case .keyBias: return w.qkvBias.map { .vector($0, offset: q) }
+        case .valueBias: return w.qkvBias.map { .vector($0, offset: q + kv) }
+        case .attentionOutput: return .projection(w.attentionOutput, offset: 0)
+        case .ffnNorm: return .vector(w.ffnNorm, offset: 0)
+        case .gate: return .projection(w.gateUp, offset: 0)
+        case .up: return .projection(w.gateUp, offset: ff * d)
+        case .down: return .projection(w.down, offset: 0)
+        }
+    }
+
+    /// The fp32 buffer of `w` holding this tensor and the offset of its first value (nil: a bias the block lacks).
+    /// Only for blocks with fp32 values (`BlockWeights.isFP32`).
+    public func storage(in w: BlockWeights, _ c: ModelConfig) -> (buffer: FloatBuffer, offset: Int)? {
+        switch location(in: w, c) {
+        case .projection(let p, let offset)?:
+            guard let values = p.values else {
+                preconditionFailure("BlockTensor.storage: \(rawValue) is held in native form; take an fp32 copy first")
+            }
+            return (values, offset)
+        case .vector(let b, let offset)?: return (b, offset)
+        case nil: return nil
         }
     }
 }
 
 extension BlockWeights {
-    /// Zero-filled buffers for a block of a model with `config`.
+    /// Zero-filled fp32 buffers for a block of a model with `config`.
     public init(config c: ModelConfig) {
         let d = c.embeddingLength, stacked = c.queryWidth + 2 * c.keyValueWidth, ff = c.feedForwardLength
-        self.init(attentionNorm: FloatBuffer(count: d), qkv: FloatBuffer(count: stacked * d),
+        self.init(attentionNorm: FloatBuffer(count: d), qkv: ProjectionWeight(zeros: stacked, d),
                   qkvBias: c.attentionBias ? FloatBuffer(count: stacked) : nil,
-                  attentionOutput: FloatBuffer(count: d * c.queryWidth), ffnNorm: FloatBuffer(count: d),
-                  gateUp: FloatBuffer(count: 2 * ff * d), down: FloatBuffer(count: d * ff))
+                  attentionOutput: ProjectionWeight(zeros: d, c.queryWidth), ffnNorm: FloatBuffer(count: d),
+                  gateUp: ProjectionWeight(zeros: 2 * ff, d), down: ProjectionWeight(zeros: d, ff))
     }
 
     /// Fills a block tensor by tensor: `fill(tensor, destination)` writes each tensor's values.
@@ -95,8 +115,13 @@ extension BlockWeights {
         }
     }
 
-    /// A copy of one tensor's values, in row-major order.
+    /// A copy of one tensor's values, in row-major order (native weights decoded).
     public func values(of t: BlockTensor, config c: ModelConfig) -> [Float]? {
-        t.storage(in: self, c).map { $0.buffer.slice($0.offset, t.shape(c).reduce(1, *)) }
+        let n = t.shape(c).reduce(1, *)
+        switch t.location(in: self, c) {
+        case .projection(let p, let offset)?: return p.slice(offset, n)
+        case .vector(let b, let offset)?: return b.slice(offset, n)
+        case nil: return nil
+        }
     }
 }

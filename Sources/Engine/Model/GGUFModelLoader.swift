@@ -51,57 +51,119 @@ extension ModelConfig {
 }
 
 extension LlamaModel {
-    /// Loads a Llama-family GGUF, dequantizing every tensor to fp32 once (Q/K stay in the file's row order,
-    /// which matches the interleaved RoPE layout the config names).
-    public init(gguf: GGUFFile) throws {
+    /// Loads a Llama-family GGUF under a weights policy: `fp32` dequantizes every tensor once (Q/K stay in the
+    /// file's row order, which matches the interleaved RoPE layout the config names) and keeps the file's q4_1/q8_0
+    /// blocks beside the copy for decode steps; `native` reads every projection, the embeddings and the head in place
+    /// from the file's memory map (norms and biases, a few KB, are copied to fp32); `auto` picks by size
+    /// (`WeightsPolicy.fp32Limit`).
+    ///
+    /// Every tensor is checked (present, shape, a type reptune reads) before anything is converted; an fp32 copy
+    /// that would not fit in the memory available is refused before it is allocated.
+    public init(gguf: GGUFFile, weights policy: WeightsPolicy = .auto) throws {
         let config = try ModelConfig(gguf: gguf)
-        let file = gguf.url.path
-        let d = config.embeddingLength
+        let plan = try GGUFWeightPlan(gguf: gguf, config: config)
+        let resolved = policy.resolved(parameters: plan.parameterCount)
+        if resolved == .fp32 { try plan.checkMemoryForFP32(requested: policy) }
 
-        func load(_ name: String, _ shape: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws {
-            guard let info = gguf.tensor(named: name) else {
-                throw ModelLoadError(file: file, "tensor \(name) is missing")
+        func projection(_ names: [String]) throws -> ProjectionWeight {
+            let infos = names.map { plan.infos[$0]! }
+            let columns = infos[0].shape[0]
+            let native = NativeMatrix(columns: columns, parts: try infos.map(plan.encoded), owner: gguf)
+            guard resolved == .fp32 else { return ProjectionWeight(encoded: native) }
+            let values = FloatBuffer(count: native.rows * columns)
+            var offset = 0
+            for info in infos {
+                try gguf.dequantize(info, into: UnsafeMutableBufferPointer(start: values.pointer + offset, count: info.elementCount))
+                offset += info.elementCount
             }
-            guard info.shape == shape else {
-                throw ModelLoadError(file: file, "tensor \(name): expected shape \(shape), found \(info.shape)")
-            }
-            try gguf.dequantize(info, into: destination)
+            // The q4_1/q8_0 blocks stay beside the copy for decode steps (`QuantizedMatMul`).
+            let decodeKernel = CPUFeatures.hasAVX2 && infos.allSatisfy { QuantizedMatMul.handles($0.type) }
+            return ProjectionWeight(values: values, rows: native.rows, columns: columns, encoded: decodeKernel ? native : nil)
         }
-        func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
-            let b = FloatBuffer(count: shape.reduce(1, *))
-            try load(name, shape, into: b.buffer)
+        /// Vectors (norms, biases) as fp32, stacked in order.
+        func vector(_ names: String...) throws -> FloatBuffer {
+            let infos = names.map { plan.infos[$0]! }
+            let b = FloatBuffer(count: infos.reduce(0) { $0 + $1.elementCount })
+            var offset = 0
+            for info in infos {
+                try gguf.dequantize(info, into: UnsafeMutableBufferPointer(start: b.pointer + offset, count: info.elementCount))
+                offset += info.elementCount
+            }
             return b
         }
 
-        let embedding = try tensor("token_embd.weight", [d, config.vocabularySize])
-        // GGUF lists dimensions innermost first: the reverse of the row-major shape.
-        var blocks = try (0..<config.blockCount).map { l in
-            try BlockWeights(config: config) { t, destination in
-                try load("blk.\(l).\(t.ggufName)", t.shape(config).reversed(), into: destination)
-            }
-        }
-        let output = config.tiedEmbeddings ? nil : try tensor("output.weight", [d, config.vocabularySize])
-        // The projections also stay in their file's form when a quantized kernel reads it (decode steps).
-        func quantized(_ names: [String], columns: Int) -> QuantizedMatrix? {
-            let infos = names.compactMap { gguf.tensor(named: $0) }
-            guard infos.count == names.count, infos.allSatisfy({ $0.shape.count == 2 && $0.shape[0] == columns }) else {
-                return nil
-            }
-            let formats: [GGMLType: QuantizedMatrix.Format] = [.q4_1: .q4_1, .q8_0: .q8_0]
-            guard let format = formats[infos[0].type], infos.allSatisfy({ $0.type == infos[0].type }) else { return nil }
-            return QuantizedMatrix(columns: columns, parts: infos.map { (format, $0.shape[1], gguf.bytes(of: $0)) })
-        }
-        for l in blocks.indices {
+        let blocks = try (0..<config.blockCount).map { l in
             let p = "blk.\(l)."
-            guard let qkv = quantized([p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"], columns: d),
-                  let o = quantized([p + "attn_output.weight"], columns: config.queryWidth),
-                  let gateUp = quantized([p + "ffn_gate.weight", p + "ffn_up.weight"], columns: d),
-                  let down = quantized([p + "ffn_down.weight"], columns: config.feedForwardLength) else { continue }
-            blocks[l].quantized = QuantizedBlock(qkv: qkv, attentionOutput: o, gateUp: gateUp, down: down)
+            return BlockWeights(
+                attentionNorm: try vector(p + BlockTensor.attentionNorm.ggufName),
+                qkv: try projection([BlockTensor.query, .key, .value].map { p + $0.ggufName }),
+                qkvBias: config.attentionBias
+                    ? try vector(p + BlockTensor.queryBias.ggufName, p + BlockTensor.keyBias.ggufName, p + BlockTensor.valueBias.ggufName)
+                    : nil,
+                attentionOutput: try projection([p + BlockTensor.attentionOutput.ggufName]),
+                ffnNorm: try vector(p + BlockTensor.ffnNorm.ggufName),
+                gateUp: try projection([p + BlockTensor.gate.ggufName, p + BlockTensor.up.ggufName]),
+                down: try projection([p + BlockTensor.down.ggufName]))
         }
-        let head = quantized([config.tiedEmbeddings ? "token_embd.weight" : "output.weight"], columns: d)
-        self.init(config: config, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,
-                                                        outputNorm: try tensor("output_norm.weight", [d]),
-                                                        output: output, quantizedHead: head))
+        self.init(config: config, weights: LlamaWeights(
+            tokenEmbedding: try projection(["token_embd.weight"]), blocks: blocks,
+            outputNorm: try vector("output_norm.weight"),
+            output: config.tiedEmbeddings ? nil : try projection(["output.weight"])))
+    }
+}
+
+/// The tensors a GGUF model is built from, checked before any is read: each present, with the shape the config
+/// implies and a type reptune reads; their sizes for the memory plan.
+struct GGUFWeightPlan {
+    let gguf: GGUFFile
+    let config: ModelConfig
+    /// Every tensor the model reads, by name.
+    var infos: [String: GGUFTensorInfo] = [:]
+
+    init(gguf: GGUFFile, config c: ModelConfig) throws {
+        self.gguf = gguf
+        self.config = c
+        let d = c.embeddingLength
+        var wanted: [(String, [Int])] = [("token_embd.weight", [c.vocabularySize, d])]
+        for l in 0..<c.blockCount {
+            for t in BlockTensor.present(c) { wanted.append(("blk.\(l).\(t.ggufName)", t.shape(c))) }
+        }
+        if !c.tiedEmbeddings { wanted.append(("output.weight", [c.vocabularySize, d])) }
+        wanted.append(("output_norm.weight", [d]))
+        let file = gguf.url.path
+        for (name, rowMajor) in wanted {
+            guard let info = gguf.tensor(named: name) else { throw ModelLoadError(file: file, "tensor \(name) is missing") }
+            // GGUF lists dimensions innermost first: the reverse of the row-major shape.
+            guard info.shape == rowMajor.reversed() else {
+                throw ModelLoadError(file: file, "tensor \(name): expected shape \(Array(rowMajor.reversed())), found \(info.shape)")
+            }
+            guard info.type.canDequantize else {
+                throw ModelLoadError(file: file, "tensor \(name) has type \(info.type.name), which reptune cannot read under any "
+                    + "weights policy (it reads " + GGMLType.allCases.filter(\.canDequantize).map(\.name).joined(separator: ", ")
+                    + "); convert the file with llama.cpp's llama-quantize to one of those types")
+            }
+            infos[name] = info
+        }
+    }
+
+    /// Number of weights the model holds.
+    var parameterCount: Int { infos.values.reduce(0) { $0 + $1.elementCount } }
+
+    /// The tensor's rows in place, or an error naming the file, the tensor and its type.
+    func encoded(_ info: GGUFTensorInfo) throws -> EncodedRows {
+        switch EncodedRows.make(type: info.type, rows: info.rowCount, columns: info.shape[0], bytes: gguf.bytes(of: info)) {
+        case .success(let rows): return rows
+        case .failure(let failure): throw ModelLoadError(file: gguf.url.path, "tensor \(info.name): \(failure)")
+        }
+    }
+
+    /// Refuses an fp32 copy larger than the memory this machine has available.
+    func checkMemoryForFP32(requested: WeightsPolicy) throws {
+        let need = parameterCount * 4
+        guard let available = MachineMemory.availableBytes, need > available else { return }
+        func gib(_ n: Int) -> String { String(format: "%.1f GiB", Double(n) / Double(1 << 30)) }
+        throw ModelLoadError(file: gguf.url.path, "the fp32 weights of this model take \(gib(need)), more than the \(gib(available)) "
+            + "of memory available\(requested == .fp32 ? "" : " (chosen by --weights auto)"): use --weights native "
+            + "(about \(gib(gguf.fileSize)), the file read in place)")
     }
 }

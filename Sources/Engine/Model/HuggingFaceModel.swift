@@ -31,14 +31,17 @@ public enum HuggingFaceModel {
             try load(name, shape, into: b.buffer)
             return b
         }
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> ProjectionWeight {
+            ProjectionWeight(values: try tensor(name, [rows, columns]), rows: rows, columns: columns)
+        }
         let blocks = try (0..<config.blockCount).map { l in
             try BlockWeights(config: config) { t, destination in
                 try load(name(l, t.huggingFaceName), t.shape(config), into: destination)
             }
         }
-        let embedding = try tensor("model.embed_tokens.weight", [config.vocabularySize, d])
+        let embedding = try matrix("model.embed_tokens.weight", config.vocabularySize, d)
         let head = config.tiedEmbeddings || index["lm_head.weight"] == nil
-            ? nil : try tensor("lm_head.weight", [config.vocabularySize, d])
+            ? nil : try matrix("lm_head.weight", config.vocabularySize, d)
         var c = config
         c.tiedEmbeddings = head == nil
         return LlamaModel(config: c, weights: LlamaWeights(tokenEmbedding: embedding, blocks: blocks,
@@ -96,13 +99,13 @@ public enum HuggingFaceModel {
 }
 
 extension LanguageModel {
-    /// Loads a GGUF file or a Hugging Face model directory.
-    public init(path url: URL) throws {
+    /// Loads a GGUF file or a Hugging Face model directory (whose safetensors are always converted to fp32).
+    public init(path url: URL, weights: WeightsPolicy = .auto) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw ModelLoadError(file: url.path, "no such file or directory")
         }
-        if !isDirectory.boolValue { try self.init(gguf: url); return }
+        if !isDirectory.boolValue { try self.init(gguf: url, weights: weights); return }
         let network = try HuggingFaceModel.loadNetwork(directory: url)
         let tokenizer = try Tokenizer(huggingFaceDirectory: url)
         var template: ChatTemplate?

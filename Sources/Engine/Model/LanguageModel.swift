@@ -16,10 +16,10 @@ public struct LanguageModel: Sendable {
         self.source = source
     }
 
-    /// Loads a GGUF file (weights dequantized to fp32, tokenizer and template from its metadata).
-    public init(gguf url: URL) throws {
+    /// Loads a GGUF file (weights held as `weights` says, tokenizer and template from its metadata).
+    public init(gguf url: URL, weights: WeightsPolicy = .auto) throws {
         let file = try GGUFFile(contentsOf: url)
-        try self.init(network: LlamaModel(gguf: file), tokenizer: Tokenizer(gguf: file),
+        try self.init(network: LlamaModel(gguf: file, weights: weights), tokenizer: Tokenizer(gguf: file),
                       chatTemplate: ChatTemplate.detect(gguf: file), source: url)
     }
 

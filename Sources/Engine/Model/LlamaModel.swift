@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 import ModelFormats
-import QuantizedKernels
 
-/// A Llama-family decoder (Llama 2/3, SmolLM2, Mistral, Qwen2) in fp32 on the CPU.
+/// A Llama-family decoder (Llama 2/3, SmolLM2, Mistral, Qwen2) on the CPU: fp32 activations, weights in fp32 or
+/// in the model file's own encoding (`WeightsPolicy`).
 ///
 /// A batch of sequences of different lengths runs as one ragged `[tokens × d]` activation matrix: every
 /// projection is one sgemm over all tokens of all sequences (no padding), attention runs per sequence and head
@@ -74,10 +74,9 @@ public struct LlamaModel: Sendable {
         }
 
         if range.lowerBound == 0 {
-            let emb = weights.tokenEmbedding.pointer
             for (i, item) in items.enumerated() {
                 for (t, token) in item.tokens.enumerated() {
-                    (x.pointer + (rowStart[i] + t) * d).update(from: emb + token * d, count: d)
+                    weights.tokenEmbedding.row(token, into: x.pointer + (rowStart[i] + t) * d)
                 }
             }
             applyInterventions(at: .embeddings, items: items, bases: bases, rowStart: rowStart, x: x.pointer,
@@ -103,8 +102,7 @@ public struct LlamaModel: Sendable {
             // Attention.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.attentionNorm.pointer,
                                 epsilon: cfg.rmsEpsilon, into: xn.pointer)
-            project(xn.pointer, rows: total, inFeatures: d, weight: w.qkv, w.quantized?.qkv, outFeatures: qkvW,
-                    into: qkv.pointer)
+            w.qkv.project(xn.pointer, rows: total, into: qkv.pointer)
             if let bias = w.qkvBias {
                 for r in 0..<total { ActivationKernels.add(bias.pointer, into: qkv.pointer + r * qkvW, count: qkvW) }
             }
@@ -138,8 +136,7 @@ public struct LlamaModel: Sendable {
                     }
                 }
             }
-            project(attn.pointer, rows: total, inFeatures: qW, weight: w.attentionOutput, w.quantized?.attentionOutput,
-                    outFeatures: d, into: x.pointer, accumulate: true)
+            w.attentionOutput.project(attn.pointer, rows: total, into: x.pointer, accumulate: true)
             if recording {
                 tape!.attention[l] = ActivationTape.copy(attn.pointer, total * qW)
                 tape!.midResidual[l] = ActivationTape.copy(x.pointer, total * d)
@@ -147,8 +144,7 @@ public struct LlamaModel: Sendable {
             // MLP.
             RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.ffnNorm.pointer, epsilon: cfg.rmsEpsilon,
                                 into: xn.pointer)
-            project(xn.pointer, rows: total, inFeatures: d, weight: w.gateUp, w.quantized?.gateUp, outFeatures: 2 * ff,
-                    into: gateUp.pointer)
+            w.gateUp.project(xn.pointer, rows: total, into: gateUp.pointer)
             let gateUpBase = gateUp.pointer, hiddenBase = hidden.pointer
             ParallelLoop.rows(total, grain: 16) { rows in
                 for r in rows {
@@ -160,8 +156,7 @@ public struct LlamaModel: Sendable {
                 tape!.gateUp[l] = ActivationTape.copy(gateUp.pointer, total * 2 * ff)
                 tape!.hidden[l] = ActivationTape.copy(hidden.pointer, total * ff)
             }
-            project(hidden.pointer, rows: total, inFeatures: ff, weight: w.down, w.quantized?.down, outFeatures: d,
-                    into: x.pointer, accumulate: true)
+            w.down.project(hidden.pointer, rows: total, into: x.pointer, accumulate: true)
             applyInterventions(at: .block(l), items: items, bases: bases, rowStart: rowStart, x: x.pointer,
                                captures: &captures)
         }
@@ -210,8 +205,7 @@ public struct LlamaModel: Sendable {
         let vocab = cfg.vocabularySize
         let logits = FloatBuffer(count: max(headRows.count, 1) * vocab)
         if !headRows.isEmpty {
-            project(normed.pointer, rows: headRows.count, inFeatures: d, weight: weights.head, weights.quantizedHead,
-                    outFeatures: vocab, into: logits.pointer)
+            weights.head.project(normed.pointer, rows: headRows.count, into: logits.pointer)
         }
         for i in items.indices { items[i].cache.advance(by: items[i].tokens.count) }
         var outputs = [ForwardOutput]()
@@ -223,20 +217,6 @@ public struct LlamaModel: Sendable {
             k += m
         }
         return outputs
-    }
-
-    /// `y (+)= x · Wᵀ`: through the quantized copy of `W` for a few rows (decode steps), else sgemm/sgemv on fp32.
-    @inline(__always)
-    private func project(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: FloatBuffer,
-                         _ quantized: QuantizedMatrix?, outFeatures: Int, into y: UnsafeMutablePointer<Float>,
-                         accumulate: Bool = false) {
-        if let quantized, rows <= QuantizedMatMul.maxRows {
-            QuantizedMatMul.projection(x, rows: rows, inFeatures: inFeatures, weight: quantized, into: y,
-                                       accumulate: accumulate, threads: ParallelLoop.cores)
-        } else {
-            MatMul.projection(x, rows: rows, inFeatures: inFeatures, weight: weight.pointer, outFeatures: outFeatures,
-                              into: y, accumulate: accumulate)
-        }
     }
 
     /// Applies every item's interventions at `site` to its rows of `x` (`[tokens × d]`).

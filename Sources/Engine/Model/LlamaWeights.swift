@@ -1,28 +1,24 @@
 import ModelFormats
-import QuantizedKernels
 
-/// The fp32 weights of one decoder block, laid out for one sgemm per projection group.
+/// The weights of one decoder block, laid out for one product per projection group.
 public struct BlockWeights: Sendable {
     /// RMSNorm weight before attention `[d]`.
     public var attentionNorm: FloatBuffer
     /// Q, K and V projections stacked by rows: `[(q + 2·kv) × d]`, rows in the order Q, K, V.
-    public var qkv: FloatBuffer
+    public var qkv: ProjectionWeight
     /// Q, K, V biases stacked the same way (Qwen2), or nil.
     public var qkvBias: FloatBuffer?
     /// Attention output projection `[d × q]`.
-    public var attentionOutput: FloatBuffer
+    public var attentionOutput: ProjectionWeight
     /// RMSNorm weight before the MLP `[d]`.
     public var ffnNorm: FloatBuffer
     /// Gate and up projections stacked by rows: `[2·ff × d]`, gate first.
-    public var gateUp: FloatBuffer
+    public var gateUp: ProjectionWeight
     /// Down projection `[d × ff]`.
-    public var down: FloatBuffer
-    /// The same projection weights in the model file's block-quantized form, for decode steps (see
-    /// `QuantizedMatMul`); nil when the file's types have no quantized kernel. Never mutated: a copy drops it.
-    public var quantized: QuantizedBlock?
+    public var down: ProjectionWeight
 
-    public init(attentionNorm: FloatBuffer, qkv: FloatBuffer, qkvBias: FloatBuffer?, attentionOutput: FloatBuffer,
-                ffnNorm: FloatBuffer, gateUp: FloatBuffer, down: FloatBuffer, quantized: QuantizedBlock? = nil) {
+    public init(attentionNorm: FloatBuffer, qkv: ProjectionWeight, qkvBias: FloatBuffer?,
+                attentionOutput: ProjectionWeight, ffnNorm: FloatBuffer, gateUp: ProjectionWeight, down: ProjectionWeight) {
         self.attentionNorm = attentionNorm
         self.qkv = qkv
         self.qkvBias = qkvBias
@@ -30,72 +26,71 @@ public struct BlockWeights: Sendable {
         self.ffnNorm = ffnNorm
         self.gateUp = gateUp
         self.down = down
-        self.quantized = quantized
     }
 
-    /// Every buffer in a fixed order (weights and their gradients are walked in step by the optimizer).
+    /// The four projections, in a fixed order.
+    public var projections: [ProjectionWeight] { [qkv, attentionOutput, gateUp, down] }
+
+    /// Whether every projection has fp32 values (so the block can be trained or written tensor by tensor).
+    public var isFP32: Bool { projections.allSatisfy { !$0.isNative } }
+
+    /// Every fp32 buffer in a fixed order (weights and their gradients are walked in step by the optimizer).
+    /// Only for blocks with fp32 values (`isFP32`).
     public var buffers: [FloatBuffer] {
-        [attentionNorm, qkv, attentionOutput, ffnNorm, gateUp, down] + (qkvBias.map { [$0] } ?? [])
+        [attentionNorm, qkv.values!, attentionOutput.values!, ffnNorm, gateUp.values!, down.values!]
+            + (qkvBias.map { [$0] } ?? [])
     }
 
-    /// An independent copy (for training a block without touching the shared base weights). The copy has no
-    /// quantized form: its fp32 weights may change.
+    /// An independent fp32 copy (for training a block without touching the shared base weights; native weights are
+    /// decoded). The copy keeps no encoded form: its values may change.
     public func copy() -> BlockWeights {
-        BlockWeights(attentionNorm: attentionNorm.copy(), qkv: qkv.copy(), qkvBias: qkvBias?.copy(),
-                     attentionOutput: attentionOutput.copy(), ffnNorm: ffnNorm.copy(), gateUp: gateUp.copy(),
-                     down: down.copy())
-    }
-}
-
-/// The block-quantized projection matrices of one block (stacked like the fp32 ones).
-public struct QuantizedBlock: Sendable {
-    public var qkv: QuantizedMatrix
-    public var attentionOutput: QuantizedMatrix
-    public var gateUp: QuantizedMatrix
-    public var down: QuantizedMatrix
-
-    public init(qkv: QuantizedMatrix, attentionOutput: QuantizedMatrix, gateUp: QuantizedMatrix, down: QuantizedMatrix) {
-        self.qkv = qkv
-        self.attentionOutput = attentionOutput
-        self.gateUp = gateUp
-        self.down = down
+        BlockWeights(attentionNorm: attentionNorm.copy(), qkv: qkv.fp32Copy(), qkvBias: qkvBias?.copy(),
+                     attentionOutput: attentionOutput.fp32Copy(), ffnNorm: ffnNorm.copy(), gateUp: gateUp.fp32Copy(),
+                     down: down.fp32Copy())
     }
 
-    public var byteCount: Int { qkv.byteCount + attentionOutput.byteCount + gateUp.byteCount + down.byteCount }
+    /// Bytes of fp32 values held, and bytes of encoded weights read in place.
+    public var fp32Bytes: Int {
+        projections.reduce(0) { $0 + $1.fp32Bytes } + 4 * (attentionNorm.count + ffnNorm.count + (qkvBias?.count ?? 0))
+    }
+    public var encodedBytes: Int { projections.reduce(0) { $0 + $1.encodedBytes } }
 }
 
-/// Every weight of a Llama-family model in fp32, row-major `[out × in]`.
+/// Every weight of a Llama-family model, row-major `[out × in]`.
 public struct LlamaWeights: Sendable {
     /// Token embeddings `[vocab × d]`.
-    public var tokenEmbedding: FloatBuffer
+    public var tokenEmbedding: ProjectionWeight
     public var blocks: [BlockWeights]
     /// Final RMSNorm weight `[d]`.
     public var outputNorm: FloatBuffer
     /// Output head `[vocab × d]`, or nil when tied to `tokenEmbedding`.
-    public var output: FloatBuffer?
-    /// `head` in the model file's block-quantized form, for decode steps; nil when not available.
-    public var quantizedHead: QuantizedMatrix?
+    public var output: ProjectionWeight?
 
-    public init(tokenEmbedding: FloatBuffer, blocks: [BlockWeights], outputNorm: FloatBuffer, output: FloatBuffer?,
-                quantizedHead: QuantizedMatrix? = nil) {
+    public init(tokenEmbedding: ProjectionWeight, blocks: [BlockWeights], outputNorm: FloatBuffer,
+                output: ProjectionWeight?) {
         self.tokenEmbedding = tokenEmbedding
         self.blocks = blocks
         self.outputNorm = outputNorm
         self.output = output
-        self.quantizedHead = quantizedHead
-    }
-
-    /// Bytes of the quantized copies (blocks and head) held next to the fp32 weights.
-    public var quantizedByteCount: Int {
-        (quantizedHead?.byteCount ?? 0) + blocks.reduce(0) { $0 + ($1.quantized?.byteCount ?? 0) }
     }
 
     /// The matrix the output head multiplies by.
-    public var head: FloatBuffer { output ?? tokenEmbedding }
+    public var head: ProjectionWeight { output ?? tokenEmbedding }
 
-    /// Number of fp32 values held.
+    /// Number of weights.
     public var parameterCount: Int {
         tokenEmbedding.count + outputNorm.count + (output?.count ?? 0)
-            + blocks.reduce(0) { total, b in total + b.buffers.reduce(0) { $0 + $1.count } }
+            + blocks.reduce(0) { total, b in
+                total + b.projections.reduce(0) { $0 + $1.count } + b.attentionNorm.count + b.ffnNorm.count
+                    + (b.qkvBias?.count ?? 0)
+            }
+    }
+
+    /// Bytes of fp32 values held (allocated), and bytes of the file's encoded weights the engine reads in place.
+    public var fp32Bytes: Int {
+        tokenEmbedding.fp32Bytes + (output?.fp32Bytes ?? 0) + 4 * outputNorm.count + blocks.reduce(0) { $0 + $1.fp32Bytes }
+    }
+    public var encodedBytes: Int {
+        tokenEmbedding.encodedBytes + (output?.encodedBytes ?? 0) + blocks.reduce(0) { $0 + $1.encodedBytes }
     }
 }

@@ -13,16 +13,19 @@ extension LlamaModel {
         let d = config.embeddingLength, ff = config.feedForwardLength
         let qkvRows = config.queryWidth + 2 * config.keyValueWidth
         let fanIn = { (n: Int) in 1 / Float(n).squareRoot() }
+        func matrix(_ rows: Int, _ columns: Int, scale: Float) -> ProjectionWeight {
+            ProjectionWeight(values: buffer(rows * columns, scale: scale), rows: rows, columns: columns)
+        }
         let blocks = (0..<config.blockCount).map { _ in
-            BlockWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), qkv: buffer(qkvRows * d, scale: fanIn(d)),
+            BlockWeights(attentionNorm: buffer(d, scale: 0.2, offset: 1), qkv: matrix(qkvRows, d, scale: fanIn(d)),
                          qkvBias: config.attentionBias ? buffer(qkvRows, scale: 0.1) : nil,
-                         attentionOutput: buffer(d * config.queryWidth, scale: fanIn(config.queryWidth)),
-                         ffnNorm: buffer(d, scale: 0.2, offset: 1), gateUp: buffer(2 * ff * d, scale: fanIn(d)),
-                         down: buffer(d * ff, scale: fanIn(ff)))
+                         attentionOutput: matrix(d, config.queryWidth, scale: fanIn(config.queryWidth)),
+                         ffnNorm: buffer(d, scale: 0.2, offset: 1), gateUp: matrix(2 * ff, d, scale: fanIn(d)),
+                         down: matrix(d, ff, scale: fanIn(ff)))
         }
         return LlamaModel(config: config, weights: LlamaWeights(
-            tokenEmbedding: buffer(config.vocabularySize * d, scale: 1), blocks: blocks,
+            tokenEmbedding: matrix(config.vocabularySize, d, scale: 1), blocks: blocks,
             outputNorm: buffer(d, scale: 0.2, offset: 1),
-            output: config.tiedEmbeddings ? nil : buffer(config.vocabularySize * d, scale: fanIn(d))))
+            output: config.tiedEmbeddings ? nil : matrix(config.vocabularySize, d, scale: fanIn(d))))
     }
 }

@@ -27,7 +27,8 @@ extension LlamaModel {
         return g.array
     }
 
-    /// One block's backward: `g` holds ∂loss/∂(block output) on entry and ∂loss/∂(block input) on return.
+    /// One block's backward: `g` holds ∂loss/∂(block output) on entry and ∂loss/∂(block input) on return. A frozen
+    /// block may hold native weights: its data gradients go through `ProjectionWeight.transposedProduct`.
     func blockBackward(_ l: Int, tape: ActivationTape, gradient g: FloatBuffer, into grads: BlockGradients?) {
         let cfg = config, w = weights.blocks[l]
         let T = tape.totalRows, d = cfg.embeddingLength, qW = cfg.queryWidth, kvW = cfg.keyValueWidth
@@ -38,7 +39,7 @@ extension LlamaModel {
         }
         // MLP: x_out = h1 + down(silu(gate) ⊙ up)(RMSNorm(h1)).
         let dHidden = FloatBuffer(count: T * ff)
-        MatMul.gemm(m: T, n: ff, k: d, g.pointer, lda: d, w.down.pointer, ldb: ff, dHidden.pointer, ldc: ff)
+        w.down.transposedProduct(g.pointer, rows: T, into: dHidden.pointer)
         if let grads {
             hidden.withUnsafeBufferPointer {
                 MatMul.gemm(transA: true, m: d, n: ff, k: T, g.pointer, lda: d, $0.baseAddress!, ldb: ff, beta: 1,
@@ -65,7 +66,7 @@ extension LlamaModel {
                         grads.gateUp.pointer, ldc: d)
         }
         let dxn = FloatBuffer(count: T * d)
-        MatMul.gemm(m: T, n: d, k: 2 * ff, dGU.pointer, lda: 2 * ff, w.gateUp.pointer, ldb: d, dxn.pointer, ldc: d)
+        w.gateUp.transposedProduct(dGU.pointer, rows: T, into: dxn.pointer)
         // g becomes ∂/∂h1 = g + RMSNorm'(h1)·dxn.
         h1.withUnsafeBufferPointer {
             BackwardKernels.rmsNorm(x: $0.baseAddress!, dy: dxn.pointer, rows: T, width: d, weight: w.ffnNorm.pointer,
@@ -73,7 +74,7 @@ extension LlamaModel {
         }
         // Attention: h1 = x_in + O(attention(RoPE(QKV(RMSNorm(x_in))))).
         let dAttn = FloatBuffer(count: T * qW)
-        MatMul.gemm(m: T, n: qW, k: d, g.pointer, lda: d, w.attentionOutput.pointer, ldb: qW, dAttn.pointer, ldc: qW)
+        w.attentionOutput.transposedProduct(g.pointer, rows: T, into: dAttn.pointer)
         if let grads {
             attn.withUnsafeBufferPointer {
                 MatMul.gemm(transA: true, m: d, n: qW, k: T, g.pointer, lda: d, $0.baseAddress!, ldb: qW, beta: 1,
@@ -99,7 +100,7 @@ extension LlamaModel {
             MatMul.gemm(transA: true, m: qkvW, n: d, k: T, dQKV.pointer, lda: qkvW, xn.pointer, ldb: d, beta: 1,
                         grads.qkv.pointer, ldc: d)
         }
-        MatMul.gemm(m: T, n: d, k: qkvW, dQKV.pointer, lda: qkvW, w.qkv.pointer, ldb: d, dxn.pointer, ldc: d)
+        w.qkv.transposedProduct(dQKV.pointer, rows: T, into: dxn.pointer)
         xIn.withUnsafeBufferPointer {
             BackwardKernels.rmsNorm(x: $0.baseAddress!, dy: dxn.pointer, rows: T, width: d,
                                     weight: w.attentionNorm.pointer, epsilon: eps, dx: g.pointer,

@@ -1,15 +1,16 @@
 import ModelFormats
 
-/// Gradients of one block's weights: the same layout as the weights themselves.
+/// Gradients of one block's weights: the same layout as the weights themselves, always fp32.
 public typealias BlockGradients = BlockWeights
 
 extension BlockWeights {
     /// Zero buffers shaped like `w` (gradients, optimizer moments).
     public init(zerosLike w: BlockWeights) {
-        self.init(attentionNorm: FloatBuffer(count: w.attentionNorm.count), qkv: FloatBuffer(count: w.qkv.count),
+        self.init(attentionNorm: FloatBuffer(count: w.attentionNorm.count), qkv: ProjectionWeight(zeros: w.qkv.rows, w.qkv.columns),
                   qkvBias: w.qkvBias.map { FloatBuffer(count: $0.count) },
-                  attentionOutput: FloatBuffer(count: w.attentionOutput.count), ffnNorm: FloatBuffer(count: w.ffnNorm.count),
-                  gateUp: FloatBuffer(count: w.gateUp.count), down: FloatBuffer(count: w.down.count))
+                  attentionOutput: ProjectionWeight(zeros: w.attentionOutput.rows, w.attentionOutput.columns),
+                  ffnNorm: FloatBuffer(count: w.ffnNorm.count), gateUp: ProjectionWeight(zeros: w.gateUp.rows, w.gateUp.columns),
+                  down: ProjectionWeight(zeros: w.down.rows, w.down.columns))
     }
 
     /// Sets every value to zero.

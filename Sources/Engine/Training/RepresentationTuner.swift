@@ -84,10 +84,11 @@ public struct RepresentationTuner: Sendable {
         let d = c.embeddingLength, vStart = (c.queryWidth + c.keyValueWidth) * d, vEnd = (c.queryWidth + 2 * c.keyValueWidth) * d
         for l in settings.trainableBlocks {
             let w = model.weights.blocks[l], g = gradients[l]!
-            opt.add(weights: w.qkv, gradient: g.qkv, range: 0..<vStart, group: 1)
-            opt.add(weights: w.qkv, gradient: g.qkv, range: vStart..<vEnd, group: 0)
-            opt.add(weights: w.attentionOutput, gradient: g.attentionOutput, group: 0)
-            for (wb, gb) in [(w.attentionNorm, g.attentionNorm), (w.ffnNorm, g.ffnNorm), (w.gateUp, g.gateUp), (w.down, g.down)] {
+            opt.add(weights: w.qkv.values!, gradient: g.qkv.values!, range: 0..<vStart, group: 1)
+            opt.add(weights: w.qkv.values!, gradient: g.qkv.values!, range: vStart..<vEnd, group: 0)
+            opt.add(weights: w.attentionOutput.values!, gradient: g.attentionOutput.values!, group: 0)
+            for (wb, gb) in [(w.attentionNorm, g.attentionNorm), (w.ffnNorm, g.ffnNorm), (w.gateUp.values!, g.gateUp.values!),
+                             (w.down.values!, g.down.values!)] {
                 opt.add(weights: wb, gradient: gb, group: 1)
             }
             if let b = w.qkvBias, let gbias = g.qkvBias { opt.add(weights: b, gradient: gbias, group: 1) }

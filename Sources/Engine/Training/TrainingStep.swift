@@ -51,8 +51,7 @@ extension LlamaModel {
                                         epsilon: cfg.rmsEpsilon, into: normed.pointer + k * d)
                 }
             }
-            MatMul.projection(normed.pointer, rows: rows, inFeatures: d, weight: weights.head.pointer,
-                              outFeatures: vocab, into: logits.pointer)
+            weights.head.project(normed.pointer, rows: rows, into: logits.pointer)
             // dlogits = weight/rows · (softmax − target), in place.
             let scale = crossEntropyWeight / Float(rows)
             for (k, (_, target)) in targets.enumerated() {
@@ -67,8 +66,7 @@ extension LlamaModel {
             loss += Double(crossEntropyWeight) * crossEntropy
             if gradients != nil {
                 let dNormed = FloatBuffer(count: rows * d)
-                MatMul.gemm(m: rows, n: d, k: vocab, logits.pointer, lda: vocab, weights.head.pointer, ldb: d,
-                            dNormed.pointer, ldc: d)
+                weights.head.transposedProduct(logits.pointer, rows: rows, into: dNormed.pointer)
                 var g = [Float](repeating: 0, count: T * d)
                 out.withUnsafeBufferPointer { x in
                     g.withUnsafeMutableBufferPointer { gp in

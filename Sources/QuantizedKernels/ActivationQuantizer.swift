@@ -1,0 +1,71 @@
+/// Rows of activations quantized to 8 bits in blocks of 32, the form the integer dot products read (as llama.cpp's
+/// q8_0/q8_1 activations): for block b of a row, `x ≈ scale[b] · q[i]` with `scale = max|x| / 127` and
+/// `q = round-to-nearest-even(x / scale)` in −127…127, and `sum[b] = scale[b] · Σ q` (what a weight's
+/// offset `m` multiplies).
+public final class QuantizedActivations: @unchecked Sendable {
+    public let rows: Int
+    public let columns: Int
+    public let values: UnsafeMutablePointer<Int8>
+    public let scales: UnsafeMutablePointer<Float>
+    public let sums: UnsafeMutablePointer<Float>
+
+    /// Room for `rows` rows of `columns` (a multiple of 32) values.
+    public init(rows: Int, columns: Int) {
+        precondition(columns % 32 == 0, "QuantizedActivations: \(columns) columns is not a multiple of 32")
+        self.rows = rows
+        self.columns = columns
+        values = .allocate(capacity: max(rows * columns, 32))
+        scales = .allocate(capacity: max(rows * columns / 32, 1))
+        sums = .allocate(capacity: max(rows * columns / 32, 1))
+    }
+
+    deinit {
+        values.deallocate()
+        scales.deallocate()
+        sums.deallocate()
+    }
+
+    public var blocksPerRow: Int { columns / 32 }
+
+    /// Quantizes `count` rows of `x` (row stride `ldx`) into rows `0..<count`.
+    public func quantize(_ x: UnsafePointer<Float>, rows count: Int, ldx: Int) {
+        precondition(count <= rows)
+        for r in 0..<count {
+            let src = x + r * ldx
+            for b in 0..<blocksPerRow {
+                let block = r * blocksPerRow + b
+                let (scale, sum) = Self.quantizeBlock(src + 32 * b, into: values + block * 32)
+                scales[block] = scale
+                sums[block] = scale * Float(sum)
+            }
+        }
+    }
+
+    /// One block of 32: returns the scale and Σq.
+    @inline(__always)
+    static func quantizeBlock(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Int8>) -> (Float, Int32) {
+        let raw = UnsafeRawPointer(x)
+        let v = (raw.loadUnaligned(as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self),
+                 raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+        let m = pointwiseMax(pointwiseMax(abs(v.0), abs(v.1)), pointwiseMax(abs(v.2), abs(v.3))).max()
+        let scale = m / 127
+        let inverse: Float = scale > 0 ? 1 / scale : 0
+        var sum = SIMD8<Int32>()
+        @inline(__always) func round(_ c: SIMD8<Float>, _ at: Int) {
+            let i = SIMD8<Int32>((c * inverse).rounded(.toNearestOrEven))
+            sum &+= i
+            UnsafeMutableRawPointer(q + at).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i), as: SIMD8<Int8>.self)
+        }
+        round(v.0, 0); round(v.1, 8); round(v.2, 16); round(v.3, 24)
+        return (scale, sum.wrappedSum())
+    }
+}
+
+private func abs(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8<Float>(bitPattern: v.bitPattern & 0x7FFF_FFFF)
+}
+
+extension SIMD8 where Scalar == Float {
+    @inline(__always) init(bitPattern: SIMD8<UInt32>) { self = unsafeBitCast(bitPattern, to: SIMD8<Float>.self) }
+    @inline(__always) var bitPattern: SIMD8<UInt32> { unsafeBitCast(self, to: SIMD8<UInt32>.self) }
+}
