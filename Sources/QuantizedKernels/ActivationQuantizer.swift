@@ -2,21 +2,30 @@
 /// q8_0/q8_1 activations): for block b of a row, `x ≈ scale[b] · q[i]` with `scale = max|x| / 127` and
 /// `q = round-to-nearest-even(x / scale)` in −127…127, and `sum[b] = scale[b] · Σ q` (what a weight's
 /// offset `m` multiplies).
+///
+/// With `residual`, the rounding error `x − scale·q` is quantized the same way into a second set of rows, and the
+/// dot kernels add its product too: the activations are then exact to about 1/127² of a block's largest value
+/// (16-bit precision, for the output head, whose logits feed a softmax over the whole vocabulary).
 public final class QuantizedActivations: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let values: UnsafeMutablePointer<Int8>
     public let scales: UnsafeMutablePointer<Float>
     public let sums: UnsafeMutablePointer<Float>
+    /// The second level (the rounding residual), when asked for.
+    public let residual: QuantizedActivations?
 
-    /// Room for `rows` rows of `columns` (a multiple of 32) values.
-    public init(rows: Int, columns: Int) {
+    public var hasResidual: Bool { residual != nil }
+
+    /// Room for `rows` rows of `columns` (a multiple of 32) values; `twoLevel` adds the residual level.
+    public init(rows: Int, columns: Int, twoLevel: Bool = false) {
         precondition(columns % 32 == 0, "QuantizedActivations: \(columns) columns is not a multiple of 32")
         self.rows = rows
         self.columns = columns
         values = .allocate(capacity: max(rows * columns, 32))
         scales = .allocate(capacity: max(rows * columns / 32, 1))
         sums = .allocate(capacity: max(rows * columns / 32, 1))
+        residual = twoLevel ? QuantizedActivations(rows: rows, columns: columns) : nil
     }
 
     deinit {
@@ -27,9 +36,10 @@ public final class QuantizedActivations: @unchecked Sendable {
 
     public var blocksPerRow: Int { columns / 32 }
 
-    /// Quantizes `count` rows of `x` (row stride `ldx`) into rows `0..<count`.
+    /// Quantizes `count` rows of `x` (row stride `ldx`) into rows `0..<count` (and their residuals).
     public func quantize(_ x: UnsafePointer<Float>, rows count: Int, ldx: Int) {
         precondition(count <= rows)
+        var rest = [Float](repeating: 0, count: residual == nil ? 0 : 32)
         for r in 0..<count {
             let src = x + r * ldx
             for b in 0..<blocksPerRow {
@@ -37,6 +47,11 @@ public final class QuantizedActivations: @unchecked Sendable {
                 let (scale, sum) = Self.quantizeBlock(src + 32 * b, into: values + block * 32)
                 scales[block] = scale
                 sums[block] = scale * Float(sum)
+                guard let residual else { continue }
+                for i in 0..<32 { rest[i] = src[32 * b + i] - scale * Float(values[block * 32 + i]) }
+                let (s2, sum2) = rest.withUnsafeBufferPointer { Self.quantizeBlock($0.baseAddress!, into: residual.values + block * 32) }
+                residual.scales[block] = s2
+                residual.sums[block] = s2 * Float(sum2)
             }
         }
     }

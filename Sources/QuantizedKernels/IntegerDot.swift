@@ -40,12 +40,23 @@ public enum IntegerDot {
     @inline(__always)
     static func run<K: BlockDotKernel>(_: K.Type, _ w: EncodedRows, _ rows: Range<Int>, _ x: QuantizedActivations,
                                        _ xRows: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
-        let blocks = w.blocksPerRow, xBlocks = x.blocksPerRow
+        if x.hasResidual {
+            run(K.self, w, rows, xRows, y, ldy, accumulate) { TwoLevelRow(x, row: $0) }
+        } else {
+            run(K.self, w, rows, xRows, y, ldy, accumulate) { OneLevelRow(x, row: $0) }
+        }
+    }
+
+    @inline(__always)
+    static func run<K: BlockDotKernel, A: ActivationRow>(_: K.Type, _ w: EncodedRows, _ rows: Range<Int>, _ xRows: Int,
+                                                         _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool,
+                                                         _ activation: (Int) -> A) {
+        let blocks = w.blocksPerRow
         for r in rows {
             let row = w.row(r)
             for i in 0..<xRows {
-                let s = K.dot(row, blocks: blocks, q: x.values + i * x.columns, scales: x.scales + i * xBlocks,
-                              sums: x.sums + i * xBlocks)
+                var a = activation(i)
+                let s = K.dot(row, blocks: blocks, &a)
                 let out = y + i * ldy + (r - rows.lowerBound)
                 out.pointee = accumulate ? out.pointee + s : s
             }
@@ -55,16 +66,26 @@ public enum IntegerDot {
 
 /// One weight type's dot product of a row of `blocks` blocks with one activation row.
 protocol BlockDotKernel {
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float
 }
 
-// MARK: - Shared steps
+/// One activation row as the dot kernels read it: per block of 32, multiply-add 32 weight bytes into fp32
+/// accumulators and give the block's sum. `OneLevelRow` is the 8-bit row; `TwoLevelRow` adds the 8-bit rounding
+/// residual as a second pass over the same unpacked weights (≈ 16-bit activations, for the output head).
+protocol ActivationRow {
+    /// `acc += Σ w·x_j · scale·d_x` for unsigned weights `w` (0…63).
+    mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float)
+    /// The same for signed weights.
+    mutating func addSigned(_ w: __m256i, block j: Int, scale: Float)
+    /// q6_K: signed weights, one int16 scale for each half of the block (`scales16`), times `scale`.
+    mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float)
+    /// `d_x · Σ q` of block j (what a weight offset multiplies).
+    func sum(_ j: Int) -> Float
+    /// The accumulated dot product.
+    func total() -> Float
+}
 
 @inline(__always) private func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-@inline(__always) private func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-}
 
 /// Eight int32 partial sums of `w · x` for unsigned `w` (0…63) and signed `x`.
 @inline(__always) private func unsignedDot(_ w: __m256i, _ x: __m256i) -> __m256i {
@@ -72,8 +93,8 @@ protocol BlockDotKernel {
 }
 
 /// Eight int32 partial sums of `w · x` for signed `w` and `x`: |w| times x with w's sign.
-@inline(__always) private func signedDot(_ w: __m256i, _ x: __m256i) -> __m256i {
-    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)), _mm256_set1_epi16(1))
+@inline(__always) private func signedDot(_ w: __m256i, _ x: __m256i, _ pairs: __m256i = _mm256_set1_epi16(1)) -> __m256i {
+    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)), pairs)
 }
 
 /// `acc + float(sums) · scale`.
@@ -81,79 +102,119 @@ protocol BlockDotKernel {
     _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
 }
 
-@inline(__always) private func total(_ acc: __m256) -> Float { (acc as SIMD8<Float>).sum() }
+@inline(__always) private func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+}
+
+struct OneLevelRow: ActivationRow {
+    let q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>
+    var acc = _mm256_setzero_ps()
+
+    @inline(__always)
+    init(_ x: QuantizedActivations, row i: Int) {
+        q = UnsafePointer(x.values + i * x.columns)
+        scales = UnsafePointer(x.scales + i * x.blocksPerRow)
+        sums = UnsafePointer(x.sums + i * x.blocksPerRow)
+    }
+
+    @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
+        acc = accumulate(acc, unsignedDot(w, load(q + 32 * j)), scale * scales[j])
+    }
+    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scale: Float) {
+        acc = accumulate(acc, signedDot(w, load(q + 32 * j)), scale * scales[j])
+    }
+    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float) {
+        acc = accumulate(acc, signedDot(w, load(q + 32 * j), scales16), scale * scales[j])
+    }
+    @inline(__always) func sum(_ j: Int) -> Float { sums[j] }
+    @inline(__always) func total() -> Float { (acc as SIMD8<Float>).sum() }
+}
+
+struct TwoLevelRow: ActivationRow {
+    var first: OneLevelRow, second: OneLevelRow
+
+    @inline(__always)
+    init(_ x: QuantizedActivations, row i: Int) {
+        first = OneLevelRow(x, row: i)
+        second = OneLevelRow(x.residual!, row: i)
+    }
+
+    @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
+        first.addUnsigned(w, block: j, scale: scale)
+        second.addUnsigned(w, block: j, scale: scale)
+    }
+    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scale: Float) {
+        first.addSigned(w, block: j, scale: scale)
+        second.addSigned(w, block: j, scale: scale)
+    }
+    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float) {
+        first.addSigned(w, block: j, scales16: scales16, scale: scale)
+        second.addSigned(w, block: j, scales16: scales16, scale: scale)
+    }
+    @inline(__always) func sum(_ j: Int) -> Float { first.sum(j) + second.sum(j) }
+    @inline(__always) func total() -> Float { first.total() + second.total() }
+}
 
 // MARK: - 32-weight blocks
 
 enum Q8_0: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         for b in 0..<blocks {
             let p = w + 34 * b
-            acc = accumulate(acc, signedDot(load(p + 2), load(q + 32 * b)), half(p, 0) * scales[b])
+            x.addSigned(load(p + 2), block: b, scale: half(p, 0))
         }
-        return total(acc)
+        return x.total()
     }
 }
 
 enum Q4_0: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         for b in 0..<blocks {
             let p = w + 18 * b
-            let weights = BlockBytes.minus(BlockBytes.nibbles(p + 2), 8)
-            acc = accumulate(acc, signedDot(weights, load(q + 32 * b)), half(p, 0) * scales[b])
+            x.addSigned(BlockBytes.minus(BlockBytes.nibbles(p + 2), 8), block: b, scale: half(p, 0))
         }
-        return total(acc)
+        return x.total()
     }
 }
 
 enum Q4_1: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         var offset: Float = 0
         for b in 0..<blocks {
             let p = w + 20 * b
-            acc = accumulate(acc, unsignedDot(BlockBytes.nibbles(p + 4), load(q + 32 * b)), half(p, 0) * scales[b])
-            offset += half(p, 2) * sums[b]
+            x.addUnsigned(BlockBytes.nibbles(p + 4), block: b, scale: half(p, 0))
+            offset += half(p, 2) * x.sum(b)
         }
-        return total(acc) + offset
+        return x.total() + offset
     }
 }
 
 enum Q5_0: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         for b in 0..<blocks {
             let p = w + 22 * b
             let five = BlockBytes.or(BlockBytes.nibbles(p + 6), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))
-            acc = accumulate(acc, signedDot(BlockBytes.minus(five, 16), load(q + 32 * b)), half(p, 0) * scales[b])
+            x.addSigned(BlockBytes.minus(five, 16), block: b, scale: half(p, 0))
         }
-        return total(acc)
+        return x.total()
     }
 }
 
 enum Q5_1: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         var offset: Float = 0
         for b in 0..<blocks {
             let p = w + 24 * b
             let five = BlockBytes.or(BlockBytes.nibbles(p + 8), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-            acc = accumulate(acc, unsignedDot(five, load(q + 32 * b)), half(p, 0) * scales[b])
-            offset += half(p, 2) * sums[b]
+            x.addUnsigned(five, block: b, scale: half(p, 0))
+            offset += half(p, 2) * x.sum(b)
         }
-        return total(acc) + offset
+        return x.total() + offset
     }
 }
 
@@ -162,24 +223,20 @@ enum Q5_1: BlockDotKernel {
 /// q4_K and q5_K: sub-block j of super-block b is `d·s_j·q − dmin·m_j`, against activation block 8b + j.
 enum Q4_K: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        kDot(w, blocks: blocks, fifth: false, q: q, scales: scales, sums: sums)
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+        kDot(w, blocks: blocks, fifth: false, &x)
     }
 }
 
 enum Q5_K: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        kDot(w, blocks: blocks, fifth: true, q: q, scales: scales, sums: sums)
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+        kDot(w, blocks: blocks, fifth: true, &x)
     }
 }
 
 @inline(__always)
-private func kDot(_ w: UnsafeRawPointer, blocks: Int, fifth: Bool, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                  sums: UnsafePointer<Float>) -> Float {
-    var acc = _mm256_setzero_ps()
+private func kDot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, fifth: Bool, _ x: inout A) -> Float {
     var minima: Float = 0
     let size = fifth ? 176 : 144
     for b in 0..<blocks {
@@ -191,21 +248,19 @@ private func kDot(_ w: UnsafeRawPointer, blocks: Int, fifth: Bool, q: UnsafePoin
             let (lo, hi) = KQuantNibbles.subBlocks(p, k: k, fifth: fifth)
             let j = 8 * b + 2 * k
             let (s1, m1) = packed[2 * k], (s2, m2) = packed[2 * k + 1]
-            acc = accumulate(acc, unsignedDot(lo, load(q + 32 * j)), d * Float(s1) * scales[j])
-            acc = accumulate(acc, unsignedDot(hi, load(q + 32 * (j + 1))), d * Float(s2) * scales[j + 1])
-            blockMinima += Float(m1) * sums[j] + Float(m2) * sums[j + 1]
+            x.addUnsigned(lo, block: j, scale: d * Float(s1))
+            x.addUnsigned(hi, block: j + 1, scale: d * Float(s2))
+            blockMinima += Float(m1) * x.sum(j) + Float(m2) * x.sum(j + 1)
         }
         minima += half(p, 2) * blockMinima
     }
-    return total(acc) - minima
+    return x.total() - minima
 }
 
 /// q6_K: group g of half h is `d·sc·(q − 32)` with one scale per 16 weights, against activation block 8b + 4h + g.
 enum Q6_K: BlockDotKernel {
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                    sums: UnsafePointer<Float>) -> Float {
-        var acc = _mm256_setzero_ps()
+    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
         for b in 0..<blocks {
             let p = w + 210 * b
             let d = half(p, 208)
@@ -213,16 +268,12 @@ enum Q6_K: BlockDotKernel {
                 let groups = Q6KHalf(p, h)
                 let sc = (p + 192 + 8 * h).assumingMemoryBound(to: Int8.self)
                 for g in 0..<4 {
-                    let weights = groups[g]
-                    let j = 8 * b + 4 * h + g
-                    let x = load(q + 32 * j)
-                    let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(weights, weights), _mm256_sign_epi8(x, weights))
-                    // Lanes 0–7 of `pairs` cover weights 0–15 (scale 2g), lanes 8–15 weights 16–31 (scale 2g+1).
-                    let scale16 = _mm256_set_m128i(_mm_set1_epi16(Int16(sc[2 * g + 1])), _mm_set1_epi16(Int16(sc[2 * g])))
-                    acc = accumulate(acc, _mm256_madd_epi16(pairs, scale16), d * scales[j])
+                    // Pairs 0–7 of the block cover weights 0–15 (scale 2g), pairs 8–15 weights 16–31 (scale 2g+1).
+                    let scales16 = _mm256_set_m128i(_mm_set1_epi16(Int16(sc[2 * g + 1])), _mm_set1_epi16(Int16(sc[2 * g])))
+                    x.addSigned(groups[g], block: 8 * b + 4 * h + g, scales16: scales16, scale: d)
                 }
             }
         }
-        return total(acc)
+        return x.total()
     }
 }

@@ -17,7 +17,7 @@ struct ForwardParityTests {
             Intervention.capture(Self.site(hfLayer: $0, blocks: model.config.blockCount), positions: .fromEnd([0]))
         }
         if let s = c.steer { interventions.insert(.steer(layer: s.layer, vector: s.vector, multiplier: s.multiplier), at: 0) }
-        if c.hiddenAll15 != nil { interventions.append(.capture(.block(14))) }
+        if let all = c.hiddenAll { interventions.append(.capture(.block(all.layer - 1))) }
         var items = [ForwardItem(tokens: c.tokenIDs, cache: model.makeCache(), interventions: interventions)]
         return model.forward(&items)[0]
     }
@@ -36,10 +36,10 @@ struct ForwardParityTests {
             let err = Compare.relativeL2(captured.values, reference)
             #expect(err < 1e-3, "\(name): hidden_states[\(L)] relative L2 error \(err)")
         }
-        if let all = c.hiddenAll15 {
-            let captured = try #require(out.captures.last { $0.site == .block(14) })
+        if let all = c.hiddenAll {
+            let captured = try #require(out.captures.last { $0.site == .block(all.layer - 1) })
             #expect(captured.positions == Array(0..<c.tokenIDs.count))
-            #expect(Compare.relativeL2(captured.values, all) < 1e-3, "\(name): block 14 output at every position")
+            #expect(Compare.relativeL2(captured.values, all.values) < 1e-3, "\(name): block \(all.layer - 1) output at every position")
         }
     }
 

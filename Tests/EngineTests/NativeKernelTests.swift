@@ -120,10 +120,25 @@ struct NativeKernelTests {
         #expect(q.values[70 - 0] == -127)
     }
 
+    /// The two-level activations (8 bits plus the 8-bit residual) are exact to 1/127² of each block's largest value.
+    @Test func twoLevelActivationsAreExactToTheSecondLevel() {
+        var g = SeededGenerator(seed: 14)
+        let x = (0..<2 * 64).map { _ in (g.nextUnit() - 0.5) * 8 }
+        let q = QuantizedActivations(rows: 2, columns: 64, twoLevel: true)
+        x.withUnsafeBufferPointer { q.quantize($0.baseAddress!, rows: 2, ldx: 64) }
+        let r = q.residual!
+        for i in x.indices {
+            let b = i / 32
+            let value = Double(q.scales[b]) * Double(q.values[i]) + Double(r.scales[b]) * Double(r.values[i])
+            #expect(abs(value - Double(x[i])) <= Double(q.scales[b]) / 254 / 2 * 1.001, "element \(i)")
+        }
+    }
+
     /// Dot products of every type (2 super-blocks or 5 blocks per row, 5 rows × 3 activation rows) against the fp64
-    /// product of the dequantized weights with the activations the kernel saw (quantized for integer types).
-    @Test(arguments: EncodedFixture.types)
-    func dotProductsMatchFP64(type: GGMLType) throws {
+    /// product of the dequantized weights with the activations the kernel saw (quantized for integer types, in one
+    /// or two levels).
+    @Test(arguments: EncodedFixture.types, [false, true])
+    func dotProductsMatchFP64(type: GGMLType, twoLevel: Bool) throws {
         let columns = Self.columns(type) == 200 ? 208 : Self.columns(type)
         let f = EncodedFixture(type, rows: 5, columns: columns, seed: 2)
         let w = try f.reference()
@@ -138,9 +153,12 @@ struct NativeKernelTests {
                 x.withUnsafeBufferPointer { xp in
                     y.withUnsafeMutableBufferPointer { yp in
                         if IntegerDot.handles(type) {
-                            let q = QuantizedActivations(rows: xRows, columns: columns)
+                            let q = QuantizedActivations(rows: xRows, columns: columns, twoLevel: twoLevel)
                             q.quantize(xp.baseAddress!, rows: xRows, ldx: ldx)
-                            for i in 0..<(xRows * columns) { seen[i] = Double(q.scales[i / 32]) * Double(q.values[i]) }
+                            for i in 0..<(xRows * columns) {
+                                seen[i] = Double(q.scales[i / 32]) * Double(q.values[i])
+                                if let r = q.residual { seen[i] += Double(r.scales[i / 32]) * Double(r.values[i]) }
+                            }
                             IntegerDot.product(rows, rows: 1..<5, x: q, xRows: xRows, into: yp.baseAddress! + 1, ldy: ldy,
                                                accumulate: accumulate)
                         } else {

@@ -3,7 +3,8 @@ import Foundation
 import ModelFormats
 import TestSupport
 
-/// One parity case of `../shared/reference/smollm2-135m-q4_1/prompts.json` (Hugging Face transformers, fp32).
+/// One parity case of a reference directory's `prompts.json` (Hugging Face transformers, fp32):
+/// `../shared/reference/smollm2-135m-q4_1/` or `../shared/reference/qwen2.5-coder-0.5b-instruct/`.
 struct ReferenceCase: Sendable {
     var name: String
     var tokenIDs: [Int]
@@ -13,14 +14,17 @@ struct ReferenceCase: Sendable {
     var hidden: [Int: [Float]]
     var greedy: [Int]?
     var steer: (layer: Int, multiplier: Float, vector: [Float])?
-    var hiddenAll15: [Float]?
+    /// HF `hidden_states[layer]` at every position, `[tokens × d]`.
+    var hiddenAll: (layer: Int, values: [Float])?
+    /// The rendered prompt text.
+    var text: String
 
-    static let all: [ReferenceCase] = (try? load()) ?? []
+    /// The SmolLM2 cases.
+    static let all: [ReferenceCase] = (try? load(Fixtures.reference)) ?? []
 
     static func named(_ name: String) -> ReferenceCase? { all.first { $0.name == name } }
 
-    private static func load() throws -> [ReferenceCase] {
-        let dir = Fixtures.reference
+    static func load(_ dir: URL) throws -> [ReferenceCase] {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("prompts.json")))
         guard let root = json as? [String: Any], let prompts = root["prompts"] as? [[String: Any]] else { return [] }
         return try prompts.map { p in
@@ -34,16 +38,16 @@ struct ReferenceCase: Sendable {
                 steer = ((s["layer"] as! NSNumber).intValue, (s["multiplier"] as! NSNumber).floatValue,
                          (s["vector"] as! [NSNumber]).map { $0.floatValue })
             }
-            var all15: [Float]?
+            var all: (Int, [Float])?
             if let h = p["hidden_all_positions"] as? [String: Any] {
-                all15 = try Fixtures.readF32(dir.appendingPathComponent(h["file"] as! String))
+                all = ((h["layer"] as! NSNumber).intValue, try Fixtures.readF32(dir.appendingPathComponent(h["file"] as! String)))
             }
             return ReferenceCase(
                 name: p["name"] as! String, tokenIDs: (p["token_ids"] as! [NSNumber]).map { $0.intValue },
                 lastLogits: try Fixtures.readF32(dir.appendingPathComponent(logitsFile)),
                 top20: (p["top20"] as! [[NSNumber]]).map { $0[0].intValue }, hidden: hidden,
                 greedy: (p["greedy_continuation_ids"] as? [NSNumber])?.map { $0.intValue }, steer: steer,
-                hiddenAll15: all15)
+                hiddenAll: all, text: p["text"] as! String)
         }
     }
 }

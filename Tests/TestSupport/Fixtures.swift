@@ -22,6 +22,15 @@ public enum Fixtures {
     public static let defaultModel: URL = repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
     public static var hasModel: Bool { FileManager.default.fileExists(atPath: defaultModel.path) }
+
+    /// Qwen2.5-Coder-0.5B-Instruct (q5_0/q8_0/q4_K/q6_K), fetched by `make test` (`make model MODEL=qwen2.5-coder-0.5b-instruct`).
+    public static let qwenModel: URL = repoRoot.appendingPathComponent("models/Qwen2.5-Coder-0.5B-Instruct.gguf")
+    /// Reference outputs of Hugging Face transformers on that model.
+    public static let qwenReference: URL = shared.appendingPathComponent("reference/qwen2.5-coder-0.5b-instruct")
+    public static var hasQwen: Bool {
+        FileManager.default.fileExists(atPath: qwenModel.path) && FileManager.default.fileExists(atPath: qwenReference.path)
+    }
+    public static let noQwen: Comment = "SKIPPED: models/Qwen2.5-Coder-0.5B-Instruct.gguf or ../shared/reference/qwen2.5-coder-0.5b-instruct is missing — run `make model MODEL=qwen2.5-coder-0.5b-instruct` (make test does)"
     public static var hasShared: Bool { FileManager.default.fileExists(atPath: reference.path) }
 
     /// Reason shown when a test is skipped because the model is absent.

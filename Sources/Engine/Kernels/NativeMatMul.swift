@@ -29,13 +29,16 @@ public enum NativeMatMul {
     }
 
     /// `y[rows × w.rows] (+)= x[rows × w.columns] · wᵀ` (row strides `ldx`, `ldy`).
+    ///
+    /// - Parameter precise: on the dot path, quantize the activations in two levels (the 8-bit rounding residual
+    ///   too: about 16-bit precision), for the output head, whose errors every logit of the softmax shares.
     public static func projection(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, weight w: NativeMatrix,
                                   into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false,
-                                  path forced: Path? = nil) {
+                                  precise: Bool = false, path forced: Path? = nil) {
         let ldx = ldx ?? w.columns, ldy = ldy ?? w.rows
         guard rows > 0, w.rows > 0 else { return }
         switch forced ?? path(rows: rows) {
-        case .dot: dotProduct(x, rows: rows, ldx: ldx, w, y, ldy: ldy, accumulate: accumulate)
+        case .dot: dotProduct(x, rows: rows, ldx: ldx, w, y, ldy: ldy, accumulate: accumulate, precise: precise)
         case .panels: panelProduct(x, rows: rows, ldx: ldx, w, y, ldy: ldy, accumulate: accumulate)
         }
     }
@@ -58,11 +61,11 @@ public enum NativeMatMul {
     // MARK: - Dot path
 
     static func dotProduct(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: NativeMatrix,
-                           _ y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+                           _ y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, precise: Bool) {
         precondition(CPUFeatures.hasAVX2, "NativeMatMul: the dot path needs AVX2")
         let quantized: QuantizedActivations?
         if w.parts.contains(where: { IntegerDot.handles($0.rows.type) }) {
-            let q = QuantizedActivations(rows: rows, columns: w.columns)
+            let q = QuantizedActivations(rows: rows, columns: w.columns, twoLevel: precise)
             q.quantize(x, rows: rows, ldx: ldx)
             quantized = q
         } else {

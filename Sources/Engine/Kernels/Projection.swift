@@ -3,12 +3,14 @@ import QuantizedKernels
 extension ProjectionWeight {
     /// `y[rows × self.rows] (+)= x[rows × self.columns] · Wᵀ`, through whatever form the weights are held in: fp32
     /// sgemm/sgemv; the file's q4_1/q8_0 blocks with fp32 activations for a decode step of the fp32 policy
-    /// (`QuantizedMatMul`, up to `QuantizedMatMul.maxRows` rows); `NativeMatMul` for native weights.
+    /// (`QuantizedMatMul`, up to `QuantizedMatMul.maxRows` rows); `NativeMatMul` for native weights (`precise`:
+    /// two-level 8-bit activations on its dot path, for the output head).
     @inline(__always)
     public func project(_ x: UnsafePointer<Float>, rows n: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>,
-                        ldy: Int? = nil, accumulate: Bool = false) {
+                        ldy: Int? = nil, accumulate: Bool = false, precise: Bool = false) {
         guard let values else {
-            return NativeMatMul.projection(x, rows: n, ldx: ldx, weight: encoded!, into: y, ldy: ldy, accumulate: accumulate)
+            return NativeMatMul.projection(x, rows: n, ldx: ldx, weight: encoded!, into: y, ldy: ldy, accumulate: accumulate,
+                                           precise: precise)
         }
         if let encoded, n <= QuantizedMatMul.maxRows, CPUFeatures.hasAVX2,
            encoded.parts.allSatisfy({ QuantizedMatMul.handles($0.rows.type) }) {

@@ -205,7 +205,7 @@ public struct LlamaModel: Sendable {
         let vocab = cfg.vocabularySize
         let logits = FloatBuffer(count: max(headRows.count, 1) * vocab)
         if !headRows.isEmpty {
-            weights.head.project(normed.pointer, rows: headRows.count, into: logits.pointer)
+            weights.head.project(normed.pointer, rows: headRows.count, into: logits.pointer, precise: true)
         }
         for i in items.indices { items[i].cache.advance(by: items[i].tokens.count) }
         var outputs = [ForwardOutput]()

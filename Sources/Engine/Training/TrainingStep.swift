@@ -51,7 +51,7 @@ extension LlamaModel {
                                         epsilon: cfg.rmsEpsilon, into: normed.pointer + k * d)
                 }
             }
-            weights.head.project(normed.pointer, rows: rows, into: logits.pointer)
+            weights.head.project(normed.pointer, rows: rows, into: logits.pointer, precise: true)
             // dlogits = weight/rows · (softmax − target), in place.
             let scale = crossEntropyWeight / Float(rows)
             for (k, (_, target)) in targets.enumerated() {
