@@ -1,3 +1,5 @@
+import _Builtin_intrinsics.intel
+
 /// Rows of activations quantized to 8 bits in blocks of 32, the form the integer dot products read (as llama.cpp's
 /// q8_0/q8_1 activations): for block b of a row, `x ≈ scale[b] · q[i]` with `scale = max|x| / 127` and
 /// `q = round-to-nearest-even(x / scale)` in −127…127, and `sum[b] = scale[b] · Σ q` (what a weight's
@@ -56,7 +58,7 @@ public final class QuantizedActivations: @unchecked Sendable {
         }
     }
 
-    /// One block of 32: returns the scale and Σq.
+    /// One block of 32: returns the scale and Σq. Rounds with `vcvtps2dq` (to nearest even, the default mode).
     @inline(__always)
     static func quantizeBlock(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Int8>) -> (Float, Int32) {
         let raw = UnsafeRawPointer(x)
@@ -64,14 +66,14 @@ public final class QuantizedActivations: @unchecked Sendable {
                  raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
         let m = pointwiseMax(pointwiseMax(abs(v.0), abs(v.1)), pointwiseMax(abs(v.2), abs(v.3))).max()
         let scale = m / 127
-        let inverse: Float = scale > 0 ? 1 / scale : 0
-        var sum = SIMD8<Int32>()
-        @inline(__always) func round(_ c: SIMD8<Float>, _ at: Int) {
-            let i = SIMD8<Int32>((c * inverse).rounded(.toNearestOrEven))
-            sum &+= i
-            UnsafeMutableRawPointer(q + at).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: i), as: SIMD8<Int8>.self)
-        }
-        round(v.0, 0); round(v.1, 8); round(v.2, 16); round(v.3, 24)
+        let inverse = _mm256_set1_ps(scale > 0 ? 1 / scale : 0)
+        let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v.0, inverse)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v.1, inverse))
+        let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v.2, inverse)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v.3, inverse))
+        // Pack 32 int32 → 32 int8 (the packs work within 128-bit lanes; the permute restores element order).
+        let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3)),
+                                                _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+        UnsafeMutableRawPointer(q).storeBytes(of: bytes, as: __m256i.self)
+        let sum = unsafeBitCast(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)), to: SIMD8<Int32>.self)
         return (scale, sum.wrappedSum())
     }
 }

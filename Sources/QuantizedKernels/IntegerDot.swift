@@ -40,62 +40,60 @@ public enum IntegerDot {
     @inline(__always)
     static func run<K: BlockDotKernel>(_: K.Type, _ w: EncodedRows, _ rows: Range<Int>, _ x: QuantizedActivations,
                                        _ xRows: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
-        if x.hasResidual {
-            run(K.self, w, rows, xRows, y, ldy, accumulate) { TwoLevelRow(x, row: $0) }
-        } else {
-            run(K.self, w, rows, xRows, y, ldy, accumulate) { OneLevelRow(x, row: $0) }
+        // Each weight row is unpacked once per group of up to four activation rows.
+        for r in rows {
+            let row = w.row(r), out = y + (r - rows.lowerBound)
+            var i = 0
+            while i < xRows {
+                let n = min(4, xRows - i)
+                switch (n, x.hasResidual) {
+                case (4, false): group(K.self, row, w.blocksPerRow, ActivationGroup<4>(x, from: i), out, i, ldy, accumulate)
+                case (3, false): group(K.self, row, w.blocksPerRow, ActivationGroup<3>(x, from: i), out, i, ldy, accumulate)
+                case (2, false): group(K.self, row, w.blocksPerRow, ActivationGroup<2>(x, from: i), out, i, ldy, accumulate)
+                case (_, false): group(K.self, row, w.blocksPerRow, ActivationGroup<1>(x, from: i), out, i, ldy, accumulate)
+                case (4, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<4>(x, from: i), out, i, ldy, accumulate)
+                case (3, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<3>(x, from: i), out, i, ldy, accumulate)
+                case (2, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<2>(x, from: i), out, i, ldy, accumulate)
+                case (_, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<1>(x, from: i), out, i, ldy, accumulate)
+                }
+                i += n
+            }
         }
     }
 
     @inline(__always)
-    static func run<K: BlockDotKernel, A: ActivationRow>(_: K.Type, _ w: EncodedRows, _ rows: Range<Int>, _ xRows: Int,
-                                                         _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool,
-                                                         _ activation: (Int) -> A) {
-        let blocks = w.blocksPerRow
-        for r in rows {
-            let row = w.row(r)
-            for i in 0..<xRows {
-                var a = activation(i)
-                let s = K.dot(row, blocks: blocks, &a)
-                let out = y + i * ldy + (r - rows.lowerBound)
-                out.pointee = accumulate ? out.pointee + s : s
-            }
-        }
+    static func group<K: BlockDotKernel, A: ActivationRows>(_: K.Type, _ row: UnsafeRawPointer, _ blocks: Int, _ a: A,
+                                                             _ out: UnsafeMutablePointer<Float>, _ first: Int, _ ldy: Int,
+                                                             _ accumulate: Bool) {
+        var a = a
+        K.dot(row, blocks: blocks, &a)
+        a.store(into: out + first * ldy, ldy: ldy, accumulate: accumulate)
     }
 }
 
-/// One weight type's dot product of a row of `blocks` blocks with one activation row.
+/// One weight type's dot product of a row of `blocks` blocks with a group of activation rows.
 protocol BlockDotKernel {
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A)
 }
 
-/// One activation row as the dot kernels read it: per block of 32, multiply-add 32 weight bytes into fp32
-/// accumulators and give the block's sum. `OneLevelRow` is the 8-bit row; `TwoLevelRow` adds the 8-bit rounding
-/// residual as a second pass over the same unpacked weights (≈ 16-bit activations, for the output head).
-protocol ActivationRow {
-    /// `acc += Σ w·x_j · scale·d_x` for unsigned weights `w` (0…63).
+/// A group of activation rows as the dot kernels read them: per block of 32, multiply-add the same 32 unpacked
+/// weight bytes into each row's fp32 accumulator. `ActivationGroup` holds up to four 8-bit rows;
+/// `TwoLevelGroup` adds each row's 8-bit rounding residual as a second pass over the same weights (≈ 16-bit
+/// activations, for the output head).
+protocol ActivationRows {
+    /// `acc_i += Σ w·x_i[block j] · scale·d_x` for unsigned weights `w` (0…63).
     mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float)
     /// The same for signed weights.
     mutating func addSigned(_ w: __m256i, block j: Int, scale: Float)
     /// q6_K: signed weights, one int16 scale for each half of the block (`scales16`), times `scale`.
     mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float)
-    /// `d_x · Σ q` of block j (what a weight offset multiplies).
-    func sum(_ j: Int) -> Float
-    /// The accumulated dot product.
-    func total() -> Float
+    /// `offset_i += m · d_x·Σq` of block j (a weight offset or minimum times the block's activations).
+    mutating func addOffset(_ m: Float, block j: Int)
+    /// Writes (or adds) row i's dot product at `y + i·ldy`.
+    func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool)
 }
 
 @inline(__always) private func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-
-/// Eight int32 partial sums of `w · x` for unsigned `w` (0…63) and signed `x`.
-@inline(__always) private func unsignedDot(_ w: __m256i, _ x: __m256i) -> __m256i {
-    _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1))
-}
-
-/// Eight int32 partial sums of `w · x` for signed `w` and `x`: |w| times x with w's sign.
-@inline(__always) private func signedDot(_ w: __m256i, _ x: __m256i, _ pairs: __m256i = _mm256_set1_epi16(1)) -> __m256i {
-    _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)), pairs)
-}
 
 /// `acc + float(sums) · scale`.
 @inline(__always) private func accumulate(_ acc: __m256, _ sums: __m256i, _ scale: Float) -> __m256 {
@@ -106,37 +104,57 @@ protocol ActivationRow {
     Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
 }
 
-struct OneLevelRow: ActivationRow {
-    let q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, sums: UnsafePointer<Float>
-    var acc = _mm256_setzero_ps()
+struct ActivationGroup<let N: Int>: ActivationRows {
+    var q: InlineArray<N, UnsafePointer<Int8>>
+    var scales: InlineArray<N, UnsafePointer<Float>>
+    var sums: InlineArray<N, UnsafePointer<Float>>
+    var acc = InlineArray<N, __m256>(repeating: _mm256_setzero_ps())
+    var offset = InlineArray<N, Float>(repeating: 0)
 
+    /// Rows `first..<first + N` of `x`.
     @inline(__always)
-    init(_ x: QuantizedActivations, row i: Int) {
-        q = UnsafePointer(x.values + i * x.columns)
-        scales = UnsafePointer(x.scales + i * x.blocksPerRow)
-        sums = UnsafePointer(x.sums + i * x.blocksPerRow)
+    init(_ x: QuantizedActivations, from first: Int) {
+        q = InlineArray { UnsafePointer(x.values + (first + $0) * x.columns) }
+        scales = InlineArray { UnsafePointer(x.scales + (first + $0) * x.blocksPerRow) }
+        sums = InlineArray { UnsafePointer(x.sums + (first + $0) * x.blocksPerRow) }
     }
 
     @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
-        acc = accumulate(acc, unsignedDot(w, load(q + 32 * j)), scale * scales[j])
+        for i in 0..<N {
+            let products = _mm256_madd_epi16(_mm256_maddubs_epi16(w, load(q[i] + 32 * j)), _mm256_set1_epi16(1))
+            acc[i] = accumulate(acc[i], products, scale * scales[i][j])
+        }
     }
     @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scale: Float) {
-        acc = accumulate(acc, signedDot(w, load(q + 32 * j)), scale * scales[j])
+        addSigned(w, block: j, scales16: _mm256_set1_epi16(1), scale: scale)
     }
     @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float) {
-        acc = accumulate(acc, signedDot(w, load(q + 32 * j), scales16), scale * scales[j])
+        // |w| times x with w's sign: vpmaddubsw wants its first operand unsigned.
+        let magnitude = _mm256_sign_epi8(w, w)
+        for i in 0..<N {
+            let pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(load(q[i] + 32 * j), w))
+            acc[i] = accumulate(acc[i], _mm256_madd_epi16(pairs, scales16), scale * scales[i][j])
+        }
     }
-    @inline(__always) func sum(_ j: Int) -> Float { sums[j] }
-    @inline(__always) func total() -> Float { (acc as SIMD8<Float>).sum() }
+    @inline(__always) mutating func addOffset(_ m: Float, block j: Int) {
+        for i in 0..<N { offset[i] += m * sums[i][j] }
+    }
+    @inline(__always) func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+        for i in 0..<N {
+            let s = (acc[i] as SIMD8<Float>).sum() + offset[i]
+            let out = y + i * ldy
+            out.pointee = accumulate ? out.pointee + s : s
+        }
+    }
 }
 
-struct TwoLevelRow: ActivationRow {
-    var first: OneLevelRow, second: OneLevelRow
+struct TwoLevelGroup<let N: Int>: ActivationRows {
+    var first: ActivationGroup<N>, second: ActivationGroup<N>
 
     @inline(__always)
-    init(_ x: QuantizedActivations, row i: Int) {
-        first = OneLevelRow(x, row: i)
-        second = OneLevelRow(x.residual!, row: i)
+    init(_ x: QuantizedActivations, from row: Int) {
+        first = ActivationGroup(x, from: row)
+        second = ActivationGroup(x.residual!, from: row)
     }
 
     @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
@@ -151,70 +169,72 @@ struct TwoLevelRow: ActivationRow {
         first.addSigned(w, block: j, scales16: scales16, scale: scale)
         second.addSigned(w, block: j, scales16: scales16, scale: scale)
     }
-    @inline(__always) func sum(_ j: Int) -> Float { first.sum(j) + second.sum(j) }
-    @inline(__always) func total() -> Float { first.total() + second.total() }
+    @inline(__always) mutating func addOffset(_ m: Float, block j: Int) {
+        first.addOffset(m, block: j)
+        second.addOffset(m, block: j)
+    }
+    @inline(__always) func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+        for i in 0..<N {
+            let s = (first.acc[i] as SIMD8<Float>).sum() + first.offset[i] + (second.acc[i] as SIMD8<Float>).sum() + second.offset[i]
+            let out = y + i * ldy
+            out.pointee = accumulate ? out.pointee + s : s
+        }
+    }
 }
 
 // MARK: - 32-weight blocks
 
 enum Q8_0: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 34 * b
             x.addSigned(load(p + 2), block: b, scale: half(p, 0))
         }
-        return x.total()
     }
 }
 
 enum Q4_0: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 18 * b
             x.addSigned(BlockBytes.minus(BlockBytes.nibbles(p + 2), 8), block: b, scale: half(p, 0))
         }
-        return x.total()
     }
 }
 
 enum Q4_1: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
-        var offset: Float = 0
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 20 * b
             x.addUnsigned(BlockBytes.nibbles(p + 4), block: b, scale: half(p, 0))
-            offset += half(p, 2) * x.sum(b)
+            x.addOffset(half(p, 2), block: b)
         }
-        return x.total() + offset
     }
 }
 
 enum Q5_0: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 22 * b
             let five = BlockBytes.or(BlockBytes.nibbles(p + 6), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))
             x.addSigned(BlockBytes.minus(five, 16), block: b, scale: half(p, 0))
         }
-        return x.total()
     }
 }
 
 enum Q5_1: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
-        var offset: Float = 0
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 24 * b
             let five = BlockBytes.or(BlockBytes.nibbles(p + 8), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
             x.addUnsigned(five, block: b, scale: half(p, 0))
-            offset += half(p, 2) * x.sum(b)
+            x.addOffset(half(p, 2), block: b)
         }
-        return x.total() + offset
     }
 }
 
@@ -223,44 +243,41 @@ enum Q5_1: BlockDotKernel {
 /// q4_K and q5_K: sub-block j of super-block b is `d·s_j·q − dmin·m_j`, against activation block 8b + j.
 enum Q4_K: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         kDot(w, blocks: blocks, fifth: false, &x)
     }
 }
 
 enum Q5_K: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         kDot(w, blocks: blocks, fifth: true, &x)
     }
 }
 
 @inline(__always)
-private func kDot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, fifth: Bool, _ x: inout A) -> Float {
-    var minima: Float = 0
+private func kDot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, fifth: Bool, _ x: inout A) {
     let size = fifth ? 176 : 144
     for b in 0..<blocks {
         let p = w + size * b
-        let d = half(p, 0)
+        let d = half(p, 0), dmin = half(p, 2)
         let packed = KQuantScales(p + 4)
-        var blockMinima: Float = 0
         for k in 0..<4 {
             let (lo, hi) = KQuantNibbles.subBlocks(p, k: k, fifth: fifth)
             let j = 8 * b + 2 * k
             let (s1, m1) = packed[2 * k], (s2, m2) = packed[2 * k + 1]
             x.addUnsigned(lo, block: j, scale: d * Float(s1))
             x.addUnsigned(hi, block: j + 1, scale: d * Float(s2))
-            blockMinima += Float(m1) * x.sum(j) + Float(m2) * x.sum(j + 1)
+            x.addOffset(-dmin * Float(m1), block: j)
+            x.addOffset(-dmin * Float(m2), block: j + 1)
         }
-        minima += half(p, 2) * blockMinima
     }
-    return x.total() - minima
 }
 
 /// q6_K: group g of half h is `d·sc·(q − 32)` with one scale per 16 weights, against activation block 8b + 4h + g.
 enum Q6_K: BlockDotKernel {
     @inline(__always)
-    static func dot<A: ActivationRow>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) -> Float {
+    static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 210 * b
             let d = half(p, 208)
@@ -274,6 +291,5 @@ enum Q6_K: BlockDotKernel {
                 }
             }
         }
-        return x.total()
     }
 }

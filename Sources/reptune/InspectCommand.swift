@@ -5,9 +5,9 @@ import ModelFormats
 /// `reptune inspect MODEL`: architecture, tensor types and sizes, tokenizer and chat template of a model file.
 enum InspectCommand {
     static let spec = Arguments.Spec(
-        usage: "inspect [MODEL] [--tensors]",
-        summary: "architecture, tensor types and sizes, tokenizer, chat template",
-        flags: ["tensors"])
+        usage: "inspect [MODEL] [--tensors] [--memory [--weights auto|native|fp32] [--batch N] [--context N]]",
+        summary: "architecture, tensor types and sizes, tokenizer, chat template; --memory: the resident memory the engine will need, before loading anything",
+        valued: ["weights", "batch", "context"], flags: ["tensors", "memory"])
 
     struct Report: Encodable {
         var file: String
@@ -25,6 +25,10 @@ enum InspectCommand {
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let url = try ModelLocation.resolve(a.positional.first)
+        if a.flags.contains("memory") { return try memory(a, url) }
+        for option in ["weights", "batch", "context"] where a.options[option] != nil {
+            throw CLIError("--\(option) applies to --memory")
+        }
         let file = try GGUFFile(contentsOf: url)
         var config: ModelConfig?, configError: String?
         do { config = try ModelConfig(gguf: file) } catch { configError = "\(error)" }
@@ -60,6 +64,27 @@ enum InspectCommand {
         if let t = report.chatTemplate { print("chat template:\n\(t)") }
         if let list = report.tensors {
             for t in list { print("  \(t["name"]!)  \(t["type"]!)  \(t["shape"]!)  \(t["bytes"]!) bytes") }
+        }
+    }
+
+    /// `inspect MODEL --memory`: the memory plan for a generation of `--batch` sequences of `--context` tokens.
+    static func memory(_ a: Arguments, _ url: URL) throws {
+        let summary = try ModelFileSummary(contentsOf: url)
+        let batch = try a.int("batch") ?? 1, context = try a.int("context") ?? 512
+        guard batch > 0 else { throw CLIError("--batch \(batch): expected a positive number") }
+        guard context > 0, context <= summary.config.contextLength else {
+            throw CLIError("--context \(context): expected 1...\(summary.config.contextLength) (the model's context)")
+        }
+        let requested = try a.weightsPolicy()
+        let plan = MemoryPlan(summary: summary, policy: requested, workload: .generation(batch: batch, context: context))
+        if a.flags.contains("json") { return try printJSON(plan) }
+        let chosen = requested == .auto ? "auto → \(plan.policy.rawValue)" : plan.policy.rawValue
+        print("memory plan for \(url.lastPathComponent): weights \(chosen), \(batch) sequence\(batch == 1 ? "" : "s") of \(context) tokens")
+        print(plan.text)
+        if let available = MachineMemory.availableBytes {
+            let fits = plan.totalBytes <= available
+            print(String(format: "this machine: %.1f GiB available — %@", Double(available) / Double(1 << 30),
+                         fits ? "fits" : "does not fit" + (plan.policy == .fp32 && summary.supportsNative ? " (try --weights native)" : "")))
         }
     }
 }

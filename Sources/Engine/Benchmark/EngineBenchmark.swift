@@ -19,13 +19,75 @@ public struct EngineBenchmark: Sendable {
     }
 
     public var model: LlamaModel
+    /// The policy the model was loaded under (`fp32` or `native`), for the figures' names.
+    public var policy: WeightsPolicy
     public var promptLength = 64
     public var prefillBatches = [1, 8, 32]
     public var decodeBatches = [1, 16]
     public var decodeSteps = 32
     public var repeats = 3
 
-    public init(model: LlamaModel) { self.model = model }
+    public init(model: LlamaModel, policy: WeightsPolicy? = nil) {
+        self.model = model
+        self.policy = policy ?? (model.weights.blocks.first?.qkv.isNative == true ? .native : .fp32)
+    }
+
+    /// Bytes of weights one decode step of one sequence reads: every projection in the form a one-row product reads
+    /// it (the file's blocks for native weights and for the fp32 policy's q4_1/q8_0 decode kernel, fp32 values
+    /// otherwise), the head, and one embedding row.
+    public var decodeBytesPerToken: Int {
+        func bytes(_ p: ProjectionWeight) -> Int {
+            if p.isNative || (p.encoded != nil && CPUFeatures.hasAVX2) { return p.encodedBytes }
+            return p.fp32Bytes
+        }
+        let w = model.weights
+        let blocks = w.blocks.reduce(0) { $0 + $1.projections.reduce(0) { $0 + bytes($1) } + 4 * ($1.attentionNorm.count + $1.ffnNorm.count) }
+        return blocks + bytes(w.head) + bytes(w.tokenEmbedding) / max(1, w.tokenEmbedding.rows)
+    }
+
+    /// Read bandwidth in GB/s: the cores summing a buffer of `bytes` (the bytes a decode step reads, so that caches
+    /// hold as much of it as they hold of the weights), best of `repeats` passes after one to warm up.
+    public func memoryBandwidth(bytes: Int) -> Double {
+        let count = max(1 << 20, bytes / 4) / 64 * 64
+        let buffer = FloatBuffer(count: count)
+        for i in stride(from: 0, to: count, by: 1024) { buffer[i] = 1 }
+        let parts = ParallelLoop.cores
+        let sums = FloatBuffer(count: parts)
+        func pass() {
+            ParallelLoop.run(parts) { p in
+                let lo = count * p / parts / 64 * 64, hi = p == parts - 1 ? count : count * (p + 1) / parts / 64 * 64
+                var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                let base = UnsafeRawPointer(buffer.pointer)
+                var i = lo
+                while i < hi {
+                    a0 += base.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                    a1 += base.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
+                    a2 += base.loadUnaligned(fromByteOffset: 4 * i + 128, as: SIMD16<Float>.self)
+                    a3 += base.loadUnaligned(fromByteOffset: 4 * i + 192, as: SIMD16<Float>.self)
+                    i += 64
+                }
+                sums[p] = (a0 + a1 + a2 + a3).sum()
+            }
+        }
+        pass()
+        let seconds = time(pass)
+        return Double(count * 4) / seconds / 1e9
+    }
+
+    /// Seconds of one product of the model's largest block projection (`gate/up` of the middle block) with `rows`
+    /// activation rows through each native path: the numbers `NativeMatMul.dotRowLimit` is chosen from.
+    public func nativePathSeconds(rows: Int) -> (dot: Double, panels: Double)? {
+        let w = model.weights.blocks[model.config.blockCount / 2].gateUp
+        guard let m = w.encoded, w.isNative, CPUFeatures.hasAVX2 else { return nil }
+        var g = SeededGenerator(seed: 11)
+        let x = FloatBuffer((0..<rows * m.columns).map { _ in g.nextUnit() - 0.5 })
+        let y = FloatBuffer(count: rows * m.rows)
+        let reps = max(1, 64 / rows)
+        func run(_ path: NativeMatMul.Path) -> Double {
+            time { for _ in 0..<reps { NativeMatMul.projection(x.pointer, rows: rows, weight: m, into: y.pointer, path: path) } } / Double(reps)
+        }
+        return (run(.dot), run(.panels))
+    }
 
     /// Multiply-adds ×2 per token in the block projections (the sgemm part of a forward pass).
     public var projectionFlopsPerToken: Double {
@@ -166,12 +228,29 @@ public struct EngineBenchmark: Sendable {
                           note: String(format: "%.0f%% of the sgemm-bound limit; %.0f%% of sgemm at %d rows", 100 * tps / limit,
                                        100 * tps / atShape, b * promptLength)))
         }
+        let perToken = decodeBytesPerToken
+        var bandwidth = memoryBandwidth(bytes: perToken)
+        var decode = [(Int, Double)]()
         for b in decodeBatches {
-            let tps = decodeTokensPerSecond(batch: b)
+            decode.append((b, decodeTokensPerSecond(batch: b)))
+            bandwidth = max(bandwidth, memoryBandwidth(bytes: perToken))
+        }
+        record(Figure(name: "read bandwidth", value: bandwidth, unit: "GB/s",
+                      note: String(format: "%d threads summing %.0f MiB (the weights a decode step reads), best of %d",
+                                   ParallelLoop.cores, Double(perToken) / 1_048_576, decodeBatches.count + 1)))
+        let bandwidthLimit = bandwidth * 1e9 / Double(perToken)
+        for (b, tps) in decode {
             let gemm = sgemmGFLOPS(tokens: b)
+            let share = b == 1 ? String(format: "%.0f%% of the bandwidth limit (%.0f tokens/s); ", 100 * tps / bandwidthLimit, bandwidthLimit) : ""
             record(Figure(name: "decode \(b) sequence\(b == 1 ? "" : "s")", value: tps, unit: "tokens/s",
-                          note: String(format: "summed over sequences, %d steps after a %d-token prompt; sgemm at %d rows: %.1f GFLOP/s",
-                                       decodeSteps, promptLength, b, gemm)))
+                          note: share + String(format: "summed over sequences, %d steps after a %d-token prompt; sgemm at %d rows: %.1f GFLOP/s",
+                                               decodeSteps, promptLength, b, gemm)))
+        }
+        for rows in [1, 4, 8, 16, 32, 64] {
+            guard let (dot, panels) = nativePathSeconds(rows: rows) else { break }
+            record(Figure(name: "native dot/panels \(rows) rows", value: dot / panels, unit: "× time",
+                          note: String(format: "gate/up of block %d: dot %.3f ms, panels %.3f ms (dot path up to %d rows)",
+                                       model.config.blockCount / 2, dot * 1000, panels * 1000, NativeMatMul.dotRowLimit)))
         }
         let step = trainingStep()
         let stepRate = step.flops / step.seconds / 1e9, atStepShape = sgemmGFLOPS(tokens: 4 * promptLength)
