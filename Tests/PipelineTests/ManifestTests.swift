@@ -234,3 +234,48 @@ struct ManifestTests {
         #expect(m.model.url.path == Fixtures.defaultModel.standardizedFileURL.path)
     }
 }
+
+/// The model object's `weights`: decoded, refused with a JSON path when unknown, and in the cache key exactly when
+/// it resolves to native.
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel))
+struct ManifestWeightsPolicyTests {
+    func manifest(_ weights: String?) -> String {
+        let w = weights.map { #", "weights": "\#($0)""# } ?? ""
+        return #"{"name": "w", "model": {"path": "\#(Fixtures.defaultModel.path)"\#(w)}, "datasets": {"d": "d.txt"}, "#
+            + #""stages": [{"id": "ppl", "kind": "perplexity", "params": {"dataset": "d"}}]}"#
+    }
+
+    /// One folder for every plan, so the store hashes the model once.
+    static let dir = try! Fixtures.temporaryDirectory("reptune-weights")
+
+    func key(_ weights: String?) throws -> String {
+        let dir = Self.dir
+        try Data("some text to score\n".utf8).write(to: dir.appendingPathComponent("d.txt"))
+        try Data(manifest(weights).utf8).write(to: dir.appendingPathComponent("manifest.json"))
+        let store = try Store(directory: dir.appendingPathComponent("results"))
+        let plan = try Planner.plan(try Manifest.load(from: dir.appendingPathComponent("manifest.json")),
+                                    options: PlanOptions(engineVersion: 1), store: store)
+        return try #require(plan.stage("ppl")).key.hex
+    }
+
+    @Test func decodedAndValidated() throws {
+        let m = try Manifest.decode(manifest("native"), baseDirectory: URL(fileURLWithPath: "/tmp"), options: Samples.noFiles)
+        #expect(m.model.weights == .native)
+        let absent = try Manifest.decode(manifest(nil), baseDirectory: URL(fileURLWithPath: "/tmp"), options: Samples.noFiles)
+        #expect(absent.model.weights == .auto)
+        let error = #expect(throws: ManifestErrors.self) {
+            try Manifest.decode(manifest("natve"), baseDirectory: URL(fileURLWithPath: "/tmp"), options: Samples.noFiles)
+        }
+        let text = "\(error!)"
+        #expect(text.contains("model.weights") && text.contains("natve") && text.contains("did you mean \"native\""))
+    }
+
+    /// SmolLM2's auto resolves to fp32 (0.5 GB of fp32 weights): the same key as fp32 and as before the policy
+    /// existed; native gets a key of its own.
+    @Test func nativeWeightsChangeTheKey() throws {
+        let auto = try key(nil), fp32 = try key("fp32"), native = try key("native")
+        #expect(auto == fp32)
+        #expect(native != fp32)
+        #expect(try key("auto") == auto)
+    }
+}

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// A validated experiment: the model, the datasets, and the stages to run, with every parameter resolved
@@ -36,13 +37,16 @@ public struct ModelRef: Sendable, Hashable {
     public var template: String?
     /// The manifest's folder: relative paths of other models a stage names are resolved against it.
     public var baseDirectory: URL
+    /// How the engine holds the weights (`"weights"`; `auto` when absent).
+    public var weights: WeightsPolicy
 
-    public init(name: String?, path: String, url: URL, template: String?, baseDirectory: URL) {
+    public init(name: String?, path: String, url: URL, template: String?, baseDirectory: URL, weights: WeightsPolicy = .auto) {
         self.name = name
         self.path = path
         self.url = url
         self.template = template
         self.baseDirectory = baseDirectory
+        self.weights = weights
     }
 
     /// The file a stage's `model` parameter names (a local judge model), or nil when that is this model (by name,

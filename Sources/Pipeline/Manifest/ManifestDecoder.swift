@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// How a manifest is checked beyond its own text.
@@ -183,6 +184,15 @@ struct ManifestDecoder {
         if let t = value["template"] {
             if let s = t.stringValue, !s.isEmpty { template = s } else { wrongType(path + "template", t, expected: "non-empty string") }
         }
+        var weights = WeightsPolicy.auto
+        if let w = value["weights"] {
+            if let s = w.stringValue, let policy = WeightsPolicy(rawValue: s) {
+                weights = policy
+            } else {
+                fail(path + "weights", w.location, expected: ParamType.choice(ManifestFields.weightsPolicies).expected, found: w.summary,
+                     suggestion: w.stringValue.flatMap { NearMiss.suggestion(for: $0, in: ManifestFields.weightsPolicies) })
+            }
+        }
         let name = value["name"], file = value["path"]
         switch (name, file) {
         case (let n?, nil):
@@ -194,10 +204,13 @@ struct ManifestDecoder {
             }
             var ref = namedModel(s, path + "name", n)
             ref?.template = template
+            ref?.weights = weights
             return ref
         case (nil, let p?):
             guard let s = p.stringValue, !s.isEmpty else { wrongType(path + "path", p, expected: "non-empty string"); return nil }
-            return fileModel(s, template: template, path + "path", p)
+            var ref = fileModel(s, template: template, path + "path", p)
+            ref.weights = weights
+            return ref
         default:
             fail(path, value.location, expected: "exactly one of \"name\" and \"path\"",
                  found: name == nil ? "neither" : "both (keys \(ms.map(\.key).joined(separator: ", ")))")

@@ -75,7 +75,9 @@ public enum ManifestDocs {
             obj([("type", "string")]),
             obj([("type", "object"), ("additionalProperties", .bool(false)),
                  ("properties", obj(ManifestFields.model.map { f in
-                     (f.name, described(obj([("type", "string")]), f.doc))
+                     f.name == "weights"
+                         ? (f.name, described(obj([("enum", strings(ManifestFields.weightsPolicies))]), f.doc))
+                         : (f.name, described(obj([("type", "string")]), f.doc))
                  }))]),
         ]))]), fieldDoc(ManifestFields.topLevel, "model"))))
         defs.append(("split", obj([

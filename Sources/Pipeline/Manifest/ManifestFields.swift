@@ -1,3 +1,4 @@
+import Engine
 /// One fixed (non-parameter) field of the manifest format, with its doc string. The decoder's set of known keys,
 /// the docs and the JSON Schema all come from these tables and from `StageCatalog`.
 public struct FieldDoc: Sendable {
@@ -35,7 +36,15 @@ public enum ManifestFields {
         FieldDoc("path", required: false, "string", "Model file, relative to the manifest's directory."),
         FieldDoc("template", required: false, "string",
                  "Chat template overriding the model's own (e.g. `\"chatml\"`, `\"llama2-paper\"`)."),
+        FieldDoc("weights", required: false, "string",
+                 "How the engine holds the weights: `\"auto\"` (default: fp32 when the fp32 copy takes at most 2 GiB, "
+                 + "else native), `\"native\"` (the GGUF's own encoding, read in place: about the file's size) or "
+                 + "`\"fp32\"` (dequantized at load: 4 bytes a weight). Native results differ from fp32 in the last "
+                 + "bits, so the resolved choice is part of every cache key when it is native."),
     ]
+
+    /// The values `weights` takes.
+    public static let weightsPolicies = WeightsPolicy.allCases.map(\.rawValue)
 
     public static let dataset: [FieldDoc] = [
         FieldDoc("path", required: true, "string", "File or directory, relative to the manifest's directory."),

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// What `reptune run` was asked for beyond the manifest.
@@ -108,6 +109,10 @@ public enum Planner {
         // here); running needs the file.
         let modelMissing = !FileManager.default.fileExists(atPath: manifest.model.url.path)
         let modelSHA = modelMissing ? "missing-model" : try digest(manifest.model.url, what: "model", store: store)
+        // The weights policy resolved from the file's header (`auto` by size). A model that is missing or whose
+        // header cannot be read keeps what was asked (its keys are provisional, or loading it will fail).
+        let summary = modelMissing ? nil : try? ModelFileSummary(contentsOf: manifest.model.url)
+        let weights = summary?.resolve(manifest.model.weights) ?? manifest.model.weights
         var keys: [String: StageKey] = [:]
         var planned: [PlannedStage] = []
         for spec in order {
@@ -124,7 +129,7 @@ public enum Planner {
             let key = StageKey(kind: spec.kind, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
                                modelTemplate: manifest.model.template, datasets: datasets,
                                files: try otherModelFiles(spec, manifest: manifest, store: store),
-                               engineVersion: options.engineVersion)
+                               nativeWeights: weights == .native, engineVersion: options.engineVersion)
             keys[spec.id] = key
             let counts = try store.cellCounts(key.hex)
             let stored = try store.stage(key.hex)

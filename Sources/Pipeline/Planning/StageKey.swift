@@ -1,8 +1,9 @@
 import Foundation
 
 /// A stage's cache key: the SHA-256 of the canonical JSON of everything that determines its result — kind,
-/// resolved parameters, the keys of its inputs, the model's sha256 (and template override), the sha256 of each
-/// dataset it reads (with the split), and the engine's numeric version. Same key → the stored result is reused.
+/// resolved parameters, the keys of its inputs, the model's sha256 (and template override, and native weights),
+/// the sha256 of each dataset it reads (with the split), and the engine's numeric version. Same key → the stored
+/// result is reused.
 public struct StageKey: Sendable, Hashable, CustomStringConvertible {
     /// 64 lowercase hex digits.
     public var hex: String
@@ -14,9 +15,14 @@ public struct StageKey: Sendable, Hashable, CustomStringConvertible {
 
     /// - Parameter files: other files the result depends on (a judge model), by role → sha256; in the material only
     ///   when present, so stages without any keep their keys.
+    /// - Parameter nativeWeights: the model's weights are read in their file encoding (`WeightsPolicy.native`,
+    ///   resolved); in the material only then, so fp32 results keep the keys they had before the policy existed.
     public init(kind: StageKind, params: StageParams, inputKeys: [StageInput], modelSHA256: String, modelTemplate: String?,
                 datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)], files: [String: String] = [:],
-                engineVersion: Int) {
+                nativeWeights: Bool = false, engineVersion: Int) {
+        var model: [JSONMember] = [JSONMember(key: "sha256", value: .string(modelSHA256)),
+                                   JSONMember(key: "template", value: modelTemplate.map(JSONValue.string) ?? .null)]
+        if nativeWeights { model.append(JSONMember(key: "weights", value: .string("native"))) }
         var members: [JSONMember] = [
             JSONMember(key: "format", value: .int(Self.formatVersion)),
             JSONMember(key: "kind", value: .string(kind.rawValue)),
@@ -24,8 +30,7 @@ public struct StageKey: Sendable, Hashable, CustomStringConvertible {
             JSONMember(key: "inputs", value: .object(inputKeys.map {
                 JSONMember(key: $0.slot, value: .array($0.stages.map(JSONValue.string)))
             })),
-            JSONMember(key: "model", value: .object(["sha256": .string(modelSHA256),
-                                                      "template": modelTemplate.map(JSONValue.string) ?? .null])),
+            JSONMember(key: "model", value: .object(model)),
             JSONMember(key: "datasets", value: .object(datasets.map {
                 JSONMember(key: $0.use.description, value: .object(["sha256": .string($0.sha256), "split": $0.split ?? .null]))
             })),

@@ -25,23 +25,24 @@ public struct StageInputError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Models loaded by this process, by file path: loading dequantizes every matrix, so stages share one copy.
+/// Models loaded by this process, by file path and weights policy: stages share one copy.
 private let loadedModels = Mutex<[String: LanguageModel]>([:])
 
 extension StageContext {
-    /// The manifest's model without changes.
+    /// The manifest's model without changes, its weights held as the manifest's `weights` says.
     public func baseModel() throws -> StageModel {
         let path = model.url.standardizedFileURL.path
+        let cacheKey = path + "#" + model.weights.rawValue
         let language: LanguageModel
-        if let cached = loadedModels.withLock({ $0[path] }) {
+        if let cached = loadedModels.withLock({ $0[cacheKey] }) {
             language = cached
         } else {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw StageInputError("stage \(stage.id): model file \(path) is missing (run `make setup` for the default model)")
             }
-            log("loading model \(model.url.lastPathComponent)")
-            let loaded = try LanguageModel(path: model.url)
-            loadedModels.withLock { $0[path] = loaded }
+            log("loading model \(model.url.lastPathComponent) (weights: \(model.weights.rawValue))")
+            let loaded = try LanguageModel(path: model.url, weights: model.weights)
+            loadedModels.withLock { $0[cacheKey] = loaded }
             language = loaded
         }
         let template = try model.template.map { try ChatTemplate(named: $0) } ?? language.chatTemplate ?? ChatTemplate(format: .chatml)
