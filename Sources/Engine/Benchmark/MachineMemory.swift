@@ -2,8 +2,13 @@ import Foundation
 
 /// The machine's memory, as the kernel reports it (`/proc/meminfo`).
 public enum MachineMemory {
-    /// `MemAvailable`: what new allocations can take without swapping; nil when unknown.
-    public static var availableBytes: Int? { field("MemAvailable:") }
+    /// `MemAvailable`: what new allocations can take without swapping; nil when unknown. `REPTUNE_MEMORY_LIMIT`
+    /// (bytes) caps it, to plan for, or refuse what would not fit on, a smaller machine (or a container's limit).
+    public static var availableBytes: Int? {
+        let limit = ProcessInfo.processInfo.environment["REPTUNE_MEMORY_LIMIT"].flatMap { Int($0) }
+        guard let available = field("MemAvailable:") else { return limit }
+        return limit.map { min($0, available) } ?? available
+    }
     /// `MemTotal`.
     public static var totalBytes: Int? { field("MemTotal:") }
 

@@ -73,11 +73,14 @@ public struct ModelRef: Sendable, Hashable {
 }
 
 /// Named models a manifest may use instead of a path; looked up under `models/` next to the manifest or in one
-/// of its parent directories, or in the working directory.
+/// of its parent directories, or in the working directory. The same names and files as `scripts/models.json`,
+/// which `make model MODEL=name` fetches (a test keeps the two in step).
 public enum ModelCatalog {
     public static let defaultName = "smollm2-135m-instruct"
     public static let named: [String: String] = [
         "smollm2-135m-instruct": "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "qwen2.5-coder-0.5b-instruct": "models/Qwen2.5-Coder-0.5B-Instruct.gguf",
+        "qwen2.5-coder-1.5b-instruct": "models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
     ]
 }
 
