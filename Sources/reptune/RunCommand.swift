@@ -46,6 +46,9 @@ enum RunCommand {
         }
         print("results: \(results.path)")
         print(plan.description)
+        if plan.stages.contains(where: { $0.action.computes }), let estimate = ResourceEstimate.estimate(plan) {
+            print(estimate.text)
+        }
     }
 
     static func resume(_ args: [String]) throws {

@@ -20,6 +20,26 @@ struct CLIRunPlanTests {
         #expect(plan.stdout.contains("sweep") && plan.stdout.contains("42 cells"))
     }
 
+    /// The dry-run's resource estimate: the quickstart's stages on SmolLM2 (file here, fp32 by auto) and the paper's
+    /// 13B manifest (file not here: shape from its name, native Q8_0): every stage's memory, the largest stage's
+    /// plan, the time at this machine's measured rates.
+    @Test func dryRunEstimatesMemoryAndTime() throws {
+        let results = try Fixtures.temporaryDirectory("runs")
+        let quick = try CLI.run(["run", "experiments/quickstart.json", "--dry-run", "--results", results.path])
+        #expect(quick.status == 0, "\(quick.stderr)")
+        #expect(quick.stdout.contains("resources on this machine (weights fp32; SmolLM2-135M-Instruct.Q4_1.gguf)"), "\(quick.stdout)")
+        #expect(quick.stdout.contains("largest: honesty_tune needs"))
+        #expect(quick.stdout.contains("trainable blocks") && quick.stdout.contains("6 blocks × 3540096 weights"))
+        let paper = try CLI.run(["run", "experiments/paper-honesty-llama2-13b.json", "--dry-run", "--results", results.path])
+        #expect(paper.status == 0, "\(paper.stderr)")
+        #expect(paper.stdout.contains("weights native; llama-2-13b-chat.Q8_0.gguf, not here: shape and size guessed from its name"))
+        // Collecting activations on 13B Q8_0 with native weights: 13 GiB of weights, well under 24 GB.
+        let acts = try #require(paper.stdout.split(separator: "\n").first { $0.hasPrefix("  acts ") && $0.contains("GiB") })
+        let gib = try #require(acts.split(separator: " ").compactMap { Double($0) }.first)
+        #expect(gib > 12.5 && gib < 20, "\(acts)")
+        #expect(paper.stdout.contains("7 blocks × 317204480 weights"), "the tune stages' trainable blocks are counted")
+    }
+
     /// The manifests that run part of the study on its cached results plan the shared stages with the study's keys
     /// (a copied stage that drifted would silently recompute hours of work).
     @Test func partialManifestsShareTheStudysKeys() throws {

@@ -24,6 +24,15 @@ public struct MemoryPlan: Sendable, Codable {
         /// Blocks whose activations a training step records (from the lowest trainable block to the last).
         public var recordedBlocks: Int
 
+        public init(batch: Int, context: Int, rowsPerPass: Int, logitRows: Int, trainableBlocks: Int, recordedBlocks: Int) {
+            self.batch = batch
+            self.context = context
+            self.rowsPerPass = rowsPerPass
+            self.logitRows = logitRows
+            self.trainableBlocks = trainableBlocks
+            self.recordedBlocks = recordedBlocks
+        }
+
         /// Generation: `batch` sequences of `context` tokens, prefilled together, logits of the last positions.
         public static func generation(batch: Int, context: Int) -> Workload {
             Workload(batch: batch, context: context, rowsPerPass: batch * context, logitRows: batch, trainableBlocks: 0,
@@ -58,7 +67,6 @@ public struct MemoryPlan: Sendable, Codable {
         lines.append(Line(name: "runtime", bytes: Self.runtimeBytes, note: "executable, Foundation, OpenBLAS buffers"))
         // Vocabulary strings, merges and lookup tables: about 250 bytes a token (measured on 49k and 152k vocabularies).
         lines.append(Line(name: "tokenizer", bytes: c.vocabularySize * 250, note: "\(c.vocabularySize) tokens"))
-        let perBlockWeights = d * (q + 2 * kv) + q * d + 3 * d * ff
         switch policy {
         case .native, .auto:
             // A separate output head leaves the embedding table's pages untouched but for the tokens looked up.
@@ -74,17 +82,17 @@ public struct MemoryPlan: Sendable, Codable {
                                   note: "the file's memory map, read once at load (the kernel may drop these pages)"))
             }
         }
-        // Swift arrays double as they grow: a cache filled token by token holds up to 2× its values.
+        // Generation reserves each sequence's cache for its prompt and new tokens.
         let kvBytes = 2 * c.blockCount * kv * 4 * w.context * w.batch
-        lines.append(Line(name: "KV cache", bytes: 2 * kvBytes,
-                          note: "\(w.batch) × \(w.context) tokens × \(c.blockCount) blocks × K,V of \(kv) (≤ 2× for growth)"))
+        lines.append(Line(name: "KV cache", bytes: kvBytes,
+                          note: "\(w.batch) × \(w.context) tokens × \(c.blockCount) blocks × K,V of \(kv) floats"))
         let rowFloats = 2 * d + (q + 2 * kv) + q + 3 * ff + c.headDimension
         // The products' scratch: a decoded panel (1 MiB) or the 8-bit activations, both small.
         let forward = w.rowsPerPass * rowFloats * 4 + w.logitRows * c.vocabularySize * 4 + (1 << 20)
         lines.append(Line(name: "activations", bytes: forward,
                           note: "a forward pass of \(w.rowsPerPass) tokens, \(w.logitRows) rows of logits"))
         if w.trainableBlocks > 0 {
-            let trainable = w.trainableBlocks * (perBlockWeights + 2 * d + (c.attentionBias ? q + 2 * kv : 0))
+            let trainable = w.trainableBlocks * c.weightsPerBlock
             lines.append(Line(name: "trainable blocks", bytes: 16 * trainable,
                               note: "\(w.trainableBlocks) blocks × \(trainable / w.trainableBlocks) weights × (fp32 weights, gradients, AdamW m, v)"))
             let tape = w.recordedBlocks * w.rowsPerPass * (2 * d + (q + 2 * kv) + q + 3 * ff) * 4

@@ -68,3 +68,38 @@ public struct ModelFileSummary: Sendable {
         supportsNative ? policy.resolved(parameters: parameterCount) : .fp32
     }
 }
+
+extension ModelFileSummary {
+    /// Shapes of well-known models, for planning a study whose model file is not here yet (a manifest for
+    /// Llama-2-13b-chat on a machine that has not downloaded it): matched by the file name, with the encoding's
+    /// size from its quantization tag (`Q8_0`, `Q4_K_M`, `F16`, …; Q8_0 when there is none).
+    public static func guess(fileName: String) -> ModelFileSummary? {
+        let name = fileName.lowercased()
+        let shapes: [(String, ModelConfig)] = [
+            ("llama-2-7b", llama(blocks: 32, d: 4096, ff: 11008, heads: 32, kv: 32, vocab: 32000, context: 4096)),
+            ("llama-2-13b", llama(blocks: 40, d: 5120, ff: 13824, heads: 40, kv: 40, vocab: 32000, context: 4096)),
+            ("llama-3-8b", llama(blocks: 32, d: 4096, ff: 14336, heads: 32, kv: 8, vocab: 128256, context: 8192)),
+            ("llama-3.1-8b", llama(blocks: 32, d: 4096, ff: 14336, heads: 32, kv: 8, vocab: 128256, context: 8192)),
+            ("mistral-7b", llama(blocks: 32, d: 4096, ff: 14336, heads: 32, kv: 8, vocab: 32000, context: 8192)),
+        ]
+        guard let (_, config) = shapes.first(where: { name.contains($0.0) }) else { return nil }
+        let bits: [(String, Double)] = [("q8_0", 8.5), ("q6_k", 6.5625), ("q5_k", 5.7), ("q5_1", 6), ("q5_0", 5.5),
+                                         ("q4_k_s", 4.6), ("q4_k", 4.85), ("q4_1", 5), ("q4_0", 4.5), ("bf16", 16),
+                                         ("f16", 16), ("f32", 32)]
+        let bitsPerWeight = bits.first { name.contains($0.0) }?.1 ?? 8.5
+        let parameters = config.blockCount * config.weightsPerBlock + 2 * config.vocabularySize * config.embeddingLength
+            + config.embeddingLength
+        let bytes = Int(Double(parameters) * bitsPerWeight / 8)
+        var summary = ModelFileSummary(file: URL(fileURLWithPath: fileName), config: config, fileBytes: bytes,
+                                       parameterCount: parameters, encodedBytes: bytes, supportsNative: true,
+                                       tensorTypes: [:])
+        summary.embeddingBytes = Int(Double(config.vocabularySize * config.embeddingLength) * bitsPerWeight / 8)
+        return summary
+    }
+
+    private static func llama(blocks: Int, d: Int, ff: Int, heads: Int, kv: Int, vocab: Int, context: Int) -> ModelConfig {
+        ModelConfig(architecture: "llama", vocabularySize: vocab, embeddingLength: d, blockCount: blocks, feedForwardLength: ff,
+                    headCount: heads, headCountKV: kv, contextLength: context, rmsEpsilon: 1e-5, ropeTheta: 10000,
+                    ropeLayout: .interleaved, tiedEmbeddings: false, attentionBias: false)
+    }
+}
