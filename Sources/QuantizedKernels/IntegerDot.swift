@@ -46,15 +46,15 @@ public enum IntegerDot {
             var i = 0
             while i < xRows {
                 let n = min(4, xRows - i)
-                switch (n, x.hasResidual) {
+                switch (n, x.wide) {
                 case (4, false): group(K.self, row, w.blocksPerRow, ActivationGroup<4>(x, from: i), out, i, ldy, accumulate)
                 case (3, false): group(K.self, row, w.blocksPerRow, ActivationGroup<3>(x, from: i), out, i, ldy, accumulate)
                 case (2, false): group(K.self, row, w.blocksPerRow, ActivationGroup<2>(x, from: i), out, i, ldy, accumulate)
                 case (_, false): group(K.self, row, w.blocksPerRow, ActivationGroup<1>(x, from: i), out, i, ldy, accumulate)
-                case (4, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<4>(x, from: i), out, i, ldy, accumulate)
-                case (3, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<3>(x, from: i), out, i, ldy, accumulate)
-                case (2, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<2>(x, from: i), out, i, ldy, accumulate)
-                case (_, true): group(K.self, row, w.blocksPerRow, TwoLevelGroup<1>(x, from: i), out, i, ldy, accumulate)
+                case (4, true): group(K.self, row, w.blocksPerRow, WideGroup<4>(x, from: i), out, i, ldy, accumulate)
+                case (3, true): group(K.self, row, w.blocksPerRow, WideGroup<3>(x, from: i), out, i, ldy, accumulate)
+                case (2, true): group(K.self, row, w.blocksPerRow, WideGroup<2>(x, from: i), out, i, ldy, accumulate)
+                case (_, true): group(K.self, row, w.blocksPerRow, WideGroup<1>(x, from: i), out, i, ldy, accumulate)
                 }
                 i += n
             }
@@ -76,120 +76,173 @@ protocol BlockDotKernel {
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A)
 }
 
-/// A group of activation rows as the dot kernels read them: per block of 32, multiply-add the same 32 unpacked
-/// weight bytes into each row's fp32 accumulator. `ActivationGroup` holds up to four 8-bit rows;
-/// `TwoLevelGroup` adds each row's 8-bit rounding residual as a second pass over the same weights (≈ 16-bit
-/// activations, for the output head).
+/// A group of activation rows as the dot kernels read them, two blocks at a time: the same unpacked weight bytes
+/// of blocks j and j+1 are multiplied into each row's accumulators, with coefficients `[a0, b0, a1, b1]`:
+/// `row += a0·scale_j·Σ w0·x_j + b0·sum_j + a1·scale_{j+1}·Σ w1·x_{j+1} + b1·sum_{j+1}` (a = the weights' scale, b =
+/// their offset or minimum). One 4-lane multiply scales both blocks for a row. `ActivationGroup` holds up to four
+/// 8-bit rows (`vpmaddubsw` + `vpmaddwd`); `WideGroup` up to four 16-bit rows (weights widened to 16 bits,
+/// `vpmaddwd`), for the output head.
 protocol ActivationRows {
-    /// `acc_i += Σ w·x_i[block j] · scale·d_x` for unsigned weights `w` (0…63).
-    mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float)
-    /// The same for signed weights.
-    mutating func addSigned(_ w: __m256i, block j: Int, scale: Float)
-    /// q6_K: signed weights, one int16 scale for each half of the block (`scales16`), times `scale`.
-    mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float)
-    /// `offset_i += m · d_x·Σq` of block j (a weight offset or minimum times the block's activations).
-    mutating func addOffset(_ m: Float, block j: Int)
+    /// `signed`: the weights are signed bytes (else 0…63). `halfScales`: q6_K's integer scales of the first and
+    /// second 16 weights of each block, `[first₀, second₀, first₁, second₁]`, or nil.
+    mutating func addPair(_ w0: __m256i, _ w1: __m256i, block j: Int, coefficients: __m128, signed: Bool,
+                          halfScales: SIMD4<Int32>?)
     /// Writes (or adds) row i's dot product at `y + i·ldy`.
     func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool)
 }
 
-@inline(__always) private func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-
-/// `acc + float(sums) · scale`.
-@inline(__always) private func accumulate(_ acc: __m256, _ sums: __m256i, _ scale: Float) -> __m256 {
-    _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
+extension ActivationRows {
+    @inline(__always)
+    mutating func addPair(_ w0: __m256i, _ w1: __m256i, block j: Int, coefficients: __m128, signed: Bool) {
+        addPair(w0, w1, block: j, coefficients: coefficients, signed: signed, halfScales: nil)
+    }
 }
 
-@inline(__always) private func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+@inline(__always) private func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
+
+/// The upper 16 bytes of `v`.
+@inline(__always) private func high(_ v: __m256i) -> __m128i {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD32<UInt8>.self).highHalf, to: __m128i.self)
+}
+
+/// The two f16 numbers at `p0` and `p1` (each a 16-bit field), and the two after each when `withNext`, as
+/// `[x0, y0, x1, y1]` (`y` = 0 without `withNext`).
+@inline(__always) private func halves(_ p0: UnsafeRawPointer, _ p1: UnsafeRawPointer, withNext: Bool) -> __m128 {
+    let a = withNext ? p0.loadUnaligned(as: UInt32.self) : UInt32(p0.loadUnaligned(as: UInt16.self))
+    let b = withNext ? p1.loadUnaligned(as: UInt32.self) : UInt32(p1.loadUnaligned(as: UInt16.self))
+    return _mm_cvtph_ps(_mm_set_epi32(0, 0, Int32(bitPattern: b), Int32(bitPattern: a)))
+}
+
+/// The accumulators of up to four rows: fp32 sums of the scaled block products, and the offset terms (lanes 1, 3).
+struct RowAccumulators<let N: Int> {
+    var acc = InlineArray<N, __m256>(repeating: _mm256_setzero_ps())
+    var offset = InlineArray<N, __m128>(repeating: _mm_setzero_ps())
+
+    /// Row i gets `p0`, `p1` (eight int32 partial sums of blocks j, j+1) scaled by `coefficients · factors`.
+    @inline(__always)
+    mutating func add(_ i: Int, _ p0: __m256i, _ p1: __m256i, coefficients: __m128, factors: UnsafePointer<Float>) {
+        let scaled = _mm_mul_ps(coefficients, UnsafeRawPointer(factors).loadUnaligned(as: __m128.self))
+        offset[i] = _mm_add_ps(offset[i], scaled)
+        let wide = _mm256_castps128_ps256(scaled)
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_permutevar8x32_ps(wide, _mm256_setzero_si256()), acc[i])
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_permutevar8x32_ps(wide, _mm256_set1_epi32(2)), acc[i])
+    }
+
+    @inline(__always)
+    func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+        for i in 0..<N {
+            let o = offset[i] as SIMD4<Float>
+            let s = (acc[i] as SIMD8<Float>).sum() + (o[1] + o[3]), out = y + i * ldy
+            out.pointee = accumulate ? out.pointee + s : s
+        }
+    }
 }
 
 struct ActivationGroup<let N: Int>: ActivationRows {
-    var q: InlineArray<N, UnsafePointer<Int8>>
-    var scales: InlineArray<N, UnsafePointer<Float>>
-    var sums: InlineArray<N, UnsafePointer<Float>>
-    var acc = InlineArray<N, __m256>(repeating: _mm256_setzero_ps())
-    var offset = InlineArray<N, Float>(repeating: 0)
+    var q: InlineArray<N, UnsafeRawPointer>
+    var factors: InlineArray<N, UnsafePointer<Float>>
+    var sums = RowAccumulators<N>()
 
     /// Rows `first..<first + N` of `x`.
     @inline(__always)
     init(_ x: QuantizedActivations, from first: Int) {
-        q = InlineArray { UnsafePointer(x.values + (first + $0) * x.columns) }
-        scales = InlineArray { UnsafePointer(x.scales + (first + $0) * x.blocksPerRow) }
-        sums = InlineArray { UnsafePointer(x.sums + (first + $0) * x.blocksPerRow) }
+        q = InlineArray { UnsafeRawPointer(x.row(first + $0)) }
+        factors = InlineArray { UnsafePointer(x.factors(first + $0)) }
     }
 
-    @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
-        for i in 0..<N {
-            let products = _mm256_madd_epi16(_mm256_maddubs_epi16(w, load(q[i] + 32 * j)), _mm256_set1_epi16(1))
-            acc[i] = accumulate(acc[i], products, scale * scales[i][j])
-        }
+    /// Eight int32 partial sums of `w · x` (pairs of products scaled by `pairs`), for signed or unsigned `w`.
+    @inline(__always)
+    static func products(_ w: __m256i, _ x: __m256i, signed: Bool, _ pairs: __m256i) -> __m256i {
+        // vpmaddubsw wants an unsigned first operand: for signed weights, |w| times x with w's sign.
+        let bytes = signed ? _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)) : _mm256_maddubs_epi16(w, x)
+        return _mm256_madd_epi16(bytes, pairs)
     }
-    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scale: Float) {
-        addSigned(w, block: j, scales16: _mm256_set1_epi16(1), scale: scale)
-    }
-    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float) {
-        // |w| times x with w's sign: vpmaddubsw wants its first operand unsigned.
-        let magnitude = _mm256_sign_epi8(w, w)
-        for i in 0..<N {
-            let pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(load(q[i] + 32 * j), w))
-            acc[i] = accumulate(acc[i], _mm256_madd_epi16(pairs, scales16), scale * scales[i][j])
-        }
-    }
-    @inline(__always) mutating func addOffset(_ m: Float, block j: Int) {
-        for i in 0..<N { offset[i] += m * sums[i][j] }
-    }
-    @inline(__always) func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
-        for i in 0..<N {
-            let s = (acc[i] as SIMD8<Float>).sum() + offset[i]
-            let out = y + i * ldy
-            out.pointee = accumulate ? out.pointee + s : s
-        }
-    }
-}
-
-struct TwoLevelGroup<let N: Int>: ActivationRows {
-    var first: ActivationGroup<N>, second: ActivationGroup<N>
 
     @inline(__always)
-    init(_ x: QuantizedActivations, from row: Int) {
-        first = ActivationGroup(x, from: row)
-        second = ActivationGroup(x.residual!, from: row)
+    mutating func addPair(_ w0: __m256i, _ w1: __m256i, block j: Int, coefficients: __m128, signed: Bool,
+                          halfScales: SIMD4<Int32>?) {
+        // Pairs 0–7 of a block's products cover weights 0–15, pairs 8–15 weights 16–31.
+        let pairs0 = halfScales.map { _mm256_set_m128i(_mm_set1_epi16(Int16($0[1])), _mm_set1_epi16(Int16($0[0]))) } ?? _mm256_set1_epi16(1)
+        let pairs1 = halfScales.map { _mm256_set_m128i(_mm_set1_epi16(Int16($0[3])), _mm_set1_epi16(Int16($0[2]))) } ?? _mm256_set1_epi16(1)
+        for i in 0..<N {
+            let p0 = Self.products(w0, load(q[i] + 32 * j), signed: signed, pairs0)
+            let p1 = Self.products(w1, load(q[i] + 32 * (j + 1)), signed: signed, pairs1)
+            sums.add(i, p0, p1, coefficients: coefficients, factors: factors[i] + 2 * j)
+        }
     }
 
-    @inline(__always) mutating func addUnsigned(_ w: __m256i, block j: Int, scale: Float) {
-        first.addUnsigned(w, block: j, scale: scale)
-        second.addUnsigned(w, block: j, scale: scale)
-    }
-    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scale: Float) {
-        first.addSigned(w, block: j, scale: scale)
-        second.addSigned(w, block: j, scale: scale)
-    }
-    @inline(__always) mutating func addSigned(_ w: __m256i, block j: Int, scales16: __m256i, scale: Float) {
-        first.addSigned(w, block: j, scales16: scales16, scale: scale)
-        second.addSigned(w, block: j, scales16: scales16, scale: scale)
-    }
-    @inline(__always) mutating func addOffset(_ m: Float, block j: Int) {
-        first.addOffset(m, block: j)
-        second.addOffset(m, block: j)
-    }
     @inline(__always) func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
-        for i in 0..<N {
-            let s = (first.acc[i] as SIMD8<Float>).sum() + first.offset[i] + (second.acc[i] as SIMD8<Float>).sum() + second.offset[i]
-            let out = y + i * ldy
-            out.pointee = accumulate ? out.pointee + s : s
-        }
+        sums.store(into: y, ldy: ldy, accumulate: accumulate)
     }
 }
 
-// MARK: - 32-weight blocks
+struct WideGroup<let N: Int>: ActivationRows {
+    var q: InlineArray<N, UnsafeRawPointer>
+    var factors: InlineArray<N, UnsafePointer<Float>>
+    var sums = RowAccumulators<N>()
+
+    @inline(__always)
+    init(_ x: QuantizedActivations, from first: Int) {
+        q = InlineArray { UnsafeRawPointer(x.row(first + $0)) }
+        factors = InlineArray { UnsafePointer(x.factors(first + $0)) }
+    }
+
+    /// A block's 32 weight bytes as two vectors of 16-bit integers (weights 0–15, 16–31).
+    @inline(__always)
+    static func widen(_ w: __m256i, signed: Bool) -> (__m256i, __m256i) {
+        let lo = _mm256_castsi256_si128(w), hi = high(w)
+        return signed ? (_mm256_cvtepi8_epi16(lo), _mm256_cvtepi8_epi16(hi)) : (_mm256_cvtepu8_epi16(lo), _mm256_cvtepu8_epi16(hi))
+    }
+
+    /// Eight int32 partial sums of a block's `w · x` for 16-bit `x` at `x`; the halves scaled by `first`, `second`.
+    @inline(__always)
+    static func products(_ w: (__m256i, __m256i), _ x: UnsafeRawPointer, scales: (Int32, Int32)?) -> __m256i {
+        let lo = _mm256_madd_epi16(w.0, load(x)), hi = _mm256_madd_epi16(w.1, load(x + 32))
+        guard let scales else { return _mm256_add_epi32(lo, hi) }
+        return _mm256_add_epi32(_mm256_mullo_epi32(lo, _mm256_set1_epi32(scales.0)), _mm256_mullo_epi32(hi, _mm256_set1_epi32(scales.1)))
+    }
+
+    @inline(__always)
+    mutating func addPair(_ w0: __m256i, _ w1: __m256i, block j: Int, coefficients: __m128, signed: Bool,
+                          halfScales: SIMD4<Int32>?) {
+        let a = Self.widen(w0, signed: signed), b = Self.widen(w1, signed: signed)
+        for i in 0..<N {
+            let p0 = Self.products(a, q[i] + 64 * j, scales: halfScales.map { ($0[0], $0[1]) })
+            let p1 = Self.products(b, q[i] + 64 * (j + 1), scales: halfScales.map { ($0[2], $0[3]) })
+            sums.add(i, p0, p1, coefficients: coefficients, factors: factors[i] + 2 * j)
+        }
+    }
+
+    @inline(__always) func store(into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+        sums.store(into: y, ldy: ldy, accumulate: accumulate)
+    }
+}
+
+// MARK: - 32-weight blocks, two at a time (an odd last block is paired with zero weights and coefficients)
+
+/// Calls `body(p0, p1, b, hasSecond)` for blocks b, b+1 of a row of `blocks` blocks of `size` bytes.
+@inline(__always)
+private func pairs(_ w: UnsafeRawPointer, blocks: Int, size: Int,
+                   _ body: (UnsafeRawPointer, UnsafeRawPointer, Int, Bool) -> Void) {
+    var b = 0
+    while b + 1 < blocks {
+        body(w + size * b, w + size * (b + 1), b, true)
+        b += 2
+    }
+    if b < blocks { body(w + size * b, w + size * b, b, false) }
+}
+
+/// Keeps lanes 0–1 of `c` (the first block's coefficients) unless `second`.
+@inline(__always) private func masked(_ c: __m128, _ second: Bool) -> __m128 {
+    second ? c : _mm_movelh_ps(c, _mm_setzero_ps())
+}
 
 enum Q8_0: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
-        for b in 0..<blocks {
-            let p = w + 34 * b
-            x.addSigned(load(p + 2), block: b, scale: half(p, 0))
+        pairs(w, blocks: blocks, size: 34) { p0, p1, b, second in
+            x.addPair(load(p0 + 2), second ? load(p1 + 2) : _mm256_setzero_si256(), block: b,
+                      coefficients: masked(halves(p0, p1, withNext: false), second), signed: true)
         }
     }
 }
@@ -197,9 +250,10 @@ enum Q8_0: BlockDotKernel {
 enum Q4_0: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
-        for b in 0..<blocks {
-            let p = w + 18 * b
-            x.addSigned(BlockBytes.minus(BlockBytes.nibbles(p + 2), 8), block: b, scale: half(p, 0))
+        pairs(w, blocks: blocks, size: 18) { p0, p1, b, second in
+            x.addPair(BlockBytes.minus(BlockBytes.nibbles(p0 + 2), 8),
+                      second ? BlockBytes.minus(BlockBytes.nibbles(p1 + 2), 8) : _mm256_setzero_si256(), block: b,
+                      coefficients: masked(halves(p0, p1, withNext: false), second), signed: true)
         }
     }
 }
@@ -207,10 +261,9 @@ enum Q4_0: BlockDotKernel {
 enum Q4_1: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
-        for b in 0..<blocks {
-            let p = w + 20 * b
-            x.addUnsigned(BlockBytes.nibbles(p + 4), block: b, scale: half(p, 0))
-            x.addOffset(half(p, 2), block: b)
+        pairs(w, blocks: blocks, size: 20) { p0, p1, b, second in
+            x.addPair(BlockBytes.nibbles(p0 + 4), second ? BlockBytes.nibbles(p1 + 4) : _mm256_setzero_si256(), block: b,
+                      coefficients: masked(halves(p0, p1, withNext: true), second), signed: false)
         }
     }
 }
@@ -218,10 +271,12 @@ enum Q4_1: BlockDotKernel {
 enum Q5_0: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
-        for b in 0..<blocks {
-            let p = w + 22 * b
-            let five = BlockBytes.or(BlockBytes.nibbles(p + 6), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))
-            x.addSigned(BlockBytes.minus(five, 16), block: b, scale: half(p, 0))
+        @inline(__always) func weights(_ p: UnsafeRawPointer) -> __m256i {
+            BlockBytes.minus(BlockBytes.or(BlockBytes.nibbles(p + 6), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))), 16)
+        }
+        pairs(w, blocks: blocks, size: 22) { p0, p1, b, second in
+            x.addPair(weights(p0), second ? weights(p1) : _mm256_setzero_si256(), block: b,
+                      coefficients: masked(halves(p0, p1, withNext: false), second), signed: true)
         }
     }
 }
@@ -229,18 +284,20 @@ enum Q5_0: BlockDotKernel {
 enum Q5_1: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
-        for b in 0..<blocks {
-            let p = w + 24 * b
-            let five = BlockBytes.or(BlockBytes.nibbles(p + 8), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-            x.addUnsigned(five, block: b, scale: half(p, 0))
-            x.addOffset(half(p, 2), block: b)
+        @inline(__always) func weights(_ p: UnsafeRawPointer) -> __m256i {
+            BlockBytes.or(BlockBytes.nibbles(p + 8), BlockBytes.fifthBits(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        }
+        pairs(w, blocks: blocks, size: 24) { p0, p1, b, second in
+            x.addPair(weights(p0), second ? weights(p1) : _mm256_setzero_si256(), block: b,
+                      coefficients: masked(halves(p0, p1, withNext: true), second), signed: false)
         }
     }
 }
 
 // MARK: - 256-weight super-blocks (activation blocks 8b…8b+7 line up with sub-blocks of 32)
 
-/// q4_K and q5_K: sub-block j of super-block b is `d·s_j·q − dmin·m_j`, against activation block 8b + j.
+/// q4_K and q5_K: sub-block j of super-block b is `d·s_j·q − dmin·m_j`, against activation block 8b + j; the
+/// sub-blocks 2k and 2k+1 that share a group of `qs` bytes go as one pair.
 enum Q4_K: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
@@ -260,34 +317,33 @@ private func kDot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, fifth: 
     let size = fifth ? 176 : 144
     for b in 0..<blocks {
         let p = w + size * b
-        let d = half(p, 0), dmin = half(p, 2)
+        let dm = _mm_cvtph_ps(_mm_set_epi32(0, 0, 0, Int32(bitPattern: p.loadUnaligned(as: UInt32.self)))) as SIMD4<Float>
+        let d = dm[0], dmin = dm[1]
         let packed = KQuantScales(p + 4)
         for k in 0..<4 {
             let (lo, hi) = KQuantNibbles.subBlocks(p, k: k, fifth: fifth)
-            let j = 8 * b + 2 * k
             let (s1, m1) = packed[2 * k], (s2, m2) = packed[2 * k + 1]
-            x.addUnsigned(lo, block: j, scale: d * Float(s1))
-            x.addUnsigned(hi, block: j + 1, scale: d * Float(s2))
-            x.addOffset(-dmin * Float(m1), block: j)
-            x.addOffset(-dmin * Float(m2), block: j + 1)
+            x.addPair(lo, hi, block: 8 * b + 2 * k,
+                      coefficients: _mm_setr_ps(d * Float(s1), -dmin * Float(m1), d * Float(s2), -dmin * Float(m2)), signed: false)
         }
     }
 }
 
-/// q6_K: group g of half h is `d·sc·(q − 32)` with one scale per 16 weights, against activation block 8b + 4h + g.
+/// q6_K: group g of half h is `d·sc·(q − 32)` with one scale per 16 weights, against activation block 8b + 4h + g;
+/// groups 0–1 and 2–3 go as pairs, each with the int16 scales of its two halves.
 enum Q6_K: BlockDotKernel {
     @inline(__always)
     static func dot<A: ActivationRows>(_ w: UnsafeRawPointer, blocks: Int, _ x: inout A) {
         for b in 0..<blocks {
             let p = w + 210 * b
-            let d = half(p, 208)
+            let d = RowDecoder.half(p, 208)
+            let coefficients = _mm_setr_ps(d, 0, d, 0)
             for h in 0..<2 {
                 let groups = Q6KHalf(p, h)
                 let sc = (p + 192 + 8 * h).assumingMemoryBound(to: Int8.self)
-                for g in 0..<4 {
-                    // Pairs 0–7 of the block cover weights 0–15 (scale 2g), pairs 8–15 weights 16–31 (scale 2g+1).
-                    let scales16 = _mm256_set_m128i(_mm_set1_epi16(Int16(sc[2 * g + 1])), _mm_set1_epi16(Int16(sc[2 * g])))
-                    x.addSigned(groups[g], block: 8 * b + 4 * h + g, scales16: scales16, scale: d)
+                for g in stride(from: 0, to: 4, by: 2) {
+                    x.addPair(groups[g], groups[g + 1], block: 8 * b + 4 * h + g, coefficients: coefficients, signed: true,
+                              halfScales: SIMD4<Int32>(Int32(sc[2 * g]), Int32(sc[2 * g + 1]), Int32(sc[2 * g + 2]), Int32(sc[2 * g + 3])))
                 }
             }
         }

@@ -105,40 +105,47 @@ struct NativeKernelTests {
         let q = QuantizedActivations(rows: 3, columns: columns)
         x.withUnsafeBufferPointer { q.quantize($0.baseAddress!, rows: 3, ldx: columns) }
         for block in 0..<(3 * columns / 32) {
+            let r = block / q.blocksPerRow, b = block % q.blocksPerRow
             let values = (0..<32).map { x[block * 32 + $0] }
             let largest = values.map(abs).max()!
-            #expect(q.scales[block] == largest / 127)
+            let scale = q.scale(row: r, block: b)
+            #expect(scale == largest / 127)
             var sum = 0
             for i in 0..<32 {
-                let qi = Int(q.values[block * 32 + i])
+                let qi = Int(q.value(row: r, 32 * b + i))
                 sum += qi
                 #expect(abs(qi) <= 127)
-                #expect(abs(Double(values[i]) - Double(q.scales[block]) * Double(qi)) <= Double(q.scales[block]) / 2 * 1.0001)
+                #expect(abs(Double(values[i]) - Double(scale) * Double(qi)) <= Double(scale) / 2 * 1.0001)
             }
-            #expect(q.sums[block] == q.scales[block] * Float(sum))
+            #expect(q.sum(row: r, block: b) == scale * Float(sum))
         }
-        #expect(q.values[70 - 0] == -127)
+        #expect(q.value(row: 0, 70) == -127)
+        // Every row ends with a zero block (a pair kernel reads past an odd last block).
+        #expect(q.scale(row: 1, block: q.blocksPerRow) == 0 && q.value(row: 1, 32 * q.blocksPerRow + 5) == 0)
     }
 
-    /// The two-level activations (8 bits plus the 8-bit residual) are exact to 1/127² of each block's largest value.
-    @Test func twoLevelActivationsAreExactToTheSecondLevel() {
+    /// 16-bit activations are exact to half a step of 1/32767 of each block's largest value.
+    @Test func wideActivationsAreExactToSixteenBits() {
         var g = SeededGenerator(seed: 14)
         let x = (0..<2 * 64).map { _ in (g.nextUnit() - 0.5) * 8 }
-        let q = QuantizedActivations(rows: 2, columns: 64, twoLevel: true)
+        let q = QuantizedActivations(rows: 2, columns: 64, wide: true)
         x.withUnsafeBufferPointer { q.quantize($0.baseAddress!, rows: 2, ldx: 64) }
-        let r = q.residual!
         for i in x.indices {
-            let b = i / 32
-            let value = Double(q.scales[b]) * Double(q.values[i]) + Double(r.scales[b]) * Double(r.values[i])
-            #expect(abs(value - Double(x[i])) <= Double(q.scales[b]) / 254 / 2 * 1.001, "element \(i)")
+            let row = i / 64, j = i % 64, b = j / 32
+            let scale = Double(q.scale(row: row, block: b)), value = Double(q.value(row: row, j))
+            #expect(abs(value) <= 32767)
+            #expect(abs(scale * value - Double(x[i])) <= scale / 2 * 1.001, "element \(i)")
         }
+        var sum = 0
+        for j in 0..<32 { sum += q.value(row: 1, 32 + j) }
+        #expect(q.sum(row: 1, block: 1) == q.scale(row: 1, block: 1) * Float(sum))
     }
 
     /// Dot products of every type (2 super-blocks or 5 blocks per row, 5 rows × 3 activation rows) against the fp64
-    /// product of the dequantized weights with the activations the kernel saw (quantized for integer types, in one
-    /// or two levels).
+    /// product of the dequantized weights with the activations the kernel saw (quantized to 8 or 16 bits for integer
+    /// types).
     @Test(arguments: EncodedFixture.types, [false, true])
-    func dotProductsMatchFP64(type: GGMLType, twoLevel: Bool) throws {
+    func dotProductsMatchFP64(type: GGMLType, wide: Bool) throws {
         let columns = Self.columns(type) == 200 ? 208 : Self.columns(type)
         let f = EncodedFixture(type, rows: 5, columns: columns, seed: 2)
         let w = try f.reference()
@@ -153,11 +160,11 @@ struct NativeKernelTests {
                 x.withUnsafeBufferPointer { xp in
                     y.withUnsafeMutableBufferPointer { yp in
                         if IntegerDot.handles(type) {
-                            let q = QuantizedActivations(rows: xRows, columns: columns, twoLevel: twoLevel)
+                            let q = QuantizedActivations(rows: xRows, columns: columns, wide: wide)
                             q.quantize(xp.baseAddress!, rows: xRows, ldx: ldx)
                             for i in 0..<(xRows * columns) {
-                                seen[i] = Double(q.scales[i / 32]) * Double(q.values[i])
-                                if let r = q.residual { seen[i] += Double(r.scales[i / 32]) * Double(r.values[i]) }
+                                let row = i / columns, j = i % columns
+                                seen[i] = Double(q.scale(row: row, block: j / 32)) * Double(q.value(row: row, j))
                             }
                             IntegerDot.product(rows, rows: 1..<5, x: q, xRows: xRows, into: yp.baseAddress! + 1, ldy: ldy,
                                                accumulate: accumulate)

@@ -16,7 +16,7 @@ import QuantizedKernels
 /// the portable file dequantizer).
 public enum NativeMatMul {
     /// The largest batch that takes the dot path (see `reptune bench`).
-    public static let dotRowLimit = 8
+    public static let dotRowLimit = 32
     /// fp32 values per decoded panel (1 MiB): small enough to stay in L2 while sgemm reads it.
     static let panelValues = 1 << 18
 
@@ -30,8 +30,8 @@ public enum NativeMatMul {
 
     /// `y[rows × w.rows] (+)= x[rows × w.columns] · wᵀ` (row strides `ldx`, `ldy`).
     ///
-    /// - Parameter precise: on the dot path, quantize the activations in two levels (the 8-bit rounding residual
-    ///   too: about 16-bit precision), for the output head, whose errors every logit of the softmax shares.
+    /// - Parameter precise: on the dot path, quantize the activations to 16 bits rather than 8, for the output head,
+    ///   whose errors every logit of the softmax shares.
     public static func projection(_ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, weight w: NativeMatrix,
                                   into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false,
                                   precise: Bool = false, path forced: Path? = nil) {
@@ -65,7 +65,7 @@ public enum NativeMatMul {
         precondition(CPUFeatures.hasAVX2, "NativeMatMul: the dot path needs AVX2")
         let quantized: QuantizedActivations?
         if w.parts.contains(where: { IntegerDot.handles($0.rows.type) }) {
-            let q = QuantizedActivations(rows: rows, columns: w.columns, twoLevel: precise)
+            let q = QuantizedActivations(rows: rows, columns: w.columns, wide: precise)
             q.quantize(x, rows: rows, ldx: ldx)
             quantized = q
         } else {

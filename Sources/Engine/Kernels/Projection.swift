@@ -4,7 +4,7 @@ extension ProjectionWeight {
     /// `y[rows × self.rows] (+)= x[rows × self.columns] · Wᵀ`, through whatever form the weights are held in: fp32
     /// sgemm/sgemv; the file's q4_1/q8_0 blocks with fp32 activations for a decode step of the fp32 policy
     /// (`QuantizedMatMul`, up to `QuantizedMatMul.maxRows` rows); `NativeMatMul` for native weights (`precise`:
-    /// two-level 8-bit activations on its dot path, for the output head).
+    /// 16-bit activations on its dot path, for the output head).
     @inline(__always)
     public func project(_ x: UnsafePointer<Float>, rows n: Int, ldx: Int? = nil, into y: UnsafeMutablePointer<Float>,
                         ldy: Int? = nil, accumulate: Bool = false, precise: Bool = false) {
