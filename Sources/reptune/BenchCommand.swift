@@ -3,57 +3,128 @@ import Foundation
 import Experiments
 import ModelFormats
 
-/// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak, measured in the same run.
+/// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak and read bandwidth, measured in the
+/// same run, for each weights policy, with the ratios between them and the peak memory of a `generate` under each.
 enum BenchCommand {
     static let spec = Arguments.Spec(
-        usage: "bench [MODEL] [--threads N] [--repeats N]",
-        summary: "prefill/decode tokens/s and a training step against cblas_sgemm measured in the same run; --sweep adds the 5-layer × 6-multiplier × 50-prompt steering sweep with and without prefix reuse",
-        valued: ["threads", "repeats", "sweep-prompts", "weights"], flags: ["sweep", "engine-only"])
+        usage: "bench [MODEL] [--weights native|fp32|both] [--tuned-blocks N] [--threads N] [--repeats N] [--sweep [--sweep-prompts N]]",
+        summary: "prefill/decode tokens/s and a training step against cblas_sgemm and the read bandwidth measured in the same run, for native and fp32 weights (both by default, when the fp32 copy fits) with their ratios and generate's peak memory under each; --sweep adds the 5-layer × 6-multiplier × 50-prompt steering sweep with and without prefix reuse",
+        valued: ["threads", "repeats", "sweep-prompts", "weights", "tuned-blocks"], flags: ["sweep", "engine-only"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let url = try ModelLocation.resolve(a.positional.first)
         if let t = try a.int("threads") { MatMul.setThreads(t) }
-        let loadStart = Date()
-        let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: try a.weightsPolicy())
-        let loadSeconds = Date().timeIntervalSince(loadStart)
-        var bench = EngineBenchmark(model: model)
-        if let r = try a.int("repeats") { bench.repeats = max(1, r) }
         let json = a.flags.contains("json")
-        if !json {
-            print("model: \(url.lastPathComponent) (\(model.config.blockCount) blocks, d=\(model.config.embeddingLength)); loaded in \(String(format: "%.2f", loadSeconds)) s; BLAS threads: \(MatMul.threads), kernels: \(BLASCore.current)")
+        let summary = try ModelFileSummary(contentsOf: url)
+        let policies: [WeightsPolicy]
+        switch a.options["weights"] ?? "both" {
+        case "both":
+            let fp32 = MemoryPlan(summary: summary, policy: .fp32, workload: .generation(batch: 32, context: 128))
+            let fits = MachineMemory.availableBytes.map { fp32.totalBytes < $0 * 3 / 4 } ?? true
+            policies = summary.supportsNative ? (fits ? [.native, .fp32] : [.native]) : [.fp32]
+        case let one:
+            guard let p = WeightsPolicy(rawValue: one), p != .auto else { throw CLIError("--weights \(one): expected native, fp32 or both") }
+            policies = [p]
         }
-        let figures = bench.run { f in
-            if !json {
-                print(f.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                      + String(format: "%10.1f ", f.value) + f.unit.padding(toLength: 10, withPad: " ", startingAt: 0) + f.note)
+        func show(_ f: EngineBenchmark.Figure) {
+            guard !json else { return }
+            print(f.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                  + String(format: "%10.1f ", f.value) + f.unit.padding(toLength: 10, withPad: " ", startingAt: 0) + f.note)
+        }
+        var all = [EngineBenchmark.Figure]()
+        var byPolicy = [WeightsPolicy: [EngineBenchmark.Figure]]()
+        if !json { print("model: \(url.lastPathComponent) (\(summary.config.blockCount) blocks, d=\(summary.config.embeddingLength)); BLAS threads: \(MatMul.threads), kernels: \(BLASCore.current); AVX2 kernels: \(CPUFeatures.hasAVX2 ? "yes" : "no")") }
+        for policy in policies {
+            let loadStart = Date()
+            let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policy)
+            if !json { print("— \(policy.rawValue) weights (loaded in \(String(format: "%.2f", Date().timeIntervalSince(loadStart))) s) —") }
+            var bench = EngineBenchmark(model: model, policy: policy)
+            if let r = try a.int("repeats") { bench.repeats = max(1, r) }
+            if let n = try a.int("tuned-blocks") { bench.trainedBlocks = max(1, n) }
+            let figures = bench.run { f in
+                var f = f
+                f.name = "\(policy.rawValue) \(f.name)"
+                show(f)
+            }.map { f -> EngineBenchmark.Figure in
+                var f = f
+                f.name = "\(policy.rawValue) \(f.name)"
+                return f
+            }
+            byPolicy[policy] = figures
+            all += figures
+        }
+        if let native = byPolicy[.native], let fp32 = byPolicy[.fp32] {
+            if !json { print("— native ÷ fp32 —") }
+            for name in ["prefill 1×64", "prefill 8×64", "prefill 32×64", "decode 1 sequence", "decode 16 sequences", "training step 4×64"] {
+                guard let n = native.first(where: { $0.name == "native " + name }), let f = fp32.first(where: { $0.name == "fp32 " + name }) else { continue }
+                let ratio = name.hasPrefix("training") ? f.value / n.value : n.value / f.value
+                let figure = EngineBenchmark.Figure(name: "native ÷ fp32 \(name)", value: ratio, unit: "×",
+                                                    note: name.hasPrefix("training") ? "fp32 step time ÷ native step time" : "tokens/s")
+                show(figure)
+                all.append(figure)
             }
         }
-        var all = figures
+        // Peak memory of a whole `generate` (a process of its own) under each policy.
+        for policy in policies {
+            guard let peak = try generatePeak(url, policy: policy) else { continue }
+            let plan = MemoryPlan(summary: summary, policy: policy, workload: .generation(batch: 1, context: 64 + 32))
+            let figure = EngineBenchmark.Figure(name: "generate peak memory (\(policy.rawValue))", value: Double(peak) / 1_048_576,
+                                                unit: "MiB", note: String(format: "a 32-token generation, its own process; planned %.0f MiB, file %.0f MiB",
+                                                                          Double(plan.totalBytes) / 1_048_576, Double(summary.fileBytes) / 1_048_576))
+            show(figure)
+            all.append(figure)
+        }
         if a.flags.contains("sweep") {
-            let count = try a.int("sweep-prompts") ?? 50
-            let repo = RepositoryLocation.root
-            let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repo))
-            let facts = try TrueFalseStatements.load(catalog.descriptor(named: "gpt4_facts"), from: DatasetMirror.beside(repository: repo))
-            let file = try GGUFFile(contentsOf: url)
-            let tokenizer = try Tokenizer(gguf: file)
-            let template = ChatTemplate.detect(gguf: file) ?? ChatTemplate(format: .chatml)
-            let prompts = facts.statements.prefix(count).map {
-                tokenizer.encode(FactsPrompts.evaluation($0.text).render(template), parseSpecial: true)
-            }
-            let blocks = model.config.blockCount
-            let layers = (0..<5).map { blocks * (1 + 2 * $0) / 10 }
-            let sweep = SweepBenchmark(model: model, prompts: prompts, layers: layers, multipliers: [-19, -12, -5, 5, 12, 19])
-            if !json { print("steering sweep: layers \(layers) × 6 multipliers × \(prompts.count) prompts, 4 new tokens each") }
-            let r = sweep.run { if !json { print("  \($0)") } }
-            let f = [
-                EngineBenchmark.Figure(name: "sweep with prefix reuse", value: r.withReuse, unit: "s", note: "identical generations: \(r.identical)"),
-                EngineBenchmark.Figure(name: "sweep without reuse", value: r.withoutReuse, unit: "s",
-                                       note: String(format: "reuse is %.2f× faster", r.withoutReuse / r.withReuse)),
-            ]
-            if !json { for x in f { print(x.name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%10.1f ", x.value) + x.unit.padding(toLength: 10, withPad: " ", startingAt: 0) + x.note) } }
-            all += f
+            let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policies[0])
+            all += try sweep(url: url, model: model, count: try a.int("sweep-prompts") ?? 50, json: json)
         }
         if json { try printJSON(all) }
+    }
+
+    /// Peak resident bytes of `reptune generate MODEL --weights P` (64-token prompt, 32 new tokens), run as a child.
+    static func generatePeak(_ url: URL, policy: WeightsPolicy) throws -> Int? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let prompt = Array(repeating: "The history of science is a long story of questions and answers.", count: 5).joined(separator: " ")
+        p.arguments = ["generate", url.path, "--prompt", prompt, "--max-tokens", "32", "--weights", policy.rawValue, "--json"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        struct Output: Decodable { var peakResidentBytes: Int }
+        guard p.terminationStatus == 0 else { return nil }
+        return try? JSONDecoder().decode(Output.self, from: data).peakResidentBytes
+    }
+
+    static func sweep(url: URL, model: LlamaModel, count: Int, json: Bool) throws -> [EngineBenchmark.Figure] {
+        let repo = RepositoryLocation.root
+        let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repo))
+        let facts = try TrueFalseStatements.load(catalog.descriptor(named: "gpt4_facts"), from: DatasetMirror.beside(repository: repo))
+        let file = try GGUFFile(contentsOf: url)
+        let tokenizer = try Tokenizer(gguf: file)
+        let template = ChatTemplate.detect(gguf: file) ?? ChatTemplate(format: .chatml)
+        let prompts = facts.statements.prefix(count).map {
+            tokenizer.encode(FactsPrompts.evaluation($0.text).render(template), parseSpecial: true)
+        }
+        let blocks = model.config.blockCount
+        let layers = (0..<5).map { blocks * (1 + 2 * $0) / 10 }
+        let sweep = SweepBenchmark(model: model, prompts: prompts, layers: layers, multipliers: [-19, -12, -5, 5, 12, 19])
+        if !json { print("steering sweep: layers \(layers) × 6 multipliers × \(prompts.count) prompts, 4 new tokens each") }
+        let r = sweep.run { if !json { print("  \($0)") } }
+        let f = [
+            EngineBenchmark.Figure(name: "sweep with prefix reuse", value: r.withReuse, unit: "s", note: "identical generations: \(r.identical)"),
+            EngineBenchmark.Figure(name: "sweep without reuse", value: r.withoutReuse, unit: "s",
+                                   note: String(format: "reuse is %.2f× faster", r.withoutReuse / r.withReuse)),
+        ]
+        if !json {
+            for x in f {
+                print(x.name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%10.1f ", x.value)
+                      + x.unit.padding(toLength: 10, withPad: " ", startingAt: 0) + x.note)
+            }
+        }
+        return f
     }
 }

@@ -26,6 +26,8 @@ public struct EngineBenchmark: Sendable {
     public var decodeBatches = [1, 16]
     public var decodeSteps = 32
     public var repeats = 3
+    /// Blocks the training step trains, from block 11 (the paper preset is 7: blocks 11–17); fewer for small models.
+    public var trainedBlocks = 7
 
     public init(model: LlamaModel, policy: WeightsPolicy? = nil) {
         self.model = model
@@ -161,14 +163,15 @@ public struct EngineBenchmark: Sendable {
         return Double(batch * decodeSteps) / totalSeconds
     }
 
-    /// One representation-tuning step as in issue 5: batch 4 × 64 tokens, blocks 11–17 trainable (the paper preset;
-    /// scaled down for models with fewer than 18 blocks), CE on the last token + cosine at every trainable block,
-    /// AdamW update.
+    /// One representation-tuning step: batch 4 × 64 tokens, `trainedBlocks` blocks from block 11 trainable (the
+    /// paper preset is 11–17; scaled down for models with fewer than 18 blocks), CE on the last token + cosine at
+    /// every trainable block, AdamW update. On native weights the trained blocks are fp32 copies and the frozen ones
+    /// stay native.
     /// Returns (seconds, FLOPs of the projections in the forward and backward passes).
     public func trainingStep(batch: Int = 4, tokens: Int = 64) -> (seconds: Double, flops: Double) {
         let c = model.config
-        let (lo, hi) = Self.tunedBlocks(c.blockCount)
-        let trainable = lo..<hi
+        let trainable = trainedRange
+        let lo = trainable.lowerBound
         var g = SeededGenerator(seed: 3)
         let vector = (0..<c.embeddingLength).map { _ in g.nextUnit() - 0.5 }
         let sequences = prompts(batch).map { p in
@@ -196,9 +199,12 @@ public struct EngineBenchmark: Sendable {
         return (seconds, flops)
     }
 
-    /// Blocks 11–17 (the paper preset), or the same share of a model with fewer than 18 blocks.
-    static func tunedBlocks(_ count: Int) -> (Int, Int) {
-        count >= 18 ? (11, 18) : (count * 11 / 40, max(count * 11 / 40 + 1, count * 18 / 40))
+    /// `trainedBlocks` blocks from 11, or the same share of a model with fewer than 18 blocks.
+    public var trainedRange: Range<Int> {
+        let count = model.config.blockCount
+        if count >= 11 + trainedBlocks { return 11..<(11 + trainedBlocks) }
+        let lo = count * 11 / 40
+        return lo..<max(lo + 1, min(count, lo + trainedBlocks * count / 40))
     }
 
     /// Runs every measurement; `progress` receives a line per figure as it is measured.
@@ -248,7 +254,7 @@ public struct EngineBenchmark: Sendable {
         }
         for rows in [1, 4, 8, 16, 32, 64] {
             guard let (dot, panels) = nativePathSeconds(rows: rows) else { break }
-            record(Figure(name: "native dot/panels \(rows) rows", value: dot / panels, unit: "× time",
+            record(Figure(name: "dot/panels \(rows) rows", value: dot / panels, unit: "× time",
                           note: String(format: "gate/up of block %d: dot %.3f ms, panels %.3f ms (dot path up to %d rows)",
                                        model.config.blockCount / 2, dot * 1000, panels * 1000, NativeMatMul.dotRowLimit)))
         }
@@ -256,7 +262,7 @@ public struct EngineBenchmark: Sendable {
         let stepRate = step.flops / step.seconds / 1e9, atStepShape = sgemmGFLOPS(tokens: 4 * promptLength)
         record(Figure(name: "training step 4×64", value: step.seconds * 1000, unit: "ms",
                       note: String(format: "blocks %d–%d trainable, dual loss, AdamW; %.1f GFLOP/s = %.0f%% of the sgemm peak, %.0f%% of sgemm at %d rows",
-                                   Self.tunedBlocks(model.config.blockCount).0, Self.tunedBlocks(model.config.blockCount).1 - 1,
+                                   trainedRange.lowerBound, trainedRange.upperBound - 1,
                                    stepRate, 100 * stepRate / peak, 100 * stepRate / atStepShape, 4 * promptLength)))
         record(Figure(name: "peak resident memory", value: Double(ProcessMemory.peakResidentBytes) / 1_048_576,
                       unit: "MiB", note: "whole process, after every measurement"))
