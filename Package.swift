@@ -19,7 +19,9 @@ let package = Package(
         .target(name: "ModelFormats", swiftSettings: release),
         // The quantized kernels need AVX2/FMA/F16C code generation; the engine calls them only when the CPU has
         // them (`CPUFeatures.hasAVX2`) and takes portable paths otherwise.
-        .target(name: "QuantizedKernels", dependencies: ["ModelFormats"],
+        // One inline C function: the prefetch hint Swift cannot emit (Sources/CPrefetch/include/prefetch.h).
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
+        .target(name: "QuantizedKernels", dependencies: ["ModelFormats", "CPrefetch"],
                 swiftSettings: release + [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "Engine", dependencies: ["ModelFormats", "CBLAS", "QuantizedKernels"], swiftSettings: release),
         .target(name: "Experiments", dependencies: ["Engine", "ModelFormats", "CBLAS"], swiftSettings: release),

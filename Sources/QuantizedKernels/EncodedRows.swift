@@ -1,3 +1,4 @@
+import CPrefetch
 import ModelFormats
 
 /// Rows of a weight matrix in a model file's own encoding, read where they lie (a file's memory map, or any
@@ -40,6 +41,17 @@ public struct EncodedRows: @unchecked Sendable, Equatable {
     /// The first byte of row `r`.
     @inline(__always)
     public func row(_ r: Int) -> UnsafeRawPointer { base + r * bytesPerRow }
+
+    /// Prefetches the row about 2 KiB after row `r` (when it is before `end`), line by line: a kernel streaming rows
+    /// calls it before each row so the next rows' loads are in flight while it computes (measured on q4_1 rows
+    /// streaming from memory: 1.5–2× the bytes per second of the hardware prefetcher alone).
+    @inline(__always)
+    public func prefetch(after r: Int, before end: Int) {
+        let ahead = max(1, 2048 / max(1, bytesPerRow))
+        guard r + ahead < end else { return }
+        let next = row(r + ahead)
+        for l in 0..<((bytesPerRow + 63) / 64) { reptune_prefetch(next + 64 * l) }
+    }
 
     /// Why rows cannot be viewed.
     public enum Failure: Error, Equatable, CustomStringConvertible {

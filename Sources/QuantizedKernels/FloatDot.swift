@@ -28,6 +28,7 @@ public enum FloatDot {
                     chunk: (UnsafeRawPointer, Int) -> SIMD8<Float>, scalar: (UnsafeRawPointer, Int) -> Float) {
         let k = w.columns, k8 = k & ~7
         for r in rows {
+            w.prefetch(after: r, before: rows.upperBound)
             let row = w.row(r)
             for i in 0..<xRows {
                 let xi = UnsafeRawPointer(x + i * ldx)

@@ -40,8 +40,9 @@ public enum IntegerDot {
     @inline(__always)
     static func run<K: BlockDotKernel>(_: K.Type, _ w: EncodedRows, _ rows: Range<Int>, _ x: QuantizedActivations,
                                        _ xRows: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
-        // Each weight row is unpacked once per group of up to four activation rows.
+        // Each weight row is unpacked once per group of up to four activation rows; the rows ahead are prefetched.
         for r in rows {
+            w.prefetch(after: r, before: rows.upperBound)
             let row = w.row(r), out = y + (r - rows.lowerBound)
             var i = 0
             while i < xRows {

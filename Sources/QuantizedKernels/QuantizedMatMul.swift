@@ -57,8 +57,10 @@ public enum QuantizedMatMul {
             let x = UnsafePointer<Float>(bitPattern: xAddress)!, y = UnsafeMutablePointer<Float>(bitPattern: yAddress)!
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
             defer { scratch.deallocate() }
-            for p in (panels * part / parts)..<(panels * (part + 1) / parts) {
+            let mine = (panels * part / parts)..<(panels * (part + 1) / parts)
+            for p in mine {
                 let n0 = p * panel, count = min(panel, n - n0)
+                for j in 0..<count { w.prefetch(after: n0 + j, before: mine.upperBound * panel) }
                 if rows == 1 && count == panel {
                     singleRowPanel4(x, k: k, w: w, firstRow: n0, y: y + n0, accumulate: accumulate)
                     continue
