@@ -4,12 +4,24 @@ import Foundation
 /// (stored as f32, f16 or bf16) or as raw blocks of any type (e.g. copied from another GGUF). The file is written
 /// to a temporary name in the destination directory and renamed into place, so readers never see a partial file.
 public struct GGUFWriter: Sendable {
-    /// One tensor waiting to be written.
-    struct PendingTensor: Sendable {
+    /// One tensor waiting to be written: its bytes, held or borrowed.
+    struct PendingTensor: @unchecked Sendable {
         let name: String
         let shape: [Int]
         let type: GGMLType
         let data: [UInt8]
+        /// Bytes the caller keeps alive until `write(to:)` returns (large fp32 tensors, written without a copy).
+        let borrowed: UnsafeRawBufferPointer?
+
+        init(name: String, shape: [Int], type: GGMLType, data: [UInt8] = [], borrowed: UnsafeRawBufferPointer? = nil) {
+            self.name = name
+            self.shape = shape
+            self.type = type
+            self.data = data
+            self.borrowed = borrowed
+        }
+
+        var byteCount: Int { borrowed?.count ?? data.count }
     }
 
     /// Alignment of the tensor data; written as `general.alignment` when it is not the default 32.
@@ -72,6 +84,13 @@ public struct GGUFWriter: Sendable {
         }
         try check(name: name, shape: shape, type: type, elements: values.count, bytes: data.count)
         tensors.append(PendingTensor(name: name, shape: shape, type: type, data: data))
+    }
+
+    /// Adds an f32 tensor from `values`, which are not copied: they must stay valid and unchanged until
+    /// `write(to:)` returns. For tensors too large to copy (a 13B model's trainable blocks and optimizer state).
+    public mutating func addTensor(name: String, shape: [Int], borrowing values: UnsafeBufferPointer<Float>) throws {
+        try check(name: name, shape: shape, type: .f32, elements: values.count, bytes: values.count * 4)
+        tensors.append(PendingTensor(name: name, shape: shape, type: .f32, borrowed: UnsafeRawBufferPointer(values)))
     }
 
     /// Adds a tensor from its raw stored bytes (e.g. `GGUFFile.bytes(of:)` of a quantized tensor).
@@ -191,7 +210,7 @@ public struct GGUFWriter: Sendable {
             for d in t.shape { e.int(UInt64(d)) }
             e.int(t.type.rawValue)
             e.int(UInt64(next))
-            next = (next + t.data.count + alignment - 1) / alignment * alignment
+            next = (next + t.byteCount + alignment - 1) / alignment * alignment
         }
         let padding = (alignment - e.data.count % alignment) % alignment
         e.data.append(contentsOf: [UInt8](repeating: 0, count: padding))
@@ -200,8 +219,18 @@ public struct GGUFWriter: Sendable {
             try AtomicFile.write(to: url) { handle in
                 try handle.write(contentsOf: e.data)
                 for (i, t) in tensors.enumerated() {
-                    try handle.write(contentsOf: t.data)
-                    let end = offsets[i] + t.data.count
+                    if let borrowed = t.borrowed {
+                        // In pieces of 64 MiB: one `write` of many gigabytes is not something to count on.
+                        var start = 0
+                        while start < borrowed.count {
+                            let end = min(borrowed.count, start + (64 << 20))
+                            try handle.write(contentsOf: UnsafeRawBufferPointer(rebasing: borrowed[start..<end]))
+                            start = end
+                        }
+                    } else {
+                        try handle.write(contentsOf: t.data)
+                    }
+                    let end = offsets[i] + t.byteCount
                     let pad = (alignment - end % alignment) % alignment
                     if pad > 0, i + 1 < tensors.count {
                         try handle.write(contentsOf: [UInt8](repeating: 0, count: pad))
