@@ -49,8 +49,8 @@ public struct DatasetFileDescriptor: Codable, Sendable, Equatable {
     public var url: String?
     public var sha256: String
     public var bytes: Int
-    /// Format understood by the parser: `csv`, `text-lines-escaped`, `text-blocks`, `python-triple-quoted-list`,
-    /// `raw-text-crlf`.
+    /// Format of the file: `csv`, `text-lines-escaped`, `text-blocks`, `python-triple-quoted-list`,
+    /// `raw-text-crlf`, `json`, `text`, `caa-ab-json`, … (what its loader expects).
     public var format: String
     /// Data rows (or units) the file holds.
     public var rows: Int?
