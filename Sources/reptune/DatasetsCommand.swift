@@ -75,7 +75,7 @@ enum DatasetsCommand {
         let failed = results.filter { !$0.outcome.succeeded }
         if !json {
             let count = { (p: (DatasetFetcher.Outcome) -> Bool) in results.filter { p($0.outcome) }.count }
-            FileHandle.standardOutput.write(Data(("\(results.count) files: \(count { if case .downloaded = $0 { true } else { false } }) downloaded, "
+            FileHandle.standardOutput.write(Data(("\(results.count) file\(results.count == 1 ? "" : "s"): \(count { if case .downloaded = $0 { true } else { false } }) downloaded, "
                   + "\(count { if case .copied = $0 { true } else { false } }) copied, \(count { $0 == .present }) already there, "
                   + "\(failed.count) failed\n").utf8))
         }
@@ -86,7 +86,7 @@ enum DatasetsCommand {
             if failed.contains(where: { if case .failed(.checksumMismatch) = $0.outcome { true } else { false } }) {
                 lines.append("a file already in the mirror with other contents is never replaced: remove it to fetch it again")
             }
-            throw CLIError("\(failed.count) of \(results.count) files not fetched:\n" + lines.joined(separator: "\n"), exitCode: 1)
+            throw CLIError("\(failed.count) of \(results.count) file\(results.count == 1 ? "" : "s") not fetched:\n" + lines.joined(separator: "\n"), exitCode: 1)
         }
     }
 

@@ -39,7 +39,7 @@ struct BehaviourVectorTests {
         #expect(BehaviourVector.auroc(positive: [1, 3], negative: [2]) == 0.5)
     }
 
-    @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasPaperData, Fixtures.noModelOrData))
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
     func smolLM2HonestyVectorSeparatesHeldOutPairs() throws {
         let model = try LanguageModel(gguf: Fixtures.defaultModel)
         let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot))

@@ -59,9 +59,6 @@ public enum Fixtures {
     public static let noPaperData = Comment(rawValue:
         "SKIPPED: the paper's datasets are not all in the mirror \(mirror.root.path) (chosen by \(mirror.origin)); "
         + "`make test` fetches them when it can (`reptune datasets fetch experiments/paper-honesty.json experiments/rescore-paper.json`)")
-    /// Reason shown when a test needs the model and the paper's datasets.
-    public static let noModelOrData = Comment(rawValue:
-        "SKIPPED: needs models/SmolLM2-135M-Instruct.Q4_1.gguf (make setup) and the paper's datasets in \(mirror.root.path)")
 
     /// A fresh temporary directory, removed by the caller when done.
     public static func temporaryDirectory(_ label: String = "reptune-test") throws -> URL {

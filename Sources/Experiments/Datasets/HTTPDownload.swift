@@ -23,7 +23,7 @@ public struct HTTPDownload: Sendable {
 
     /// Fetches `url`, calling `progress(received, expected)` and `chunk(data)` for each piece of the body.
     public func get(_ url: URL, progress: @escaping (Int, Int?) -> Void, chunk: @escaping (Data) throws -> Void) throws(Failure) {
-        let transfer = Transfer(progress: progress, chunk: chunk)
+        let transfer = Transfer(timeout: timeout, progress: progress, chunk: chunk)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -40,6 +40,7 @@ public struct HTTPDownload: Sendable {
     /// waiting thread reads the state only after `done` is signalled.
     private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
+        private let timeout: Double
         private let progress: (Int, Int?) -> Void
         private let chunk: (Data) throws -> Void
         private var status: Int?
@@ -48,7 +49,8 @@ public struct HTTPDownload: Sendable {
         private var chunkError: Error?
         private var transportError: Error?
 
-        init(progress: @escaping (Int, Int?) -> Void, chunk: @escaping (Data) throws -> Void) {
+        init(timeout: Double, progress: @escaping (Int, Int?) -> Void, chunk: @escaping (Data) throws -> Void) {
+            self.timeout = timeout
             self.progress = progress
             self.chunk = chunk
         }
@@ -87,7 +89,9 @@ public struct HTTPDownload: Sendable {
             if let error = transportError as? URLError {
                 switch error.code {
                 case .timedOut:
-                    throw Failure(reason: "no data for \(status == nil ? "the connection" : ended + "; nothing more") within the timeout",
+                    let seconds = String(format: "%g", timeout)
+                    throw Failure(reason: status == nil ? "no answer within the timeout (\(seconds) s)"
+                                      : "the server stalled: no byte for \(seconds) s (the timeout) after \(received)\(expected.map { " of \($0)" } ?? "") bytes",
                                   hostUnreachable: status == nil)
                 case .cannotFindHost, .cannotConnectToHost, .dnsLookupFailed, .notConnectedToInternet:
                     throw Failure(reason: "cannot reach the server (\(error.localizedDescription))", hostUnreachable: true)
