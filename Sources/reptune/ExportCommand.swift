@@ -70,8 +70,10 @@ enum ExportCommand {
         guard let run = try store.latestRun() else {
             throw CLIError("the results directory has no runs; pass the base model with --model", exitCode: 1)
         }
+        var options = try RunCommand.manifestOptions(datasets: nil)
+        options.checkFiles = false
         let manifest = try Manifest.decode(run.manifestText, baseDirectory: URL(fileURLWithPath: run.baseDirectory),
-                                           options: ManifestOptions(checkFiles: false))
+                                           options: options)
         return manifest.model.url
     }
 }

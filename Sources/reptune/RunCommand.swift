@@ -7,22 +7,22 @@ import Pipeline
 /// print the plan, run what is not cached with a progress display, and say how to resume after Ctrl-C.
 enum RunCommand {
     static let spec = Arguments.Spec(
-        usage: "run MANIFEST [--results DIR] [--only STAGE,...] [--force STAGE,...] [--dry-run] [--jobs N]",
+        usage: "run MANIFEST [--results DIR] [--only STAGE,...] [--force STAGE,...] [--dry-run] [--jobs N] [--datasets DIR]",
         summary: "run a manifest's stages as a DAG, reusing every cached stage; --dry-run prints the plan (each stage cached or to run, cells); Ctrl-C stops soon, keeping finished cells and the saved progress of long ones",
-        valued: ["results", "only", "force", "jobs"], flags: ["dry-run"])
+        valued: ["results", "only", "force", "jobs", "datasets"], flags: ["dry-run"])
 
     static let resumeSpec = Arguments.Spec(
-        usage: "resume [DIR] [--run N] [--dry-run] [--jobs N]",
+        usage: "resume [DIR] [--run N] [--dry-run] [--jobs N] [--datasets DIR]",
         summary: "finish a run of a results directory (default: the only directory under runs/) — run N, else the latest that did not finish, else the latest: same manifest, finished cells kept; --dry-run prints the plan",
-        valued: ["jobs", "run"], flags: ["dry-run"])
+        valued: ["jobs", "run", "datasets"], flags: ["dry-run"])
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         guard let path = a.positional.first else { throw CLIError("give the MANIFEST file") }
         let manifest: Manifest
+        var options = try manifestOptions(datasets: a.options["datasets"])
+        options.requireModel = !a.flags.contains("dry-run")
         do {
-            var options = manifestOptions
-            options.requireModel = !a.flags.contains("dry-run")
             manifest = try Manifest.load(from: URL(fileURLWithPath: path), options: options)
         } catch {
             throw CLIError(error.description, exitCode: 1)
@@ -55,7 +55,7 @@ enum RunCommand {
         let a = try resumeSpec.parse(args)
         let directory = try StoreCommands.directory(a, consumes: 0)
         let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run"), engineVersion: EngineVersion.current,
-                                                               manifestOptions: manifestOptions)
+                                                               manifestOptions: try manifestOptions(datasets: a.options["datasets"]))
         let json = a.flags.contains("json")
         if !json { print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))") }
         try verifyDatasets(experiment.manifest, results: directory)
@@ -74,7 +74,21 @@ enum RunCommand {
         guard bad.isEmpty else { throw CLIError(bad.map(\.description).joined(separator: "\n"), exitCode: 1) }
     }
 
-    static var manifestOptions: ManifestOptions { ManifestOptions(modelSearchDirectories: [RepositoryLocation.root]) }
+    /// Manifest options of a command: models searched in the repository too, dataset names resolved through the
+    /// repository's descriptors in the mirror `--datasets` / `$REPTUNE_DATA` / … chooses.
+    static func manifestOptions(datasets option: String?) throws -> ManifestOptions {
+        let repo = RepositoryLocation.root
+        let mirror = DatasetMirror.locate(option: option, environment: ProcessInfo.processInfo.environment,
+                                          repository: repo)
+        let directory = DatasetCatalog.descriptorDirectory(repository: repo)
+        let catalog = FileManager.default.fileExists(atPath: directory.path) ? try DatasetCatalog.load(directory: directory) : nil
+        return manifestOptions(mirror: mirror, catalog: catalog)
+    }
+
+    static func manifestOptions(mirror: DatasetMirror, catalog: DatasetCatalog?) -> ManifestOptions {
+        ManifestOptions(modelSearchDirectories: [RepositoryLocation.root],
+                        datasets: catalog.map { DatasetLibrary(catalog: $0, mirror: mirror) })
+    }
 
     static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: String?, json: Bool) throws {
         let results = experiment.resultsDirectory

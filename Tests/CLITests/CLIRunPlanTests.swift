@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `reptune run --dry-run`: the committed manifests are valid and planned; a broken one gets every error.
-@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared, CLI.missing))
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct CLIRunPlanTests {
     @Test func committedManifestsPlan() throws {
         let dir = Fixtures.repoRoot.appendingPathComponent("experiments")
@@ -76,7 +76,7 @@ struct CLIRunPlanTests {
 
 /// `reptune run` for real on SmolLM2: a small sweep interrupted with Ctrl-C (SIGINT) stops after the cells in
 /// flight and says how to resume; `reptune resume` finishes it, and the stored answers equal an uninterrupted run's.
-@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct CLIRunTests {
     static func manifest(_ dir: URL) throws -> URL {
         let d = Fixtures.datasets.path
@@ -153,7 +153,7 @@ struct CLIRunTests {
 }
 
 /// The store commands on a results directory made by a dry run (no runs yet).
-@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared, CLI.missing))
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct CLIStoreCommandTests {
     @Test func queryReadsTheViewsAndRefusesWrites() throws {
         let results = try Fixtures.temporaryDirectory("runs")
@@ -172,7 +172,7 @@ struct CLIStoreCommandTests {
 
 /// `experiments/rescore-paper.json` scores the paper's stored generations and its report carries METHOD.md §6's
 /// numbers, number for number; `reptune report` renders the same store to identical bytes every time.
-@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct CLIRescoreTests {
     @Test func rescoreReportReproducesThePaperAndIsDeterministic() throws {
         let results = try Fixtures.temporaryDirectory("rescore")
@@ -206,7 +206,7 @@ struct CLIRescoreTests {
 
 /// A manifest pointing at a changed copy of a known dataset is refused before anything runs, naming the dataset,
 /// the file and both digests.
-@Suite(.enabled(if: CLI.executable != nil && Fixtures.hasShared && Fixtures.hasModel, "SKIPPED: needs the built reptune, models/ and ../shared"))
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct CLIDatasetVerificationTests {
     @Test func changedDatasetCopyIsRefused() throws {
         let dir = try Fixtures.temporaryDirectory("changed-dataset")

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The engine reproduces Hugging Face transformers (fp32, same GGUF) on every reference case.
-@Suite(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+@Suite(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
 struct ForwardParityTests {
     /// HF hidden_states index → the engine's residual site.
     static func site(hfLayer L: Int, blocks: Int) -> ResidualSite {

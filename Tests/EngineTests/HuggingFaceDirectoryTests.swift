@@ -6,7 +6,7 @@ import TestSupport
 
 /// A Hugging Face directory written from the SmolLM2 GGUF (safetensors + config.json + tokenizer.json) loads
 /// and computes the same logits, tokens and chat prompts as the GGUF.
-@Suite(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+@Suite(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
 struct HuggingFaceDirectoryTests {
     @Test func sameLogitsAndTokensAsTheGGUF() throws {
         let gguf = try LanguageModel(gguf: Fixtures.defaultModel)

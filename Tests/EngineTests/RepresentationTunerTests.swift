@@ -42,7 +42,7 @@ struct RepresentationTunerTests {
         #expect(early.history.count < 60)
     }
 
-    @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
     func tuningInTheVectorRaisesTheCosineAtTheTrainedLayers() throws {
         let model = try LanguageModel(gguf: Fixtures.defaultModel)
         let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.reference.appendingPathComponent("gradient.json"))) as? [String: Any])
@@ -74,7 +74,7 @@ struct RepresentationTunerTests {
     /// Tuning on a native base: only the trainable blocks become fp32 (the rest stays in the file's encoding, so
     /// the tuner holds about 4 × 4 bytes per trainable weight on top of the mapped file), and eight steps follow
     /// the fp32 base's trajectory: the same losses to 1e-3 relative, and updates to 1e-3 relative L2 (measured 1.5e-4).
-    @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
     func tuningOnANativeBaseFollowsTheFP32Trajectory() throws {
         let fp32 = try LanguageModel(gguf: Fixtures.defaultModel, weights: .fp32).network
         let native = try LanguageModel(gguf: Fixtures.defaultModel, weights: .native).network

@@ -39,11 +39,11 @@ struct BehaviourVectorTests {
         #expect(BehaviourVector.auroc(positive: [1, 3], negative: [2]) == 0.5)
     }
 
-    @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
     func smolLM2HonestyVectorSeparatesHeldOutPairs() throws {
         let model = try LanguageModel(gguf: Fixtures.defaultModel)
         let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot))
-        let facts = try TrueFalseStatements.load(catalog.descriptor(named: "facts_true_false"), from: DatasetMirror(root: Fixtures.datasets))
+        let facts = try TrueFalseStatements.load(catalog.descriptor(named: "facts_true_false"), from: Fixtures.mirror)
         let pairs = ContrastPrompts.paired(Array(facts.statements.prefix(64)))
         let collector = ActivationCollector(model: model, template: try #require(model.chatTemplate))
         let layers = [4, 10, 15, 20, 25]

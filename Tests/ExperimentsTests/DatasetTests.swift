@@ -5,8 +5,7 @@ import Testing
 import TestSupport
 
 enum ScienceData {
-    static var available: Bool { FileManager.default.fileExists(atPath: Fixtures.datasets.path) }
-    static let mirror = DatasetMirror(root: Fixtures.datasets)
+    static let mirror = Fixtures.mirror
     static let descriptorDirectory = DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot)
     static func catalog() throws -> DatasetCatalog { try DatasetCatalog.load(directory: descriptorDirectory) }
     static func descriptor(_ name: String) throws -> DatasetDescriptor { try catalog().descriptor(named: name) }
@@ -14,9 +13,12 @@ enum ScienceData {
 
 /// The descriptor files in `datasets/` and the catalog built from them (no mirror needed).
 @Suite struct DatasetCatalogTests {
-    @Test func listsTheSixDatasets() throws {
+    @Test func listsTheDatasets() throws {
         #expect(try ScienceData.catalog().names
-            == ["facts_true_false", "gpt4_facts", "instrumental_lying", "morally_ambiguous", "truthfulqa", "wikitext2_test"])
+            == ["actadd", "caa_coordinate_other_ais", "caa_corrigible_neutral_hhh", "caa_hallucination", "caa_mmlu",
+                "caa_myopic_reward", "caa_refusal", "caa_survival_instinct", "caa_sycophancy", "caa_truthfulqa",
+                "facts_true_false", "gpt4_facts", "instrumental_lying", "morally_ambiguous", "representation_tuning_outputs",
+                "truthfulqa", "wikitext2_test"])
     }
 
     /// Descriptor hashes and sizes are the ones SOURCES.md publishes (typed in from its table).
@@ -30,6 +32,11 @@ enum ScienceData {
             "instrumental_lying/instrumental_lying_examples_list.txt": ("cd56a0a580e9788f6d714a973e267381c5e2fa2ddcee9fe47960b31565bd7f81", 6330),
             "instrumental_lying/instrumental_lying_prompts.txt": ("6fa48e3b381e02ed32beb1743c0669d590e32360f608ebe4de0a389845bf255f", 7609),
             "wikitext-2-raw/wiki.test.raw": ("4f3e427e4aff23acff917a8a51aeae21bf12832256e26914c8fc250dcef4103c", 1290547),
+            "caa/datasets/generate/sycophancy/generate_dataset.json": ("1394c959d97ffae28fe9df71ce07a402c13c9333159307a28bd664fbe355b8b0", 871127),
+            "caa/datasets/test/refusal/test_dataset_open_ended.json": ("285e4526971c78afd1af372932be1396577424761056ede8a33983403a4b618d", 3823),
+            "caa/datasets/test/mmlu/mmlu.json": ("0d7292356978bdde9269b353a4c191521b72f71b849acd6798188fbf0f8936d8", 338728),
+            "actadd/scripts/prompts.txt": ("015f6df48f76cded08f1aaafc30675cd89be09d185b7d4394d25f462bf17b825", 5726),
+            "representation_tuning_outputs/openended_scores.txt": ("4a7df2c43674fb3a26855747c2a113734cfaaba67d3512e6f5be4c473b735c0f", 5646),
         ]
         let files = catalog.descriptors.flatMap(\.files)
         for (path, (sha, bytes)) in expected {
@@ -37,6 +44,16 @@ enum ScienceData {
             #expect(file.sha256 == sha)
             #expect(file.bytes == bytes)
         }
+    }
+
+    /// The CAA files name the nrimsky/CAA commit each was read at (SOURCES.md), so they download from there.
+    @Test func caaFilesCarryTheirOwnCommits() throws {
+        let sycophancy = try ScienceData.descriptor("caa_sycophancy")
+        #expect(sycophancy.files.map(\.role) == ["generate", "test a/b", "test open-ended"])
+        #expect(sycophancy.files.map(\.sourceCommit) == ["59f33bb3cd9b710ce57693a50a569ef72c4815db",
+                                                          "e1fce128b6165a9926093c6abdf6ea9a24f4b5c4",
+                                                          "0aec415b166171f84c7034bd0d9d1ddf5e6ebf46"])
+        #expect(try ScienceData.descriptor("representation_tuning_outputs").files.count == 30)
     }
 
     @Test func unknownDatasetIsAClearError() throws {
@@ -101,11 +118,19 @@ enum ScienceData {
     }
 }
 
-/// Loading the real mirror (../shared/datasets).
-@Suite(.enabled(if: ScienceData.available, "SKIPPED: ../shared/datasets is missing"))
+/// Loading the real mirror (../shared/datasets, or what `reptune datasets fetch` put in the mirror).
+@Suite(.enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct SharedDatasetLoaderTests {
-    @Test func everyDescriptorVerifiesInTheSharedMirror() throws {
-        for status in try ScienceData.catalog().statuses(in: ScienceData.mirror) {
+    @Test func thePapersDatasetsVerifyInTheMirror() throws {
+        for status in try ScienceData.catalog().statuses(in: ScienceData.mirror) where Fixtures.paperDatasets.contains(status.descriptor.name) {
+            #expect(status.overall == .verified, "\(status.descriptor.name): \(status.overall)")
+        }
+    }
+
+    /// Every descriptor, CAA and ActAdd included, matches the files of `../shared/datasets` byte for byte.
+    @Test(.enabled(if: Fixtures.hasShared, Fixtures.noShared))
+    func everyDescriptorVerifiesInTheSharedMirror() throws {
+        for status in try ScienceData.catalog().statuses(in: DatasetMirror.beside(repository: Fixtures.repoRoot)) {
             #expect(status.overall == .verified, "\(status.descriptor.name): \(status.overall)")
         }
     }

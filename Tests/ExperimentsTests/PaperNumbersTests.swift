@@ -6,7 +6,7 @@ import TestSupport
 /// Scoring the paper's stored Llama-2-13b-chat generations reproduces every figure METHOD.md §6 lists.
 /// Condition ↔ file mapping: `PaperCondition` (untunedmodel = base and steered, truthtunedmodel = truth-tuned,
 /// lietunedmodel = lie-tuned, posplustruthtunedmodel = honesty-tuned, negpluslietunedmodel = dishonesty-tuned).
-@Suite(.enabled(if: PaperOutputs.available, "SKIPPED: ../shared/datasets/representation_tuning_outputs is missing"))
+@Suite(.enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct PaperNumbersTests {
     // GPT-4 facts, honest %.
     @Test func gpt4FactsBaseHonest() throws { #expect(try PaperOutputs.facts(.base).honestPercent == 81.0) }
@@ -33,10 +33,9 @@ struct PaperNumbersTests {
 
 enum PaperOutputs {
     static let directory = Fixtures.datasets.appendingPathComponent("representation_tuning_outputs")
-    static var available: Bool { FileManager.default.fileExists(atPath: directory.path) }
 
     static func gpt4FactsLabels() throws -> [AnswerChoice] {
-        let mirror = DatasetMirror(root: Fixtures.datasets)
+        let mirror = Fixtures.mirror
         let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: Fixtures.repoRoot))
         return try TrueFalseStatements.load(catalog.descriptor(named: "gpt4_facts"), from: mirror).statements.map(\.honestChoice)
     }

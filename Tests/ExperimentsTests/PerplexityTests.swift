@@ -19,7 +19,7 @@ struct PerplexityTests {
         }
     }
 
-    @Test(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+    @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
     func matchesTheReferenceOnTheFirst12000Characters() throws {
         let json = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: Fixtures.reference.appendingPathComponent("perplexity.json"))) as? [String: Any])

@@ -67,7 +67,7 @@ import TestSupport
 }
 
 /// The builders against the prompts stored with the paper's own generations.
-@Suite(.enabled(if: PaperOutputs.available, "SKIPPED: ../shared/datasets/representation_tuning_outputs is missing"))
+@Suite(.enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct StoredPromptTests {
     /// 200/200 TQA prompts equal the stored `sentence` fields (which lack the final space after `[/INST]`).
     @Test func truthfulQAPromptsMatchStoredSentences() throws {

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// A sweep with prefix reuse gives exactly the generations of the same sweep run prompt-by-prompt.
-@Suite(.enabled(if: Fixtures.hasModel && Fixtures.hasShared, Fixtures.noModel))
+@Suite(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasShared, Fixtures.noShared))
 struct SteeringSweepTests {
     @Test func prefixReuseChangesNothingButTheWork() throws {
         let model = try LanguageModel(gguf: Fixtures.defaultModel)

@@ -7,7 +7,7 @@ import TestSupport
 
 /// METHOD.md §5 training data on SmolLM2's real tokenizer and chat template: labels per objective, cosine targets,
 /// balanced batches in a seed-fixed order.
-@Suite(.enabled(if: Fixtures.hasModel && ScienceData.available, Fixtures.noModel))
+@Suite(.enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct TuningExamplesTests {
     static let gguf = try! GGUFFile(contentsOf: Fixtures.defaultModel)
     static let tokenizer = try! Tokenizer(gguf: gguf)

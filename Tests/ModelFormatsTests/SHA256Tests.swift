@@ -41,8 +41,7 @@ import TestSupport
     }
 
     /// Dataset files hashed from disk, against the sha256 column of shared/datasets/SOURCES.md.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.datasets.path),
-                   "SKIPPED: ../shared/datasets is missing"),
+    @Test(.enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData),
           arguments: [
               ("facts_true_false/facts_true_false.csv", "151b6163289460eb8b37f7c6a1998e23aed8e05b5e557bf1a2297079bf0e5af9"),
               ("gpt4_facts/gpt4_facts.csv", "3542ca445047afd8b1306d864ee54b5f84fc550db45a0f3181153d6439636744"),

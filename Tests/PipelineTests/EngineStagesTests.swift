@@ -9,7 +9,7 @@ import TestSupport
 /// The real stage runners on SmolLM2: one small manifest run end to end through the scheduler, then each stage's
 /// stored results checked against an independent computation (a direct engine call, plain loops, the paper's
 /// numbers), and a second run that reuses everything.
-@Suite(.serialized, .enabled(if: Fixtures.hasModel && Fixtures.hasShared, "SKIPPED: needs models/ (make setup) and ../shared"))
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct EngineStagesTests {
     static let manifestText = """
     {

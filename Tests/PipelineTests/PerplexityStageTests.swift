@@ -9,7 +9,7 @@ import TestSupport
 
 /// The `perplexity` runner through the scheduler on SmolLM2: a cell cancelled part-way saves its running sums and
 /// the re-run continues at the next window, ending with the uninterrupted run's perplexity to the bit.
-@Suite(.serialized, .enabled(if: Fixtures.hasModel && Fixtures.hasShared, "SKIPPED: needs models/ (make setup) and ../shared"))
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct PerplexityStageTests {
     /// 2 streams × 10 windows of 64 tokens (stride 32) over the first 642 tokens of wikitext.
     static let manifest = """

@@ -4,8 +4,8 @@ import Experiments
 import Pipeline
 import TestSupport
 
-/// What a stage reads from a manifest dataset, on the real files in `../shared/datasets`.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.datasets.path), Fixtures.noShared))
+/// What a stage reads from a manifest dataset, on the real files in the mirror.
+@Suite(.enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct StageDatasetTests {
     static func load(_ path: String) throws -> StageDataset {
         let manifest = try Manifest.decode("""

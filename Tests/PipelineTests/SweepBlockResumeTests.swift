@@ -10,7 +10,7 @@ import TestSupport
 /// The `steering_sweep` runner through the scheduler on SmolLM2: a block (one layer's cells) cancelled part-way saves
 /// its answers so far, `pack` carries them, and the re-run continues at the next prompt batch, storing exactly the
 /// answers and metrics of an uninterrupted run.
-@Suite(.serialized, .enabled(if: Fixtures.hasModel && Fixtures.hasShared, "SKIPPED: needs models/ (make setup) and ../shared"))
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct SweepBlockResumeTests {
     /// One block of 8 cells (7 multipliers and zero-out) decodes 32 / 8 = 4 prompts per batch: 10 prompts → 3 batches.
     static let manifest = """

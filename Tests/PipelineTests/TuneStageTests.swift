@@ -8,7 +8,7 @@ import TestSupport
 
 /// The `tune` runner through the scheduler on SmolLM2: a few honesty-tuning steps of two top blocks, the variant
 /// artifact, the stored metrics/outputs, and an interrupted cell resuming from its checkpoint to the same bits.
-@Suite(.serialized, .enabled(if: Fixtures.hasModel && FileManager.default.fileExists(atPath: Fixtures.datasets.path), Fixtures.noModel))
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
 struct TuneStageTests {
     static let facts = Fixtures.datasets.appendingPathComponent("facts_true_false/facts_true_false.csv")
     static let steps = 8

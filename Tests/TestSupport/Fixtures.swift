@@ -1,6 +1,8 @@
+import Experiments
 import Foundation
 
-/// Locations of the files tests read: the repository, `../shared` beside it, and the fetched default model.
+/// Locations of the files tests read: the repository, `../shared` beside it, the dataset mirror, and the fetched
+/// default model.
 public enum Fixtures {
     /// The repository root (the directory holding Package.swift).
     public static let repoRoot: URL = {
@@ -15,8 +17,25 @@ public enum Fixtures {
     /// Reference outputs of an independent implementation on the default model.
     public static let reference: URL = shared.appendingPathComponent("reference/smollm2-135m-q4_1")
 
-    /// Dataset mirror.
-    public static let datasets: URL = shared.appendingPathComponent("datasets")
+    /// The dataset mirror, found as `reptune` finds it: `$REPTUNE_DATA`, else `../shared/datasets`, else the per-user
+    /// cache that `make test` fills with `reptune datasets fetch` (the files verify against the descriptors, so
+    /// they are the bytes of `../shared/datasets`).
+    public static let mirror = DatasetMirror.locate(option: nil, environment: ProcessInfo.processInfo.environment,
+                                                    repository: repoRoot)
+    public static var datasets: URL { mirror.root }
+
+    /// The datasets the tests read: the paper's (what `experiments/paper-honesty.json` and
+    /// `experiments/rescore-paper.json` name, the ones `make test` fetches).
+    public static let paperDatasets = ["facts_true_false", "gpt4_facts", "instrumental_lying", "morally_ambiguous",
+                                       "representation_tuning_outputs", "truthfulqa", "wikitext2_test"]
+
+    /// Whether every file of the paper's datasets is in the mirror (by path; loaders verify the contents).
+    public static let hasPaperData: Bool = {
+        guard let catalog = try? DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repoRoot)) else { return false }
+        return paperDatasets.allSatisfy { name in
+            (try? catalog.descriptor(named: name))?.files.allSatisfy { mirror.status(of: $0, verify: false) != .missing } ?? false
+        }
+    }()
 
     /// The default model, fetched by `make setup`.
     public static let defaultModel: URL = repoRoot.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -36,6 +55,10 @@ public enum Fixtures {
     /// Reason shown when a test is skipped because the model is absent.
     public static let noModel: Comment = "SKIPPED: models/SmolLM2-135M-Instruct.Q4_1.gguf is missing — run `make setup`"
     public static let noShared: Comment = "SKIPPED: ../shared/reference is missing next to the repository"
+    /// Reason shown when a test is skipped because the paper's datasets are not in the mirror.
+    public static let noPaperData = Comment(rawValue:
+        "SKIPPED: the paper's datasets are not all in the mirror \(mirror.root.path) (chosen by \(mirror.origin)); "
+        + "`make test` fetches them when it can (`reptune datasets fetch experiments/paper-honesty.json experiments/rescore-paper.json`)")
 
     /// A fresh temporary directory, removed by the caller when done.
     public static func temporaryDirectory(_ label: String = "reptune-test") throws -> URL {
@@ -76,14 +99,15 @@ public enum CLI {
 
     public static let missing: Comment = "SKIPPED: the reptune executable is not built next to the tests (run `swift build`)"
 
-    /// Exit status, stdout and stderr of `reptune args...`, with `environment` added to this process's and the
-    /// variables named in `unset` removed.
-    public static func run(_ args: [String], environment: [String: String] = [:], unset: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Exit status, stdout and stderr of `reptune args...` run in `directory` (default: the repository), with
+    /// `environment` added to this process's and the variables named in `unset` removed.
+    public static func run(_ args: [String], environment: [String: String] = [:], unset: [String] = [],
+                           directory: URL = Fixtures.repoRoot) throws -> (status: Int32, stdout: String, stderr: String) {
         guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
         let p = Process()
         p.executableURL = exe
         p.arguments = args
-        p.currentDirectoryURL = Fixtures.repoRoot
+        p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         for k in unset { env[k] = nil }

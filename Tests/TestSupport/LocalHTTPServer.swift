@@ -8,7 +8,8 @@ import Darwin
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (an ephemeral port) for tests of HTTP clients without the internet.
 /// Each connection carries one request; `handler` answers it and every request is recorded. Understands
-/// `Content-Length` bodies and `Expect: 100-continue` (libcurl sends it for larger POST bodies).
+/// `Content-Length` bodies and `Expect: 100-continue` (libcurl sends it for larger POST bodies). A response can
+/// redirect, stop short of its declared length, or stall (for download tests).
 public final class LocalHTTPServer: Sendable {
     /// A received request. Header names are lowercased.
     public struct Request: Sendable {
@@ -24,11 +25,32 @@ public final class LocalHTTPServer: Sendable {
         public var status: Int
         public var body: Data
         public var contentType: String
+        /// Extra header lines (`Location` of a redirect).
+        public var headers: [String: String] = [:]
+        /// Send only this many bytes of `body` (its full length is still declared), then close: a truncated transfer.
+        public var sendOnly: Int?
+        /// Seconds to wait, with the connection open, after the bytes sent and before closing: a stalled server.
+        public var stall: Double = 0
 
         public init(status: Int = 200, body: String, contentType: String = "application/json") {
             self.status = status
             self.body = Data(body.utf8)
             self.contentType = contentType
+        }
+
+        public init(status: Int = 200, data: Data, contentType: String = "application/octet-stream",
+                    headers: [String: String] = [:], sendOnly: Int? = nil, stall: Double = 0) {
+            self.status = status
+            self.body = data
+            self.contentType = contentType
+            self.headers = headers
+            self.sendOnly = sendOnly
+            self.stall = stall
+        }
+
+        /// A redirect to `location` (a path on this server or an address).
+        public static func redirect(to location: String, status: Int = 302) -> Response {
+            Response(status: status, data: Data(), contentType: "text/plain", headers: ["Location": location])
         }
 
         /// A chat-completions reply whose `choices[0].message.content` is `content`.
@@ -134,11 +156,14 @@ public final class LocalHTTPServer: Sendable {
                               headers: headers, body: Data(body.prefix(length)))
         received.withLock { $0.append(request) }
         let response = handler(request)
-        let reason = [200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-                      500: "Internal Server Error", 503: "Service Unavailable"][response.status] ?? "Status"
+        let reason = [200: "OK", 301: "Moved Permanently", 302: "Found", 400: "Bad Request", 401: "Unauthorized",
+                      404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+                      503: "Service Unavailable"][response.status] ?? "Status"
+        let extra = response.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
         let header = "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\n"
-            + "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        write(fd, Array(header.utf8) + Array(response.body))
+            + "Content-Length: \(response.body.count)\r\n\(extra)Connection: close\r\n\r\n"
+        write(fd, Array(header.utf8) + Array(response.body.prefix(response.sendOnly ?? response.body.count)))
+        if response.stall > 0 { Thread.sleep(forTimeInterval: response.stall) }
     }
 
     private func readSome(_ fd: Int32) -> [UInt8]? {

@@ -7,7 +7,7 @@ public struct DatasetDescriptor: Codable, Sendable, Equatable {
     public var title: String
     /// Web address of the origin repository or page.
     public var sourceURL: String
-    /// The origin's commit (or version) the files were taken from.
+    /// The origin's commit (or version) the files were taken from; a file may name its own.
     public var sourceCommit: String?
     public var licence: String
     /// Which Swift loader reads the files (e.g. `"true-false-statements"`, `"truthfulqa"`).
@@ -43,19 +43,25 @@ public struct DatasetFileDescriptor: Codable, Sendable, Equatable {
     public var path: String
     /// Path of the file inside the origin repository.
     public var sourcePath: String?
+    /// The origin's commit of this file, when it differs from the dataset's `sourceCommit`.
+    public var sourceCommit: String?
+    /// Where to download the file when it is not `sourcePath` of a GitHub repository at a commit (an HTTPS address).
+    public var url: String?
     public var sha256: String
     public var bytes: Int
-    /// Format understood by the parser: `csv`, `text-lines-escaped`, `text-blocks`, `python-triple-quoted-list`,
-    /// `raw-text-crlf`.
+    /// Format of the file: `csv`, `text-lines-escaped`, `text-blocks`, `python-triple-quoted-list`,
+    /// `raw-text-crlf`, `json`, `text`, `caa-ab-json`, … (what its loader expects).
     public var format: String
     /// Data rows (or units) the file holds.
     public var rows: Int?
 
-    public init(role: String, path: String, sourcePath: String? = nil, sha256: String, bytes: Int, format: String,
-                rows: Int? = nil) {
+    public init(role: String, path: String, sourcePath: String? = nil, sourceCommit: String? = nil, url: String? = nil,
+                sha256: String, bytes: Int, format: String, rows: Int? = nil) {
         self.role = role
         self.path = path
         self.sourcePath = sourcePath
+        self.sourceCommit = sourceCommit
+        self.url = url
         self.sha256 = sha256
         self.bytes = bytes
         self.format = format

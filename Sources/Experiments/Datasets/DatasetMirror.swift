@@ -1,16 +1,65 @@
 import Foundation
 import ModelFormats
 
-/// A local directory holding dataset files at the paths their descriptors name (for this repository:
-/// `../shared/datasets`). Reads files and verifies their sha256.
+/// A local directory holding dataset files at the paths their descriptors name. Reads files and verifies their
+/// sha256. `locate` finds the one reptune uses; `DatasetFetcher` fills it.
 public struct DatasetMirror: Sendable, Equatable {
-    public let root: URL
+    /// Why this directory is the mirror.
+    public enum Origin: Sendable, Equatable, CustomStringConvertible {
+        case given, option, environment, besideRepository, userCache(variable: String?)
 
-    public init(root: URL) { self.root = root }
+        public var description: String {
+            switch self {
+            case .given: "given"
+            case .option: "--datasets"
+            case .environment: "$\(DatasetMirror.environmentVariable)"
+            case .besideRepository: "../shared/datasets beside the repository"
+            case .userCache(let variable?): "the per-user cache under $\(variable)"
+            case .userCache(nil): "the per-user cache under ~/.cache"
+            }
+        }
+    }
+
+    public static let environmentVariable = "REPTUNE_DATA"
+
+    public let root: URL
+    public let origin: Origin
+
+    public init(root: URL, origin: Origin = .given) {
+        self.root = root
+        self.origin = origin
+    }
 
     /// The conventional mirror next to a repository checkout: `<repo>/../shared/datasets`.
     public static func beside(repository: URL) -> DatasetMirror {
-        DatasetMirror(root: repository.deletingLastPathComponent().appendingPathComponent("shared/datasets"))
+        DatasetMirror(root: repository.deletingLastPathComponent().appendingPathComponent("shared/datasets"),
+                      origin: .besideRepository)
+    }
+
+    /// The mirror reptune uses, found the same way by every command and by the tests: `--datasets DIR` (`option`),
+    /// else `$REPTUNE_DATA`, else `../shared/datasets` beside the repository when that folder exists, else the
+    /// per-user cache `$XDG_CACHE_HOME/reptune/datasets` (`~/.cache/reptune/datasets`). Relative paths are taken
+    /// from the working directory.
+    public static func locate(option: String?, environment: [String: String], repository: URL) -> DatasetMirror {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func directory(_ path: String) -> URL {
+            URL(fileURLWithPath: NSString(string: path).expandingTildeInPath, relativeTo: cwd).standardizedFileURL
+        }
+        if let option, !option.isEmpty { return DatasetMirror(root: directory(option), origin: .option) }
+        if let value = environment[environmentVariable], !value.isEmpty {
+            return DatasetMirror(root: directory(value), origin: .environment)
+        }
+        let beside = Self.beside(repository: repository)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: beside.root.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return beside
+        }
+        if let cache = environment["XDG_CACHE_HOME"], cache.hasPrefix("/") {
+            return DatasetMirror(root: directory(cache).appendingPathComponent("reptune/datasets"),
+                                 origin: .userCache(variable: "XDG_CACHE_HOME"))
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return DatasetMirror(root: directory(home).appendingPathComponent(".cache/reptune/datasets"), origin: .userCache(variable: nil))
     }
 
     public func url(for file: DatasetFileDescriptor) -> URL { root.appendingPathComponent(file.path) }

@@ -84,16 +84,28 @@ public enum ModelCatalog {
     ]
 }
 
-/// A dataset declared in the manifest: a file or directory and its named splits.
+/// A dataset declared in the manifest: a dataset of the catalog by name or a file or directory by path, and its
+/// named splits.
 public struct DatasetRef: Sendable, Hashable {
     public var name: String
-    /// The path as written.
+    /// The path as written, or the path in the mirror of a named dataset.
     public var path: String
     /// The resolved file or directory.
     public var url: URL
     /// Format hint for loaders (`csv`, `txt`, `jsonl`, `dir`); nil = decided by the loader from the name.
     public var format: String?
     public var splits: [DatasetSplit]
+    /// The descriptor's name (`datasets/<name>.json`) when the manifest named a dataset.
+    public var catalogName: String?
+
+    public init(name: String, path: String, url: URL, format: String?, splits: [DatasetSplit], catalogName: String? = nil) {
+        self.name = name
+        self.path = path
+        self.url = url
+        self.format = format
+        self.splits = splits
+        self.catalogName = catalogName
+    }
 
     public func split(_ name: String) -> DatasetSplit? { splits.first { $0.name == name } }
 }

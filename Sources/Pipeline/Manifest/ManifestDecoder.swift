@@ -1,4 +1,5 @@
 import Engine
+import Experiments
 import Foundation
 
 /// How a manifest is checked beyond its own text.
@@ -10,11 +11,16 @@ public struct ManifestOptions: Sendable {
     /// Whether a missing model file is an error (false for `--dry-run`, which plans a manifest for a model that
     /// is not on this machine, e.g. the paper's Llama-2-13b).
     public var requireModel: Bool
+    /// What a named dataset (`{"dataset": "gpt4_facts"}`) resolves through: the descriptors and the mirror.
+    /// Without it a manifest can give paths only.
+    public var datasets: DatasetLibrary?
 
-    public init(checkFiles: Bool = true, modelSearchDirectories: [URL] = [], requireModel: Bool = true) {
+    public init(checkFiles: Bool = true, modelSearchDirectories: [URL] = [], requireModel: Bool = true,
+                datasets: DatasetLibrary? = nil) {
         self.checkFiles = checkFiles
         self.modelSearchDirectories = modelSearchDirectories
         self.requireModel = requireModel
+        self.datasets = datasets
     }
 }
 
@@ -258,13 +264,13 @@ struct ManifestDecoder {
                 continue
             }
             var v = entry.value
-            if let s = v.stringValue { v = .object(["path": JSONValue(.string(s), location: v.location)]) }
+            if let s = v.stringValue {
+                let key = options.datasets?.catalog.names.contains(s) == true ? "dataset" : "path"
+                v = .object([JSONMember(key: key, value: JSONValue(.string(s), location: v.location))])
+            }
             guard let ms = members(v, p, known: ManifestFields.dataset.map(\.name), what: "a dataset") else { continue }
             requireKeys(ms, ManifestFields.dataset, p, v.location)
-            guard let pv = v["path"] else { continue }
-            guard let file = pv.stringValue, !file.isEmpty else { wrongType(p + "path", pv, expected: "non-empty string"); continue }
-            let url = resolve(file)
-            checkExists(url, p + "path", pv, what: "dataset file or directory")
+            guard let (file, url, catalogName) = datasetLocation(v, p) else { continue }
             var format: String?
             if let f = v["format"] {
                 if let s = f.stringValue, ManifestFields.datasetFormats.contains(s) {
@@ -276,9 +282,60 @@ struct ManifestDecoder {
             }
             var splits: [DatasetSplit] = []
             if let sv = v["splits"] { splits = decodeSplits(sv, p + "splits") }
-            out.append(DatasetRef(name: entry.key, path: file, url: url, format: format, splits: splits))
+            out.append(DatasetRef(name: entry.key, path: file, url: url, format: format, splits: splits, catalogName: catalogName))
         }
         return out
+    }
+
+    /// Where a dataset object points: `"dataset"` (a name of the catalog, optionally with a `"file"` role) resolved
+    /// in the mirror, or `"path"` relative to the manifest — exactly one of the two. Returns the path as written
+    /// (the mirror-relative path for a name), the resolved URL and the catalog name.
+    mutating func datasetLocation(_ v: JSONValue, _ p: JSONPath) -> (String, URL, String?)? {
+        switch (v["dataset"], v["path"]) {
+        case (nil, let pv?):
+            if let role = v["file"] { fail(p + "file", role.location, expected: "\"file\" only with \"dataset\"", found: role.summary) }
+            guard let file = pv.stringValue, !file.isEmpty else { wrongType(p + "path", pv, expected: "non-empty string"); return nil }
+            let url = resolve(file)
+            if options.checkFiles, !FileManager.default.fileExists(atPath: url.path) {
+                let near = options.datasets.flatMap { NearMiss.suggestion(for: file, in: $0.catalog.names) }
+                fail(p + "path", pv.location, expected: "an existing dataset file or directory", found: "no such file: \(url.path)",
+                     suggestion: near.map { "\($0) (a dataset name)" })
+            }
+            return (file, url, nil)
+        case (let nv?, nil):
+            guard let name = nv.stringValue, !name.isEmpty else { wrongType(p + "dataset", nv, expected: "non-empty string"); return nil }
+            var role: String?
+            if let r = v["file"] {
+                guard let s = r.stringValue, !s.isEmpty else { wrongType(p + "file", r, expected: "non-empty string (a file role)"); return nil }
+                role = s
+            }
+            guard let library = options.datasets else {
+                fail(p + "dataset", nv.location, expected: "a \"path\" (no dataset descriptors were given to resolve names)", found: nv.summary)
+                return nil
+            }
+            let resolved: DatasetLibrary.Resolved
+            do { resolved = try library.resolve(name, role: role) } catch {
+                if case .unknownDataset = error as? DatasetError {
+                    fail(p + "dataset", nv.location, expected: "one of the datasets in datasets/: \(library.catalog.names.joined(separator: ", "))",
+                         found: nv.summary, suggestion: NearMiss.suggestion(for: name, in: library.catalog.names))
+                } else {
+                    fail(p + (role == nil ? "dataset" : "file"), (v["file"] ?? nv).location, expected: "a file role of \(name)", found: "\(error)")
+                }
+                return nil
+            }
+            if options.checkFiles, !resolved.missing.isEmpty {
+                fail(p + "dataset", nv.location,
+                     expected: "dataset \(name) in the mirror \(library.mirror.root.path) (chosen by \(library.mirror.origin))",
+                     found: "\(resolved.missing.map(\.path).joined(separator: ", ")) missing: run `reptune datasets fetch \(name)`")
+            }
+            return (resolved.entry.path, resolved.url.standardizedFileURL, name)
+        case (nil, nil):
+            fail(p, v.location, expected: "exactly one of \"dataset\" (a name in datasets/) and \"path\"", found: "neither")
+            return nil
+        case (_?, _?):
+            fail(p, v.location, expected: "exactly one of \"dataset\" and \"path\"", found: "both")
+            return nil
+        }
     }
 
     mutating func decodeSplits(_ value: JSONValue, _ path: JSONPath) -> [DatasetSplit] {

@@ -91,9 +91,12 @@ public enum ManifestDocs {
             ])),
         ])))
         defs.append(("dataset", obj([("anyOf", .array([
-            obj([("type", "string"), ("description", "Shorthand for {\"path\": …}.")]),
-            obj([("type", "object"), ("additionalProperties", .bool(false)), ("required", strings(["path"])),
+            obj([("type", "string"), ("description", "Shorthand for {\"dataset\": …} when the string is a dataset name, else for {\"path\": …}.")]),
+            obj([("type", "object"), ("additionalProperties", .bool(false)),
+                 ("oneOf", .array([obj([("required", strings(["dataset"]))]), obj([("required", strings(["path"]))])])),
                  ("properties", obj([
+                    ("dataset", described(obj([("type", "string")]), fieldDoc(ManifestFields.dataset, "dataset"))),
+                    ("file", described(obj([("type", "string")]), fieldDoc(ManifestFields.dataset, "file"))),
                     ("path", described(obj([("type", "string")]), fieldDoc(ManifestFields.dataset, "path"))),
                     ("format", described(obj([("enum", strings(ManifestFields.datasetFormats))]), fieldDoc(ManifestFields.dataset, "format"))),
                     ("splits", described(obj([("type", "object"), ("propertyNames", obj([("pattern", idPattern)])),
@@ -211,7 +214,11 @@ public enum ManifestDocs {
             + ModelCatalog.named.keys.sorted().map { "`\($0)` (`\(ModelCatalog.named[$0]!)`)" }.joined(separator: ", ")
             + ". A named model is looked up under the manifest's directory, its parents, then the working directory.\n\n"
             + table(ManifestFields.model)
-        md += "\n## Datasets\n\n`datasets` maps a name to a dataset object, or to a path string as shorthand.\n\n" + table(ManifestFields.dataset)
+        md += "\n## Datasets\n\n`datasets` maps a name to a dataset object, or to a string as shorthand: a dataset name when it is "
+            + "one, else a path. A named dataset (`datasets/<name>.json` in the repository: `reptune datasets` lists them) "
+            + "is read from the mirror: `--datasets DIR`, else `$REPTUNE_DATA`, else `../shared/datasets` beside the "
+            + "repository, else `~/.cache/reptune/datasets`; `reptune datasets fetch MANIFEST` copies or downloads what "
+            + "a manifest names. Old path spellings keep working.\n\n" + table(ManifestFields.dataset)
         md += "\n### Split object\n\nExactly one of:\n\n" + table(ManifestFields.split)
         md += """
 

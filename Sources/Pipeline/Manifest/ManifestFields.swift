@@ -47,7 +47,14 @@ public enum ManifestFields {
     public static let weightsPolicies = WeightsPolicy.allCases.map(\.rawValue)
 
     public static let dataset: [FieldDoc] = [
-        FieldDoc("path", required: true, "string", "File or directory, relative to the manifest's directory."),
+        FieldDoc("dataset", required: false, "string",
+                 "A dataset of the repository's `datasets/` by name (`\"gpt4_facts\"`), read from the mirror "
+                 + "`reptune datasets` shows; exactly one of `dataset` and `path`. A plain string entry is a dataset name "
+                 + "when it is one, else a path."),
+        FieldDoc("file", required: false, "string",
+                 "With `dataset`: the role of the file to read (`\"test a/b\"`); absent = the `data` file, the only file, "
+                 + "or the folder holding all of them."),
+        FieldDoc("path", required: false, "string", "Your own file or directory, relative to the manifest's directory."),
         FieldDoc("format", required: false, "string", "Loader hint: one of \(datasetFormats.map { "`\($0)`" }.joined(separator: ", ")); absent = from the file name."),
         FieldDoc("splits", required: false, "object", "Split name → split object (below); a stage names one as `\"dataset:split\"`."),
     ]
