@@ -44,12 +44,18 @@ public struct AdamW: Sendable {
         self.maxGradientNorm = maxGradientNorm
     }
 
-    /// Registers a tensor (or the elements `range` of it) and its gradient buffer with group `group`.
+    /// Registers a tensor (or the elements `range` of it) and its gradient buffer with group `group`; its moments
+    /// come from `allocate` (zero-filled buffers in memory by default, or on disk).
     public mutating func add(weights: FloatBuffer, gradient: FloatBuffer, range: Range<Int>? = nil, group: Int) {
+        add(weights: weights, gradient: gradient, range: range, group: group) { FloatBuffer(count: $0) }
+    }
+
+    public mutating func add(weights: FloatBuffer, gradient: FloatBuffer, range: Range<Int>? = nil, group: Int,
+                             allocate: (Int) throws -> FloatBuffer) rethrows {
         let r = range ?? 0..<weights.count
         precondition(weights.count == gradient.count && groups.indices.contains(group) && r.upperBound <= weights.count)
         slots.append(Slot(weights: weights, gradient: gradient, range: r, group: group,
-                          firstMoment: FloatBuffer(count: r.count), secondMoment: FloatBuffer(count: r.count)))
+                          firstMoment: try allocate(r.count), secondMoment: try allocate(r.count)))
     }
 
     /// L2 norm of every registered gradient together (partial sums over fixed chunks, added in order, so the value

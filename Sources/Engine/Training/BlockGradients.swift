@@ -4,13 +4,18 @@ import ModelFormats
 public typealias BlockGradients = BlockWeights
 
 extension BlockWeights {
-    /// Zero buffers shaped like `w` (gradients, optimizer moments).
+    /// Zero buffers shaped like `w` (gradients, optimizer moments), from `allocate` (memory by default, or disk).
     public init(zerosLike w: BlockWeights) {
-        self.init(attentionNorm: FloatBuffer(count: w.attentionNorm.count), qkv: ProjectionWeight(zeros: w.qkv.rows, w.qkv.columns),
-                  qkvBias: w.qkvBias.map { FloatBuffer(count: $0.count) },
-                  attentionOutput: ProjectionWeight(zeros: w.attentionOutput.rows, w.attentionOutput.columns),
-                  ffnNorm: FloatBuffer(count: w.ffnNorm.count), gateUp: ProjectionWeight(zeros: w.gateUp.rows, w.gateUp.columns),
-                  down: ProjectionWeight(zeros: w.down.rows, w.down.columns))
+        self.init(zerosLike: w) { FloatBuffer(count: $0) }
+    }
+
+    public init(zerosLike w: BlockWeights, allocate: (Int) throws -> FloatBuffer) rethrows {
+        func zeros(_ p: ProjectionWeight) throws -> ProjectionWeight {
+            ProjectionWeight(values: try allocate(p.count), rows: p.rows, columns: p.columns)
+        }
+        self.init(attentionNorm: try allocate(w.attentionNorm.count), qkv: try zeros(w.qkv),
+                  qkvBias: try w.qkvBias.map { try allocate($0.count) }, attentionOutput: try zeros(w.attentionOutput),
+                  ffnNorm: try allocate(w.ffnNorm.count), gateUp: try zeros(w.gateUp), down: try zeros(w.down))
     }
 
     /// Sets every value to zero.

@@ -72,14 +72,15 @@ extension RepresentationTuner {
         var w = GGUFWriter()
         w.set("general.architecture", .string("reptune-checkpoint"))
         w.set(TuningCheckpoint.stateKey, .string(String(decoding: try encoder.encode(state), as: UTF8.self)))
+        // Written from the buffers themselves (no copy: a 13B model's state is tens of gigabytes).
         for l in settings.trainableBlocks {
             for (i, b) in model.weights.blocks[l].buffers.enumerated() {
-                try w.addTensor(name: "w.\(l).\(i)", shape: [b.count], values: b.array)
+                try w.addTensor(name: "w.\(l).\(i)", shape: [b.count], borrowing: UnsafeBufferPointer(b.buffer))
             }
         }
         for (i, slot) in optimizer.slots.enumerated() {
-            try w.addTensor(name: "m.\(i)", shape: [slot.firstMoment.count], values: slot.firstMoment.array)
-            try w.addTensor(name: "v.\(i)", shape: [slot.secondMoment.count], values: slot.secondMoment.array)
+            try w.addTensor(name: "m.\(i)", shape: [slot.firstMoment.count], borrowing: UnsafeBufferPointer(slot.firstMoment.buffer))
+            try w.addTensor(name: "v.\(i)", shape: [slot.secondMoment.count], borrowing: UnsafeBufferPointer(slot.secondMoment.buffer))
         }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try w.write(to: url)
