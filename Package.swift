@@ -29,11 +29,11 @@ let package = Package(
                 swiftSettings: release),
         .executableTarget(name: "reptune", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats"],
                           swiftSettings: release),
-        .target(name: "TestSupport", dependencies: ["Experiments"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Experiments", "Pipeline", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "QuantizedKernels", "ModelFormats", "CBLAS", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats", "CSQLite", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["ModelFormats", "Engine", "Experiments", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["ModelFormats", "Engine", "Experiments", "Pipeline", "TestSupport"]),
     ]
 )
