@@ -473,7 +473,8 @@ struct ManifestDecoder {
                                                  datasets: datasets, defaults: defaults)
             let inputs = decodeInputs(item["inputs"], spec: spec, path: p + "inputs", stageLocation: item.location,
                                       knownIds: knownIds, kinds: kinds, edges: &edges, from: i)
-            checkRules(spec, params: params, inputs: inputs, path: p, location: item.location)
+            let written = Set(item["params"]?.objectValue?.map(\.key) ?? []).union(defaults.keys)
+            checkRules(spec, params: params, written: written, inputs: inputs, path: p, location: item.location)
             let cells = expandCells(spec, params: params, path: p + "params", location: item["params"]?.location ?? item.location)
             if let id = ids[i] {
                 stages.append(StageSpec(index: i, id: id, kind: kind, summary: summary, params: params,
@@ -566,7 +567,9 @@ struct ManifestDecoder {
         return spec.inputs.compactMap { slot in given[slot.name].map { StageInput(slot: slot.name, stages: $0) } }
     }
 
-    mutating func checkRules(_ spec: StageKindSpec, params: StageParams, inputs: [StageInput], path: JSONPath,
+    /// `written`: parameters given in the stage or `defaults` (one that is written but invalid was reported where
+    /// it stands, so it is not reported again as missing).
+    mutating func checkRules(_ spec: StageKindSpec, params: StageParams, written: Set<String>, inputs: [StageInput], path: JSONPath,
                              location: SourceLocation?) {
         for rule in spec.rules {
             let when: String
@@ -577,7 +580,7 @@ struct ManifestDecoder {
                 guard let v = params[rule.param]?.stringValue, rule.values.contains(v) else { continue }
                 when = "\(rule.param) is \"\(v)\""
             }
-            for name in rule.requiresParams where !params.has(name) {
+            for name in rule.requiresParams where !params.has(name) && !written.contains(name) {
                 fail(path + "params" + name, location,
                      expected: "\(spec.param(name)?.type.expected ?? "a value") (required when \(when))",
                      found: "nothing")

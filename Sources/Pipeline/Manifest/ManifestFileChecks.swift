@@ -6,7 +6,7 @@ import ModelFormats
 /// fails late after other cells ran, each reported with the JSON path of the value at fault:
 /// - across stages: a `vectors` stage's `position` among those its input collected, steered and cosine-loss layers
 ///   among those the vector input has, `tuned_cell` among the tune stage's cells, `stride` at most `window`;
-/// - against the model's header (`ModelHeader`, no weights loaded): every parameter's `ModelLimit` (blocks,
+/// - against the model's header (no weights loaded): every parameter's `ModelLimit` (blocks,
 ///   token budgets, windows, offsets, components) and the depth and width of a vector file a stage imports;
 /// - against the data: each split's rows within the rows its dataset has.
 struct ManifestFileChecks {
@@ -70,10 +70,17 @@ struct ManifestFileChecks {
 
     // MARK: the model
 
+    /// The model's hyperparameters from its header alone: a GGUF's metadata or a Hugging Face `config.json`.
     private mutating func readModel() {
-        guard InputFile.kind(of: manifest.model.url) != nil else { return }   // a dry run may plan without it
+        let url = manifest.model.url
         do {
-            config = try ModelHeader.config(of: manifest.model.url)
+            switch InputFile.kind(of: url) {
+            case .directory?: config = try ModelConfig(huggingFaceConfig: url.appendingPathComponent("config.json"))
+            case .regularFile?:
+                if let problem = SafeTensorsFile.bareFileProblem(url) { throw ModelLoadError(file: url.path, problem) }
+                config = try ModelConfig(gguf: GGUFFile(contentsOf: url))
+            default: return   // missing (a dry run may plan without it) or not a file: the decoder reported it
+            }
         } catch {
             errors.append(ManifestError(path: "model", expected: "a model reptune can read (a Llama-family GGUF file or a Hugging Face model directory)",
                                         found: "\(error)"))

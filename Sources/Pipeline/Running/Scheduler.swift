@@ -253,8 +253,7 @@ struct StageJob: Sendable {
                 try context.settleInFlight(error: failure)
                 computed += context.committed
                 if let failure, !(failure is StageCancelled) {
-                    let message = failure is NonFiniteError ? "\(failure)"   // it names its cells
-                        : failedCell.map { "cell #\($0.index) \($0.coordinatesJSON): \(failure)" } ?? "\(failure)"
+                    let message = failedCell.map { "cell #\($0.index) \($0.coordinatesJSON): \(failure)" } ?? "\(failure)"
                     try store.setStageStatus(key, .failed, error: message)
                     return .failed(message)
                 }

@@ -118,6 +118,12 @@ public final class StageContext {
         throw ContentChangedError(what: what, path: url.path, expected: expected, found: found)
     }
 
+    /// Stores `cell`'s error and lets it go (the runner goes on with other cells; the stage fails at the end).
+    public func fail(_ cell: SweepCell, _ error: Error) throws {
+        try store.failCell(key, cell, error: "\(error)", claimer: claimer)
+        inFlight.removeAll { $0.index == cell.index }
+    }
+
     /// Writes a large array beside the database (see `Store.writeArtifact`).
     public func writeArtifact(_ data: Data) throws -> ArtifactRef { try store.writeArtifact(data) }
     /// Writes a large artifact through `produce`, which fills the file at the URL it gets (see `Store.writeArtifact`).

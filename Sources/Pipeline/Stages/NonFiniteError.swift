@@ -19,11 +19,11 @@ public struct NonFiniteError: Error, Sendable, CustomStringConvertible {
         self.setting = setting
     }
 
+    /// The scheduler puts the (first) failed cell before it: `cell #3 {"layer":10,"multiplier":1e+30}: stage …`.
     public var description: String {
-        let where_ = cells.map { "#\($0.index) \($0.coordinatesJSON)" }.joined(separator: ", ")
-        return "stage \(stage), cell\(cells.count == 1 ? "" : "s") \(where_): \(what) became non-finite (NaN or ±infinity) "
-            + "while \(setting); nothing was stored for \(cells.count == 1 ? "the cell" : "these cells")"
-            + (setting.contains("multiplier") ? " (a multiplier this large overflows fp32 activations)" : "")
+        "stage \(stage): \(what) became non-finite (NaN or ±infinity) while \(setting); nothing was stored for "
+            + (cells.count == 1 ? "this cell" : "these \(cells.count) cells (#\(cells.map { String($0.index) }.joined(separator: ", #")))")
+            + (setting.contains("multiplier") ? " — a multiplier this large overflows fp32 activations" : "")
     }
 
     /// What a stage's model variant does, for the message (`StageModel.label` made into a phrase).

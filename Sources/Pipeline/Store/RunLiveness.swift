@@ -20,13 +20,14 @@ public struct ProcessIdentity: Sendable, Hashable, CustomStringConvertible {
     /// This process.
     public static let current = ProcessIdentity(pid: getpid(), host: ProcessInfo.processInfo.hostName, token: token(of: getpid()))
 
-    /// The identity token of process `pid` on this machine now, or nil when there is no such process.
+    /// The identity token of process `pid` on this machine now, or nil when there is no such process (or only its
+    /// zombie: killed, not yet reaped).
     public static func token(of pid: Int32) -> String? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces): state is field 3, the start time field 22.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19 else { return nil }
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
         return "\(bootID):\(pid):\(fields[19])"
     }
 
