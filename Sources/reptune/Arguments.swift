@@ -25,7 +25,12 @@ struct Arguments {
                         options[name] = inline
                     } else {
                         guard i + 1 < args.count else { throw CLIError("option --\(name) needs a value") }
-                        options[name] = args[i + 1]
+                        // `--results --dry-run` must not take `--dry-run` as the directory (and run for real).
+                        let next = args[i + 1]
+                        if next.hasPrefix("--"), valued.union(allowedFlags).contains(String(next.dropFirst(2).prefix { $0 != "=" })) {
+                            throw CLIError("option --\(name) needs a value, found the option \(next) (write --\(name)=\(next) if that is the value)")
+                        }
+                        options[name] = next
                         i += 1
                     }
                 } else if allowedFlags.contains(name) {
@@ -41,15 +46,23 @@ struct Arguments {
         }
     }
 
-    func int(_ name: String) throws -> Int? {
+    /// The integer value of `--name` within `range` (every integer option declares one), or nil when absent.
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let v = options[name] else { return nil }
-        guard let n = Int(v) else { throw CLIError("--\(name): expected an integer, found \"\(v)\"") }
+        guard let n = Int(v), range.contains(n) else {
+            throw CLIError("--\(name) \(v): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
         return n
     }
 
-    func float(_ name: String) throws -> Float? {
+    /// The number value of `--name` within `range`, or nil when absent.
+    func float(_ name: String, in range: ClosedRange<Float> = -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude) throws -> Float? {
         guard let v = options[name] else { return nil }
-        guard let n = Float(v), n.isFinite else { throw CLIError("--\(name): expected a number, found \"\(v)\"") }
+        guard let n = Float(v), n.isFinite, range.contains(n) else {
+            let within = range == -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude
+                ? "a finite fp32 number (|x| ≤ 3.4e38)" : "a number in \(range.lowerBound)...\(range.upperBound)"
+            throw CLIError("--\(name) \(v): expected \(within)")
+        }
         return n
     }
 
@@ -62,12 +75,12 @@ struct Arguments {
         return p
     }
 
-    /// A comma-separated list of integers (`--capture 0,7,15`).
-    func ints(_ name: String) throws -> [Int]? {
+    /// A comma-separated list of integers within `range` (`--capture 0,7,15`).
+    func ints(_ name: String, in range: ClosedRange<Int>) throws -> [Int]? {
         guard let v = options[name] else { return nil }
-        return try v.split(separator: ",").map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)) else {
-                throw CLIError("--\(name): expected comma-separated integers, found \"\(v)\"")
+        return try v.split(separator: ",", omittingEmptySubsequences: false).map {
+            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+                throw CLIError("--\(name) \(v): expected comma-separated integers in \(range.lowerBound)...\(range.upperBound)")
             }
             return n
         }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Experiments
 import ModelFormats
+import Pipeline
 
 /// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak and read bandwidth, measured in the
 /// same run, for each weights policy, with the ratios between them and the peak memory of a `generate` under each.
@@ -14,7 +15,7 @@ enum BenchCommand {
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let url = try ModelLocation.resolve(a.positional.first)
-        if let t = try a.int("threads") { MatMul.setThreads(t) }
+        if let t = try a.int("threads", in: 1...1024) { MatMul.setThreads(t) }
         let json = a.flags.contains("json")
         let summary = try ModelFileSummary(contentsOf: url)
         let policies: [WeightsPolicy]
@@ -40,8 +41,8 @@ enum BenchCommand {
             let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policy)
             if !json { print("— \(policy.rawValue) weights (loaded in \(String(format: "%.2f", Date().timeIntervalSince(loadStart))) s) —") }
             var bench = EngineBenchmark(model: model, policy: policy)
-            if let r = try a.int("repeats") { bench.repeats = max(1, r) }
-            if let n = try a.int("tuned-blocks") { bench.trainedBlocks = max(1, n) }
+            if let r = try a.int("repeats", in: 1...1_000_000) { bench.repeats = max(1, r) }
+            if let n = try a.int("tuned-blocks", in: 1...ManifestFields.maxBlocks) { bench.trainedBlocks = max(1, n) }
             let figures = bench.run { f in
                 var f = f
                 f.name = "\(policy.rawValue) \(f.name)"
@@ -77,7 +78,7 @@ enum BenchCommand {
         }
         if a.flags.contains("sweep") {
             let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policies[0])
-            all += try sweep(url: url, model: model, count: try a.int("sweep-prompts") ?? 50, json: json)
+            all += try sweep(url: url, model: model, count: try a.int("sweep-prompts", in: 1...100_000) ?? 50, json: json)
         }
         if json { try printJSON(all) }
     }

@@ -60,10 +60,7 @@ enum DatasetsCommand {
     static func fetch(_ a: Arguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
         let json = a.flags.contains("json")
         var download = HTTPDownload()
-        if let t = a.options["timeout"] {
-            guard let s = Double(t), s > 0 else { throw CLIError("--timeout: expected seconds > 0, found \"\(t)\"") }
-            download.timeout = s
-        }
+        if let t = try a.float("timeout", in: 0.001...1_000_000) { download.timeout = Double(t) }
         let fetcher = DatasetFetcher(mirror: mirror, copySource: DatasetMirror.beside(repository: RepositoryLocation.root),
                                      source: try DatasetSource(environment: ProcessInfo.processInfo.environment),
                                      download: download)

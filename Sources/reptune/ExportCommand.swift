@@ -5,13 +5,14 @@ import Pipeline
 
 /// `reptune export RESULTS_DIR --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf]`: a `tune` stage's
 /// variant merged with its base model into one standalone GGUF that `reptune generate FILE.gguf` loads, or a
-/// `vectors` stage's directions as the llama.cpp control-vector GGUF (`--steer FILE` and llama.cpp's
-/// `--control-vector` read it).
+/// `vectors` stage's directions as a control-vector GGUF llama.cpp loads (`--control-vector`; `--steer FILE` reads
+/// it too): block 0's direction is left out, since llama.cpp numbers directions from 1 and refuses a file with
+/// `direction.0`; `--layers` picks directions.
 enum ExportCommand {
     static let spec = Arguments.Spec(
-        usage: "export [DIR] --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf]",
-        summary: "write a tune stage's tuned model as a standalone GGUF (base metadata and tokenizer, tuned tensors in F32), or a vectors stage's control-vector GGUF",
-        valued: ["stage", "cell", "out", "model"])
+        usage: "export [DIR] --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf] [--layers L,...]",
+        summary: "write a tune stage's tuned model as a standalone GGUF (base metadata and tokenizer, tuned tensors in F32), or a vectors stage's directions as a llama.cpp control-vector GGUF (blocks 1 and up; --layers picks some)",
+        valued: ["stage", "cell", "out", "model", "layers"])
 
     struct Output: Encodable {
         var file: String
@@ -19,28 +20,42 @@ enum ExportCommand {
         var stage: String
         var cell: Int
         var tensorsReplaced: Int
+        /// Blocks whose direction was left out (block 0: llama.cpp refuses it).
+        var leftOut: [Int]? = nil
     }
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         guard let stageID = a.options["stage"] else { throw CLIError("give the tune stage with --stage ID") }
         guard let out = a.options["out"] else { throw CLIError("give the output file with --out FILE.gguf") }
-        let index = try a.int("cell") ?? 0
+        let index = try a.int("cell", in: 0...(Int(Int32.max))) ?? 0
         let store = try Store(readOnlyDirectory: StoreCommands.directory(a, consumes: 0))
         let results = try StageResults.load(store, stageID: stageID)
         guard let cell = results.cells.first(where: { $0.index == index }) else {
             throw CLIError("stage \(stageID) has no stored cell \(index) (stored cells: \(results.cells.map(\.index)))", exitCode: 1)
         }
         if let vectors = cell.artifacts[StageArtifact.vectors] {
-            let file = try ControlVectorFile(contentsOf: store.artifactURL(vectors))
-            let outURL = URL(fileURLWithPath: out)
-            try AtomicFile.write(try store.readArtifact(vectors), to: outURL)
-            if a.flags.contains("json") {
-                return try printJSON(Output(file: outURL.path, base: "", stage: stageID, cell: index, tensorsReplaced: file.directions.count))
+            _ = try store.readArtifact(vectors)   // size and sha256 checked
+            let stored = try ControlVectorFile(contentsOf: store.artifactURL(vectors))
+            let exported: (file: ControlVectorFile, skipped: [Int])
+            do {
+                exported = try stored.forLlamaCpp(layers: a.ints("layers", in: 0...(ManifestFields.maxBlocks - 1)))
+            } catch let error as ControlVectorExportError {
+                throw CLIError("--layers: \(error)", exitCode: 1)
             }
-            print("wrote \(outURL.path): control vector with directions for blocks \(file.directions.keys.sorted().map(String.init).joined(separator: ", "))")
+            let outURL = URL(fileURLWithPath: out)
+            try exported.file.write(to: outURL, layerCount: exported.file.directions.count)
+            if a.flags.contains("json") {
+                return try printJSON(Output(file: outURL.path, base: "", stage: stageID, cell: index,
+                                            tensorsReplaced: exported.file.directions.count, leftOut: exported.skipped))
+            }
+            print("wrote \(outURL.path): llama.cpp control vector with directions for blocks \(exported.file.directions.keys.sorted().map(String.init).joined(separator: ", "))")
+            if !exported.skipped.isEmpty {
+                print("left out block 0's direction: llama.cpp numbers control-vector directions from 1 and never steers block 0's output (it refuses a file holding direction.0)")
+            }
             return
         }
+        if a.options["layers"] != nil { throw CLIError("--layers applies to a vectors stage; \(stageID) is not one") }
         guard let ref = cell.artifacts[StageArtifact.variant] else {
             throw CLIError("cell \(index) of stage \(stageID) has neither a `\(StageArtifact.variant)` nor a `\(StageArtifact.vectors)` artifact: is it a finished tune or vectors stage?", exitCode: 1)
         }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import ModelFormats
+import Pipeline
 
 /// `reptune forward MODEL (--prompt TEXT | --chat FILE)`: ids, top-K logits of the last position, and the
 /// residual stream (output of block L) at the last position for each captured layer.
@@ -21,16 +22,17 @@ enum ForwardCommand {
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
         let p = try PromptOptions(a)
-        let layers = try a.ints("capture") ?? []
+        let layers = try a.ints("capture", in: 0...(ManifestFields.maxBlocks - 1)) ?? []
         let blocks = p.model.network.config.blockCount
         if let bad = layers.first(where: { !(0..<blocks).contains($0) }) {
             throw CLIError("--capture \(bad): expected block numbers 0...\(blocks - 1)")
         }
-        let k = try a.int("top") ?? 10
+        let k = try a.int("top", in: 0...(1 << 20)) ?? 10
         var items = [ForwardItem(tokens: p.ids, cache: p.model.network.makeCache(),
                                  interventions: p.interventions + layers.map { .capture(.block($0), positions: .fromEnd([0])) })]
         let out = p.model.network.forward(&items)[0]
         let logits = out.lastLogits
+        guard logits.allSatisfy(\.isFinite), !p.interventions.contains(where: \.overflowsFP32) else { throw p.nonFinite() }
         let top = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(max(k, 0)).map {
             Output.Logit(id: $0 - logits.startIndex, piece: p.model.tokenizer.piece($0 - logits.startIndex), logit: logits[$0])
         }

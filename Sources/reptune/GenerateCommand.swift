@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import ModelFormats
+import Pipeline
 
 /// `reptune generate MODEL (--prompt TEXT | --chat FILE)`: a continuation, greedy or sampled, optionally steered.
 enum GenerateCommand {
@@ -19,17 +20,18 @@ enum GenerateCommand {
 
     static func run(_ args: [String]) throws {
         let a = try spec.parse(args)
-        let maxTokens = try a.int("max-tokens") ?? 64
-        guard maxTokens > 0 else { throw CLIError("--max-tokens \(maxTokens): expected a positive number") }
+        let maxTokens = try a.int("max-tokens", in: 1...ManifestFields.maxTokens) ?? 64
         let p = try PromptOptions(a, maxNewTokens: maxTokens)
-        let temperature = try a.float("temperature") ?? 0
+        let temperature = try a.float("temperature", in: 0...1000) ?? 0
         let sampling: Sampling = temperature > 0
-            ? .random(temperature: temperature, topP: try a.float("top-p") ?? 1, seed: UInt64(try a.int("seed") ?? 0))
+            ? .random(temperature: temperature, topP: try a.float("top-p", in: 0...1) ?? 1,
+                      seed: UInt64(try a.int("seed", in: 0...Int.max) ?? 0))
             : .greedy
         let stops = p.model.tokenizer.stopTokenIDs
         let result = p.model.network.generate(
             [GenerationRequest(prompt: p.ids, interventions: p.interventions)],
             options: GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: stops))[0]
+        if result.finishReason == .nonFinite { throw p.nonFinite() }
         let text = p.model.tokenizer.decode(result.tokens, skipSpecial: true)
         if a.flags.contains("json") {
             return try printJSON(Output(promptIDs: p.ids, ids: result.tokens, text: text, finishReason: result.finishReason.rawValue,

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import ModelFormats
+import Pipeline
 
 /// The options `forward` and `generate` share: the model, the prompt (`--prompt` or `--chat`), and steering.
 struct PromptOptions {
@@ -10,6 +11,8 @@ struct PromptOptions {
     var model: LanguageModel
     var ids: [Int]
     var interventions: [Intervention]
+    /// How the steering reads in errors ("steering block 10's output with multiplier 8"), or "" without steering.
+    var steeringPhrase = ""
 
     init(_ a: Arguments, maxNewTokens: Int = 0) throws {
         let url = try ModelLocation.resolve(a.positional.first)
@@ -24,8 +27,8 @@ struct PromptOptions {
             addBOS = a.flags.contains("bos") || model.tokenizer.vocabulary.addBOS
         case (nil, let path?):
             let data: Data
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw CLIError("--chat \(path): cannot read the file (\(error.localizedDescription))", exitCode: 1)
+            do { data = try InputFile.read(URL(fileURLWithPath: path), what: "--chat", maxBytes: InputFile.Limit.smallText) } catch {
+                throw CLIError("\(error)", exitCode: 1)
             }
             let messages: [ChatMessage]
             do { messages = try JSONDecoder().decode([ChatMessage].self, from: data) } catch {
@@ -40,7 +43,7 @@ struct PromptOptions {
         try model.validate(prompt: ids, maxNewTokens: maxNewTokens)
         interventions = []
         if let steer = a.options["steer"] {
-            guard let layer = try a.int("layer") else { throw CLIError("--steer needs --layer L") }
+            guard let layer = try a.int("layer", in: 0...(ManifestFields.maxBlocks - 1)) else { throw CLIError("--steer needs --layer L") }
             let blocks = model.network.config.blockCount
             guard (0..<blocks).contains(layer) else { throw CLIError("--layer \(layer): expected 0...\(blocks - 1)") }
             let file = try ControlVectorFile(contentsOf: URL(fileURLWithPath: steer))
@@ -51,10 +54,18 @@ struct PromptOptions {
             case "generated": .generated
             case let other: throw CLIError("--positions \(other): expected all, prompt or generated")
             }
-            interventions.append(.steer(layer: layer, vector: vector, multiplier: try a.float("mult") ?? 1, positions: positions))
+            let multiplier = try a.float("mult") ?? 1
+            interventions.append(.steer(layer: layer, vector: vector, multiplier: multiplier, positions: positions))
+            steeringPhrase = " while steering block \(layer)'s output with multiplier \(multiplier)"
         } else if a.options["layer"] != nil || a.options["mult"] != nil {
             throw CLIError("--layer and --mult need --steer FILE")
         }
+    }
+
+    /// The error for logits that stopped being finite numbers (an intervention or the weights overflowed fp32).
+    func nonFinite() -> CLIError {
+        CLIError("the activations became non-finite (NaN or ±infinity in the logits, or in the residual's squared norm)"
+                 + "\(steeringPhrase): they overflow fp32" + (steeringPhrase.isEmpty ? "" : "; use a smaller --mult"), exitCode: 1)
     }
 
     static func describe(_ error: Error) -> String {

@@ -23,7 +23,7 @@ enum ReportCommand {
         }
         let output = a.options["out"].map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report")
         let files = try ReportGenerator.write(resultsDirectory: directory, formats: formats, output: output, title: a.options["title"],
-                                              runID: try a.int("run"))
+                                              runID: try a.int("run", in: 1...Int.max))
         if a.flags.contains("json") {
             try printJSON(files.map(\.path))
         } else {

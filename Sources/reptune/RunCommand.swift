@@ -31,10 +31,11 @@ enum RunCommand {
         let list = { (name: String) in a.options[name].map { $0.split(separator: ",").map(String.init) } ?? [] }
         let experiment = ExperimentRun(manifest: manifest, resultsDirectory: results,
                                        options: PlanOptions(only: list("only"), force: list("force"), engineVersion: EngineVersion.current))
-        try verifyDatasets(manifest, results: results)
-        let plan = try experiment.plan()
-        if a.flags.contains("dry-run") { return try printPlan(plan, results: results, json: a.flags.contains("json")) }
-        try execute(experiment, plan: plan, jobs: a.options["jobs"], json: a.flags.contains("json"))
+        let dryRun = a.flags.contains("dry-run")
+        try verifyDatasets(manifest, results: results, readOnly: dryRun)
+        let plan = try experiment.plan(readOnly: dryRun)
+        if dryRun { return try printPlan(plan, results: results, json: a.flags.contains("json")) }
+        try execute(experiment, plan: plan, jobs: a.int("jobs", in: 1...64), json: a.flags.contains("json"))
     }
 
     /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key.
@@ -54,23 +55,23 @@ enum RunCommand {
     static func resume(_ args: [String]) throws {
         let a = try resumeSpec.parse(args)
         let directory = try StoreCommands.directory(a, consumes: 0)
-        let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run"), engineVersion: EngineVersion.current,
+        let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run", in: 1...Int.max), engineVersion: EngineVersion.current,
                                                                manifestOptions: try manifestOptions(datasets: a.options["datasets"]))
         let json = a.flags.contains("json")
         if !json { print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))") }
-        try verifyDatasets(experiment.manifest, results: directory)
-        let plan = try experiment.plan()
-        if a.flags.contains("dry-run") { return try printPlan(plan, results: directory, json: json) }
-        try execute(experiment, plan: plan, jobs: a.options["jobs"], json: json)
+        let dryRun = a.flags.contains("dry-run")
+        try verifyDatasets(experiment.manifest, results: directory, readOnly: dryRun)
+        let plan = try experiment.plan(readOnly: dryRun)
+        if dryRun { return try printPlan(plan, results: directory, json: json) }
+        try execute(experiment, plan: plan, jobs: a.int("jobs", in: 1...64), json: json)
     }
 
     /// Refuses a manifest whose dataset files differ from the repository's descriptors (sha256).
-    static func verifyDatasets(_ manifest: Manifest, results: URL) throws {
+    static func verifyDatasets(_ manifest: Manifest, results: URL, readOnly: Bool) throws {
         let directory = DatasetCatalog.descriptorDirectory(repository: RepositoryLocation.root)
         guard FileManager.default.fileExists(atPath: directory.path) else { return }
         let catalog = try DatasetCatalog.load(directory: directory)
-        let store = try Store(directory: results)
-        let bad = try DatasetVerification.mismatches(manifest, catalog: catalog) { try store.digest(of: $0) }
+        let bad = try DatasetVerification.mismatches(manifest, catalog: catalog) { try ContentDigest.of($0, what: "dataset file") }
         guard bad.isEmpty else { throw CLIError(bad.map(\.description).joined(separator: "\n"), exitCode: 1) }
     }
 
@@ -90,9 +91,9 @@ enum RunCommand {
                         datasets: catalog.map { DatasetLibrary(catalog: $0, mirror: mirror) })
     }
 
-    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: String?, json: Bool) throws {
+    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: Int?, json: Bool) throws {
         let results = experiment.resultsDirectory
-        guard let concurrent = Int(jobs ?? "1"), concurrent >= 1 else { throw CLIError("--jobs takes a positive integer, found \(jobs!)") }
+        let concurrent = jobs ?? 1
         if !json {
             // Unbuffered, so the plan comes before the progress lines when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("results: \(results.path)\n\(plan.description)\n".utf8))

@@ -4,8 +4,9 @@ import Pipeline
 /// `reptune status|query|results|gc [DIR]`: read (or tidy) a results directory's store.
 enum StoreCommands {
     static let status = Arguments.Spec(usage: "status [DIR]", summary: "stages of the latest run: status, cells done/total, failures, ETA")
-    static let query = Arguments.Spec(usage: "query [DIR] SQL [--format table|csv|json|md]",
-                                      summary: "read-only SQL over the store's documented v_* views", valued: ["format"])
+    static let query = Arguments.Spec(usage: "query [DIR] SQL [--format table|csv|json|md] [--timeout SECONDS]",
+                                      summary: "read-only SQL over the store's documented v_* views; stops at --timeout or Ctrl-C",
+                                      valued: ["format", "timeout"])
     static let results = Arguments.Spec(usage: "results [DIR] --stage ID [--format table|csv|json|md]",
                                         summary: "one stage's cells and metrics", valued: ["stage", "format"])
     static let gc = Arguments.Spec(usage: "gc [DIR] [--keep-all-runs]", summary: "drop artifacts no run references",
@@ -50,7 +51,15 @@ enum StoreCommands {
     static func runQuery(_ args: [String]) throws {
         let a = try query.parse(args)
         guard let sql = a.positional.last else { throw CLIError("give the SQL to run") }
-        print(try ResultsQuery.run(sql, in: directory(a, consumes: 1), format: format(a)))
+        let timeout = try a.float("timeout", in: 0.001...1e9).map(Double.init)
+        let cancellation = CancellationFlag()
+        let handler = cancellation.installInterruptHandler(message: "stopping the query (Ctrl-C again to quit now)")
+        defer { handler.cancel() }
+        do {
+            print(try ResultsQuery.run(sql, in: directory(a, consumes: 1), format: format(a), timeout: timeout, cancellation: cancellation))
+        } catch let error as QueryError {
+            throw CLIError(error.description, exitCode: error.interrupted ? 130 : 1)
+        }
     }
 
     static func runResults(_ args: [String]) throws {
@@ -61,15 +70,17 @@ enum StoreCommands {
 
     static func runGC(_ args: [String]) throws {
         let a = try gc.parse(args)
-        print(try GarbageCollector.collect(Store(directory: directory(a, consumes: 0)), keepAllRuns: a.flags.contains("keep-all-runs")).description)
+        print(try GarbageCollector.collect(Store(existingDirectory: directory(a, consumes: 0)), keepAllRuns: a.flags.contains("keep-all-runs")).description)
     }
 
     static func runPack(_ args: [String]) throws {
         let a = try pack.parse(args)
         guard let out = a.options["out"] else { throw CLIError("give the pack's folder with --out DIR") }
         let limit = a.options["max-artifact-mib"] ?? "16"
-        guard let mib = Double(limit), mib >= 0 else { throw CLIError("--max-artifact-mib \(limit): expected a number of MiB ≥ 0") }
-        let report = try StorePack.pack(Store(directory: directory(a, consumes: 0)), to: URL(fileURLWithPath: out),
+        guard let mib = Double(limit), mib >= 0, mib <= 1_000_000_000 else {
+            throw CLIError("--max-artifact-mib \(limit): expected a number of MiB in 0...1000000000")
+        }
+        let report = try StorePack.pack(Store(existingDirectory: directory(a, consumes: 0)), to: URL(fileURLWithPath: out),
                                         maxArtifactBytes: Int(mib * 1_048_576))
         print("packed into \(out): \(report)")
     }

@@ -60,7 +60,9 @@ guard let command = commands[name] else {
 do {
     try command.1(Array(argv.dropFirst()))
 } catch let error as CLIError {
-    FileHandle.standardError.write(Data("reptune \(name): \(error.description)\n".utf8))
+    // A usage error (status 2) shows the command's usage too.
+    let usage = error.exitCode == 2 ? "\nusage: reptune \(command.0.usage)" : ""
+    FileHandle.standardError.write(Data("reptune \(name): \(error.description)\(usage)\n".utf8))
     exit(error.exitCode)
 } catch {
     FileHandle.standardError.write(Data("reptune \(name): \(error)\n".utf8))

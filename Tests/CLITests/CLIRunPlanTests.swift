@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Testing
 import TestSupport
 
@@ -152,12 +153,12 @@ struct CLIRunTests {
     }
 }
 
-/// The store commands on a results directory made by a dry run (no runs yet).
-@Suite(.enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData))
+/// The store commands on a results directory with an empty store (no runs yet).
+@Suite(.enabled(if: CLI.executable != nil, CLI.missing))
 struct CLIStoreCommandTests {
     @Test func queryReadsTheViewsAndRefusesWrites() throws {
         let results = try Fixtures.temporaryDirectory("runs")
-        _ = try CLI.run(["run", "experiments/honesty-sweep.json", "--dry-run", "--results", results.path])
+        _ = try Store(directory: results)
         let views = try CLI.run(["query", results.path, "select name from sqlite_master where type = 'view' order by name", "--format", "csv"])
         #expect(views.status == 0, "\(views.stderr)")
         #expect(views.stdout.contains("v_cells") && views.stdout.contains("v_runs") && views.stdout.contains("v_stages"))

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 import Synchronization
 import Pipeline
 import TestSupport
@@ -95,10 +96,22 @@ enum Arith {
         """
     }
 
+    /// A model stand-in: a GGUF holding only the header of a small Llama (4 blocks, width 8, context 4096), which
+    /// is what planning reads; the fake runners never load weights.
+    static func writeModelHeader(to url: URL, blocks: Int = 4, context: Int = 4096) throws {
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("llama"))
+        for (key, value) in [("block_count", blocks), ("embedding_length", 8), ("feed_forward_length", 16),
+                             ("attention.head_count", 2), ("context_length", context), ("vocab_size", 32)] {
+            w.set("llama.\(key)", .uint32(UInt32(value)))
+        }
+        try w.write(to: url)
+    }
+
     /// A temporary experiment directory with the model stand-in, the dataset and `manifest.json`.
     static func experiment(_ text: String = manifest(), numbers: String = "1\n2\n3\n4\n") throws -> URL {
         let dir = try Fixtures.temporaryDirectory("reptune-arith")
-        try Data("not really a model".utf8).write(to: dir.appendingPathComponent("model.gguf"))
+        try writeModelHeader(to: dir.appendingPathComponent("model.gguf"))
         try Data(numbers.utf8).write(to: dir.appendingPathComponent("nums.txt"))
         try Data(text.utf8).write(to: dir.appendingPathComponent("manifest.json"))
         return dir

@@ -40,7 +40,7 @@ struct JudgeStageTests {
 
     static func experiment(_ manifest: String) throws -> URL {
         let dir = try Fixtures.temporaryDirectory("reptune-judge")
-        try Data("not really a model".utf8).write(to: dir.appendingPathComponent("model.gguf"))
+        try Arith.writeModelHeader(to: dir.appendingPathComponent("model.gguf"))
         try Data("Question 0?\nQuestion 1?\nQuestion 2?\nQuestion 3?\n".utf8).write(to: dir.appendingPathComponent("qs.txt"))
         try Data(manifest.utf8).write(to: dir.appendingPathComponent("manifest.json"))
         return dir

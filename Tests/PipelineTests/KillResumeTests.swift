@@ -60,11 +60,23 @@ struct KillResumeTests {
         #expect(atKill.done >= doneBeforeKill && atKill.done < 63, "\(atKill)")
         #expect(try store.db.query("PRAGMA integrity_check").first?[0].string == "ok")
 
-        // Resume (the dead process's claims are recovered) and compare with the uninterrupted run.
+        // The killed run reads as interrupted (issue 22, case 8: it stayed "running" forever), before anything opens
+        // the store for writing.
+        let killed = try #require(try Store(readOnlyDirectory: results).runs().last)
+        #expect(killed.status == "running" && killed.liveStatus == "interrupted", "\(killed)")
+        #expect(try RunStatus.load(Store(readOnlyDirectory: results)).description.contains(": interrupted, started"))
+
+        // Resume (the dead process's claims are recovered) and compare with the uninterrupted run; the resume
+        // continues the killed run instead of adding one.
         let log = CallLog()
-        let summary = try Arith.run(dir, registry: Arith.registry(log: log))
+        let (resume, continued) = try ExperimentRun.resuming(results, engineVersion: 1)
+        #expect(continued.id == killed.id)
+        let summary = try resume.execute(registry: Arith.registry(log: log), cancellation: CancellationFlag(), observer: nil)
         #expect(!summary.failed && !summary.cancelled, "\(summary)")
+        #expect(summary.runID == killed.id)
         #expect(log.count("sweep") == 63 - atKill.done)
         #expect(try Arith.results(results) == Arith.results(reference))
+        let runs = try Store(readOnlyDirectory: results).runs()
+        #expect(runs.count == 1 && runs[0].status == "done" && runs[0].resumes == 1, "\(runs)")
     }
 }

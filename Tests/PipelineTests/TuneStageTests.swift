@@ -20,7 +20,7 @@ struct TuneStageTests {
          "datasets": {"facts": {"path": "\(facts.path)",
                                 "splits": {"train": {"indices": [0, 1, 2, 3, 4, 5, 6, 7]}, "val": {"indices": [8, 11, 9, 13]}}}},
          "stages": [
-           {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts", "layers": [0]}},
+           {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts", "layers": [27, 28]}},
            {"id": "vec", "kind": "vectors", "inputs": {"activations": "acts"}},
            {"id": "tuned", "kind": "tune",
             "params": {"objective": "\(objective)", "dataset": "facts:train", "validation": "facts:val", "layers": [27, 28],

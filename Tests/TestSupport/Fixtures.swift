@@ -122,6 +122,79 @@ public enum CLI {
     }
 }
 
+extension CLI {
+    /// How a bounded run of the executable ended.
+    public struct Outcome: Sendable, CustomStringConvertible {
+        public var status: Int32
+        /// It was ended by a signal (a crash, or the kill after `timedOut`), not by exiting.
+        public var signalled: Bool
+        /// It was still running at the time bound and was killed.
+        public var timedOut: Bool
+        public var seconds: Double
+        public var stdout: String
+        public var stderr: String
+
+        public var description: String {
+            "status \(status)\(signalled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""), \(String(format: "%.1f", seconds)) s; stderr: \(stderr.prefix(600))"
+        }
+    }
+
+    /// Runs `reptune args...` in `directory` (default: the repository) for at most `timeout` seconds (then
+    /// SIGKILL), with `signal` sent after `signalAfter` seconds when given (e.g. SIGINT, as Ctrl-C).
+    public static func run(_ args: [String], timeout: TimeInterval, signal: Int32? = nil, signalAfter: TimeInterval = 0,
+                           environment: [String: String] = [:], directory: URL = Fixtures.repoRoot) throws -> Outcome {
+        guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = directory
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let collected = Collected()
+        let group = DispatchGroup()
+        for (pipe, isOut) in [(out, true), (err, false)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                collected.set(data, stdout: isOut)
+                group.leave()
+            }
+        }
+        let start = Date()
+        try p.run()
+        var timedOut = false, sent = false
+        while p.isRunning {
+            let elapsed = Date().timeIntervalSince(start)
+            if let signal, !sent, elapsed >= signalAfter {
+                kill(p.processIdentifier, signal)
+                sent = true
+            }
+            if elapsed > timeout {
+                timedOut = true
+                kill(p.processIdentifier, SIGKILL)
+                break
+            }
+            usleep(10_000)
+        }
+        p.waitUntilExit()
+        group.wait()
+        let (o, e) = collected.both
+        return Outcome(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal, timedOut: timedOut,
+                       seconds: Date().timeIntervalSince(start), stdout: String(decoding: o, as: UTF8.self),
+                       stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    private final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var out = Data(), err = Data()
+        func set(_ data: Data, stdout: Bool) { lock.lock(); if stdout { out = data } else { err = data }; lock.unlock() }
+        var both: (Data, Data) { lock.lock(); defer { lock.unlock() }; return (out, err) }
+    }
+}
+
 /// A deterministic generator (SplitMix64) for property tests, so a failure reproduces from its seed.
 public struct SplitMix: RandomNumberGenerator, Sendable {
     public var state: UInt64

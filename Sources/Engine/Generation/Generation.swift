@@ -29,7 +29,16 @@ public struct GenerationOptions: Sendable {
 
 /// One generated continuation.
 public struct GenerationResult: Sendable, Equatable {
-    public enum FinishReason: String, Sendable, Codable { case stopToken, length }
+    public enum FinishReason: String, Sendable, Codable {
+        /// The sequence emitted a stop token.
+        case stopToken
+        /// `maxNewTokens` were generated, or the sequence filled the model's context.
+        case length
+        /// The logits stopped being finite numbers (NaN or ±infinity: an intervention or weights overflowed fp32),
+        /// or a steering intervention is too large for fp32 activations (`Intervention.overflowsFP32`); the sequence
+        /// stopped without sampling.
+        case nonFinite
+    }
     /// New tokens, including the stop token if one ended the generation.
     public var tokens: [Int]
     public var finishReason: FinishReason
@@ -48,7 +57,7 @@ extension LlamaModel {
     /// sequence still running.
     public func generate(_ requests: [GenerationRequest], options: GenerationOptions) -> [GenerationResult] {
         var running = requests.map { r in
-            ForwardItem(tokens: r.prompt, cache: makeCache(reserve: r.prompt.count + options.maxNewTokens),
+            ForwardItem(tokens: r.prompt, cache: makeCache(reserve: cacheReserve(prompt: r.prompt.count, newTokens: options.maxNewTokens)),
                         promptLength: r.prompt.count, interventions: r.interventions, logits: .last)
         }
         guard options.maxNewTokens > 0 else { return requests.map { _ in GenerationResult(tokens: [], finishReason: .length) } }
@@ -56,8 +65,16 @@ extension LlamaModel {
         return decode(&running, after: outputs, options: options)
     }
 
+    /// KV-cache rows to reserve for a prompt and the tokens to generate after it: never more than the model's
+    /// context (a sequence stops there), whatever `newTokens` is.
+    public func cacheReserve(prompt: Int, newTokens: Int) -> Int {
+        let context = config.contextLength
+        return prompt >= context ? prompt : prompt + min(max(0, newTokens), context - prompt)
+    }
+
     /// Continues generation of sequences whose prompts have been run (their last logits in `outputs`): samples,
-    /// then decode steps over every sequence still running, until stop tokens or `maxNewTokens`.
+    /// then decode steps over every sequence still running, until stop tokens, `maxNewTokens`, or the model's
+    /// context is full. A sequence whose logits are not finite stops there (`FinishReason.nonFinite`).
     public func decode(_ items: inout [ForwardItem], after firstOutputs: [ForwardOutput], options: GenerationOptions)
         -> [GenerationResult]
     {
@@ -67,6 +84,7 @@ extension LlamaModel {
         var runningIndex = Array(running.indices)
         var samplers = running.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
         var results = running.map { _ in GenerationResult(tokens: [], finishReason: .length) }
+        let overflowing = running.map { $0.interventions.contains(where: \.overflowsFP32) }
         guard options.maxNewTokens > 0 else { return results }
         if options.keepFirstLogits {
             for (k, i) in runningIndex.enumerated() { results[i].firstLogits = Array(outputs[k].lastLogits) }
@@ -74,12 +92,18 @@ extension LlamaModel {
         while true {
             var keep = [Bool]()
             for (k, i) in runningIndex.enumerated() {
+                guard !overflowing[i], outputs[k].lastLogits.allSatisfy(\.isFinite) else {
+                    results[i].finishReason = .nonFinite
+                    keep.append(false)
+                    continue
+                }
                 let token = samplers[i].next(outputs[k].lastLogits)
                 results[i].tokens.append(token)
                 running[k].tokens = [token]
                 running[k].logits = .last
                 if options.stopTokens.contains(token) { results[i].finishReason = .stopToken }
-                keep.append(results[i].finishReason != .stopToken && results[i].tokens.count < options.maxNewTokens)
+                keep.append(results[i].finishReason != .stopToken && results[i].tokens.count < options.maxNewTokens
+                            && running[k].cache.count < config.contextLength)
             }
             if !keep.contains(false) {
                 outputs = forward(&running)

@@ -78,6 +78,15 @@ public struct Intervention: Hashable, Sendable {
         Intervention(site: site, positions: positions, operation: .capture)
     }
 
+    /// Whether this adds a vector so large that the residual's sum of squares overflows fp32 in the next RMSNorm
+    /// (‖m·v‖² > 3.4e38, i.e. ‖m·v‖ above about 1.8e19): the norm's statistic is then infinite and every later
+    /// activation meaningless, though each value may still be finite. Generation treats it as non-finite.
+    public var overflowsFP32: Bool {
+        guard case .add(let vector, let multiplier) = operation else { return false }
+        let norm = vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() * abs(Double(multiplier))
+        return !(norm * norm <= Double(Float.greatestFiniteMagnitude))
+    }
+
     /// Steer: add `multiplier · vector` to the output of block `layer`.
     public static func steer(layer: Int, vector: [Float], multiplier: Float,
                              positions: PositionSelector = .all) -> Intervention {

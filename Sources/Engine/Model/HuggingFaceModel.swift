@@ -105,6 +105,7 @@ extension LanguageModel {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw ModelLoadError(file: url.path, "no such file or directory")
         }
+        if let problem = SafeTensorsFile.bareFileProblem(url) { throw ModelLoadError(file: url.path, problem) }
         if !isDirectory.boolValue { try self.init(gguf: url, weights: weights); return }
         let network = try HuggingFaceModel.loadNetwork(directory: url)
         let tokenizer = try Tokenizer(huggingFaceDirectory: url)

@@ -35,7 +35,7 @@ public struct LanguageModel: Sendable {
     public func validate(prompt ids: [Int], maxNewTokens: Int = 0) throws {
         if ids.isEmpty { throw PromptError("the prompt is empty: give some text (it tokenizes to no tokens)") }
         let limit = network.config.contextLength
-        if ids.count + maxNewTokens > limit {
+        if ids.count > limit || maxNewTokens > limit - ids.count {   // no sum that could wrap
             throw PromptError("the prompt has \(ids.count) tokens\(maxNewTokens > 0 ? " + \(maxNewTokens) to generate" : ""), more than the model's context of \(limit) tokens")
         }
         if let bad = ids.first(where: { $0 < 0 || $0 >= network.config.vocabularySize }) {

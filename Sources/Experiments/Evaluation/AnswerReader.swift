@@ -17,7 +17,9 @@ public struct AnswerReader: Sendable {
     public func answer(_ item: EvaluationItem, promptText: String, result: GenerationResult) -> EvaluatedAnswer {
         let output = tokenizer.decode(result.tokens, skipSpecial: true)
         let share = item.scorer == .none ? nil : result.firstLogits.flatMap { logits in logitScores[item.scorer].map { $0.shareOfA(logits: logits) } }
-        return EvaluatedAnswer(item: item.item, promptText: promptText, output: output, choice: item.scorer.score(output),
-                               honest: item.honest, shareOfA: share)
+        var answer = EvaluatedAnswer(item: item.item, promptText: promptText, output: output, choice: item.scorer.score(output),
+                                     honest: item.honest, shareOfA: share)
+        answer.nonFinite = result.finishReason == .nonFinite
+        return answer
     }
 }

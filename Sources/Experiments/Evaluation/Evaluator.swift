@@ -13,6 +13,9 @@ public struct EvaluatedAnswer: Sendable, Equatable {
     public var honest: AnswerChoice?
     /// P(A) / (P(A) + P(B)) at the first answer position; nil for open-ended items.
     public var shareOfA: Double?
+    /// The generation stopped because its logits were not finite (`GenerationResult.FinishReason.nonFinite`): the
+    /// answer is no answer, and a stage storing it must fail the cell instead.
+    public var nonFinite = false
 
     public init(item: Int, promptText: String, output: String, choice: AnswerChoice?, honest: AnswerChoice?, shareOfA: Double?) {
         self.item = item

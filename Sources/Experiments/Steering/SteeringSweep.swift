@@ -56,7 +56,7 @@ public struct SteeringSweep: Sendable {
             }
             return results
         }
-        var prefix = [ForwardItem(tokens: prompt, cache: model.makeCache(reserve: prompt.count + options.maxNewTokens),
+        var prefix = [ForwardItem(tokens: prompt, cache: model.makeCache(reserve: model.cacheReserve(prompt: prompt.count, newTokens: options.maxNewTokens)),
                                   promptLength: prompt.count, logits: .none)]
         var residual: [Float]?
         var reached = 0
@@ -98,7 +98,8 @@ public struct SteeringSweep: Sendable {
             return prompts.indices.map { Array(all[($0 * variants.count)..<(($0 + 1) * variants.count)]) }
         }
         var prefix = prompts.map {
-            ForwardItem(tokens: $0, cache: model.makeCache(reserve: $0.count + options.maxNewTokens), promptLength: $0.count, logits: .none)
+            ForwardItem(tokens: $0, cache: model.makeCache(reserve: model.cacheReserve(prompt: $0.count, newTokens: options.maxNewTokens)),
+                        promptLength: $0.count, logits: .none)
         }
         let outs = model.forward(&prefix, blocks: 0..<(layer + 1), finish: false)
         var items = [ForwardItem](), residual = [Float]()

@@ -17,7 +17,7 @@ final class WeightFileMapping: @unchecked Sendable {
     init(url: URL) throws(Failure) {
         self.url = url
         let path = url.path
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)   // a FIFO must not block the open; fstat refuses it below
         guard fd >= 0 else {
             let e = errno
             throw Failure(reason: e == ENOENT ? "no such file" : "cannot open: \(String(cString: strerror(e)))")

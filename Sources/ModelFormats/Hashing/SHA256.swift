@@ -87,8 +87,12 @@ public struct SHA256: Sendable {
         return hasher.finalizeHex()
     }
 
-    /// Lowercase hex SHA-256 of a file's contents, read in 4 MiB chunks.
+    /// Lowercase hex SHA-256 of a regular file's contents, read in 4 MiB chunks (a device or FIFO, which could be
+    /// read forever, is refused).
     public static func hex(ofFileAt url: URL) throws -> String {
+        do { try InputFile.check(url, what: "file") } catch {
+            throw SHA256FileError(path: url.path, reason: "expected \(error.expected), found \(error.found)")
+        }
         let handle: FileHandle
         do {
             handle = try FileHandle(forReadingFrom: url)

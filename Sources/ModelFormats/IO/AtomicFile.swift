@@ -10,8 +10,13 @@ public enum AtomicFile {
     }
 
     /// Creates a temporary file beside `url`, lets `body` fill it, then renames it over `url`. On any failure the
-    /// temporary file is removed; errors thrown by `body` are passed through unchanged.
+    /// temporary file is removed; errors thrown by `body` are passed through unchanged. Only a regular file is
+    /// replaced: a directory, device or FIFO at `url` (`--out /dev/zero`) is refused, never renamed over.
     public static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
+        switch InputFile.kind(of: url) {
+        case nil, .regularFile?: break
+        case let other?: throw Failure(reason: "refusing to write \(url.path): it is \(other.name), not a regular file")
+        }
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {

@@ -203,3 +203,27 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 }
+
+extension SafeTensorsFile {
+    /// Whether the regular file at `url` is a safetensors file (by its name or its first bytes: an 8-byte header
+    /// length followed by `{`), without mapping it.
+    public static func looksLike(_ url: URL) -> Bool {
+        if url.pathExtension.lowercased() == "safetensors" { return true }
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 9), head.count == 9 else { return false }
+        let length = head.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        return head[head.startIndex + 8] == UInt8(ascii: "{") && length >= 2 && length <= UInt64(maxHeaderBytes)
+    }
+
+    /// Why a bare safetensors file cannot be loaded as a model (it holds tensors only, not the configuration and
+    /// tokenizer), naming the directory to pass instead when it is beside a `config.json`; nil for other files.
+    public static func bareFileProblem(_ url: URL) -> String? {
+        guard case .regularFile? = InputFile.kind(of: url), looksLike(url) else { return nil }
+        let directory = url.deletingLastPathComponent()
+        let hint = FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path)
+            ? "pass its directory \(directory.path) instead"
+            : "pass the Hugging Face model directory holding it with config.json and tokenizer.json"
+        return "a safetensors file holds only tensors, not the model's configuration and tokenizer: \(hint)"
+    }
+}

@@ -6,11 +6,15 @@ public struct ExperimentRun {
     public var manifest: Manifest
     public var resultsDirectory: URL
     public var options: PlanOptions
+    /// The stored run this one takes up again (`reptune resume`): executing continues that run rather than
+    /// recording a new one.
+    public var continuing: Int?
 
-    public init(manifest: Manifest, resultsDirectory: URL, options: PlanOptions) {
+    public init(manifest: Manifest, resultsDirectory: URL, options: PlanOptions, continuing: Int? = nil) {
         self.manifest = manifest
         self.resultsDirectory = resultsDirectory
         self.options = options
+        self.continuing = continuing
     }
 
     /// The run that continues a run stored in `directory`: `run` when given, else the latest run that did not
@@ -42,18 +46,20 @@ public struct ExperimentRun {
         }
         let only = (try? JSONParser.parse(run.optionsJSON))?["only"]?.arrayValue?.compactMap(\.stringValue) ?? []
         return (ExperimentRun(manifest: manifest, resultsDirectory: directory,
-                              options: PlanOptions(only: only, force: [], engineVersion: engineVersion)), run)
+                              options: PlanOptions(only: only, force: [], engineVersion: engineVersion), continuing: run.id), run)
     }
 
-    /// The plan against the results directory's store.
-    public func plan() throws -> Plan {
-        try Planner.plan(manifest, options: options, store: Store(directory: resultsDirectory))
+    /// The plan against the results directory's store. A dry run (`readOnly`) reads the store without creating or
+    /// changing anything, not even the digest cache.
+    public func plan(readOnly: Bool = false) throws -> Plan {
+        try Planner.plan(manifest, options: options,
+                         store: readOnly ? Store.forPlanning(resultsDirectory) : Store(directory: resultsDirectory))
     }
 
     /// Runs the plan; stages missing a runner in `registry` fail before anything starts.
     public func execute(registry: StageRegistry = .standard, scheduler options: SchedulerOptions = SchedulerOptions(),
                         cancellation: CancellationFlag, observer: RunObserver?) throws -> RunSummary {
         let scheduler = Scheduler(registry: registry, options: options, cancellation: cancellation, observer: observer)
-        return try scheduler.run(plan(), in: resultsDirectory)
+        return try scheduler.run(plan(), in: resultsDirectory, continuing: continuing)
     }
 }

@@ -22,13 +22,9 @@ public enum GarbageCollector {
     }
 
     public static func collect(_ store: Store, keepAllRuns: Bool = false) throws -> Report {
-        let host = ProcessInfo.processInfo.hostName
-        let live = try store.db.query("SELECT id, pid, host FROM runs WHERE status = 'running'").filter { r in
-            guard let pid = r[1].int, r[2].string == host else { return true }
-            return Store.processIsAlive(Int32(pid))
-        }
-        if let r = live.first {
-            throw StoreError("run \(r[0].int ?? 0) (pid \(r[1].int ?? 0)) is still running on \(store.directory.path); try gc when it is done")
+        try store.markGoneRunsInterrupted()
+        if let r = try store.runs().first(where: { $0.status == "running" }) {
+            throw StoreError("run \(r.id) (\(r.process.map { "\($0)" } ?? "another process")) is still running on \(store.directory.path); try gc when it is done")
         }
         var report = Report()
         let referenced: Set<String> = try store.db.transaction {

@@ -17,6 +17,8 @@ public struct RunStatus: Sendable, CustomStringConvertible {
 
     public var run: RunRecord
     public var rows: [Row]
+    /// The results directory.
+    public var directory: String = ""
 
     public static func load(_ store: Store) throws -> RunStatus {
         guard let run = try store.latestRun() else {
@@ -33,12 +35,18 @@ public struct RunStatus: Sendable, CustomStringConvertible {
             rows.append(Row(stageID: s.stageID, kind: record.kind, key: s.key, status: record.status, counts: counts,
                             eta: remaining > 0 ? mean.map { $0 * Double(remaining) } : nil, error: record.error))
         }
-        return RunStatus(run: run, rows: rows)
+        return RunStatus(run: run, rows: rows, directory: store.directory.path)
     }
 
     public var description: String {
         let started = Date(timeIntervalSince1970: run.startedAt)
-        var out = "run \(run.id) of \(run.name) (\(run.manifestPath ?? "manifest text")): \(run.status), started \(started)\n"
+        let status = run.liveStatus
+        var out = "run \(run.id) of \(run.name) (\(run.manifestPath ?? "manifest text")): \(status), started \(started)"
+        if run.resumes > 0 { out += ", resumed \(run.resumes) time\(run.resumes == 1 ? "" : "s")" }
+        if status != run.status, let process = run.process {
+            out += " (stored as \(run.status), but \(process) is gone; `reptune resume \(directory)` continues it)"
+        }
+        out += "\n"
         let columns = ["stage", "kind", "status", "cells", "failed", "eta"]
         let table = rows.map { r -> [String] in
             [r.stageID, r.kind, r.status.rawValue, "\(r.counts.done)/\(r.counts.total)", r.counts.failed > 0 ? String(r.counts.failed) : "",
@@ -52,19 +60,41 @@ public struct RunStatus: Sendable, CustomStringConvertible {
 
 /// `reptune query`: read-only SQL over the documented views (`StoreSchema.views`), rendered as a table, CSV,
 /// Markdown or JSON. The database is opened read-only and only one statement is accepted.
+///
+/// A statement runs until it finishes, `timeout` seconds pass, or `cancellation` is set (Ctrl-C): SQLite's progress
+/// handler checks both, so even a statement that never ends (a recursive query without a limit) stops.
 public enum ResultsQuery {
-    public static func run(_ sql: String, in directory: URL, format: TableFormat = .table) throws -> String {
-        let store = try Store(readOnlyDirectory: directory)
+    public static func run(_ sql: String, in directory: URL, format: TableFormat = .table, timeout: TimeInterval? = nil,
+                           cancellation: CancellationFlag? = nil) throws -> String {
         let trimmed = sql.trimmingCharacters(in: .whitespacesAndNewlines)
         let single = trimmed.hasSuffix(";") ? String(trimmed.dropLast()) : trimmed
+        guard !single.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";"))).isEmpty else {
+            throw QueryError("the SQL is empty: give one SELECT statement over the v_* views (docs/RESULTS.md)")
+        }
+        let store = try Store(readOnlyDirectory: directory)
         guard try store.db.isReadOnly(single) else {
             throw StoreError("reptune query only reads: \(single)")
         }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        store.db.setProgressHandler {
+            cancellation?.isCancelled == true || deadline.map { Date() >= $0 } == true
+        }
         var columns: [String] = []
         var rows: [[SQLValue]] = []
-        try store.db.forEach(single, []) { row in
-            columns = row.columns
-            rows.append(row.values)
+        let outcome: SQLiteError?
+        do {
+            try store.db.forEach(single, []) { row in
+                columns = row.columns
+                rows.append(row.values)
+            }
+            outcome = nil
+        } catch {
+            outcome = error
+        }
+        if let outcome {
+            guard outcome.isInterrupt else { throw outcome }
+            if cancellation?.isCancelled == true { throw QueryError("the query was interrupted (Ctrl-C)", interrupted: true) }
+            throw QueryError("the query was stopped after \(ProgressMeter.duration(timeout ?? 0)) (--timeout \(PythonNumber.format(timeout ?? 0)))")
         }
         if columns.isEmpty { return format == .json ? "[]\n" : "(no rows)\n" }
         if format == .json {
@@ -89,5 +119,17 @@ public enum ResultsQuery {
     /// The help text listing the views.
     public static var viewsHelp: String {
         StoreSchema.views.map { "  \($0.name): \($0.doc)" }.joined(separator: "\n")
+    }
+}
+
+/// A query that cannot run (empty SQL) or was stopped (timeout, Ctrl-C).
+public struct QueryError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    /// Stopped by Ctrl-C (exit status 130) rather than by its timeout.
+    public var interrupted: Bool
+
+    public init(_ description: String, interrupted: Bool = false) {
+        self.description = description
+        self.interrupted = interrupted
     }
 }

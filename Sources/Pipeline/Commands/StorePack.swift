@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 
 /// `reptune pack`: a self-contained copy of a results directory small enough to commit or send — the database as
 /// one transactional snapshot (`VACUUM INTO`, in rollback-journal mode, so it is a single file), the artifact files
@@ -43,6 +44,17 @@ public enum StorePack {
         let target = destination.standardizedFileURL
         guard target.path != source.directory.path else {
             throw StoreError("pack: the destination \(target.path) is the results directory itself")
+        }
+        // The pack replaces its destination whole: only nothing, an empty directory or an earlier pack may be there.
+        switch InputFile.kind(of: target) {
+        case nil: break
+        case .directory?:
+            let entries = (try? fm.contentsOfDirectory(atPath: target.path)) ?? []
+            guard entries.isEmpty || entries.contains(Store.databaseName) else {
+                throw StoreError("pack: \(target.path) exists and is not a pack (no \(Store.databaseName) in it); the pack replaces its destination whole, so give a new or empty folder")
+            }
+        case let other?:
+            throw StoreError("pack: --out \(target.path) is \(other.name), not a folder")
         }
         let parent = target.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)

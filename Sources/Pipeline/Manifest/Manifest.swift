@@ -162,6 +162,9 @@ public struct StageSpec: Sendable {
     public var inputs: [StageInput]
     /// The sweep cells, in a fixed order (first grid axis outermost); a stage without grids has one empty cell.
     public var cells: [SweepCell]
+    /// Where each parameter's value was written (stage `params`, `defaults`, or the catalog's default), for errors
+    /// found after decoding.
+    public var sources: [String: ParamSource] = [:]
 
     /// Every stage id this stage reads from, in slot order, without repeats.
     public var dependencies: [String] {
@@ -175,6 +178,26 @@ public struct StageSpec: Sendable {
             guard case .dataset = p.type, let s = params[p.name]?.stringValue else { return nil }
             return DatasetUse(parsing: s)
         }
+    }
+}
+
+/// Where a parameter's value came from: its JSON path and the value as written (with source locations).
+public struct ParamSource: Sendable {
+    public var path: JSONPath
+    public var written: JSONValue
+
+    public init(path: JSONPath, written: JSONValue) {
+        self.path = path
+        self.written = written
+    }
+
+    /// The path and location of the element equal to `value` (a grid or list element), else of the whole value.
+    public func locate(_ value: JSONValue) -> (path: JSONPath, location: SourceLocation?) {
+        if let items = written.arrayValue, let i = items.firstIndex(where: { CanonicalJSON.encode($0) == CanonicalJSON.encode(value) }) {
+            return (path + i, items[i].location)
+        }
+        if written.objectValue != nil { return (path + ManifestFields.rangeKey, written.location) }
+        return (path, written.location)
     }
 }
 

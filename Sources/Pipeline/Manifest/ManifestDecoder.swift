@@ -1,6 +1,7 @@
 import Engine
 import Experiments
 import Foundation
+import ModelFormats
 
 /// How a manifest is checked beyond its own text.
 public struct ManifestOptions: Sendable {
@@ -29,10 +30,10 @@ extension Manifest {
     public static func load(from file: URL, options: ManifestOptions = ManifestOptions()) throws(ManifestErrors) -> Manifest {
         let data: Data
         do {
-            data = try Data(contentsOf: file)
+            data = try InputFile.read(file, what: "manifest", maxBytes: InputFile.Limit.smallText)
         } catch {
             throw ManifestErrors(file: file.path, errors: [ManifestError(
-                path: .root, expected: "a readable manifest file", found: "cannot read it (\(error.localizedDescription))")])
+                path: .root, expected: "a readable manifest file (\(error.expected))", found: error.found)])
         }
         return try decode(data, file: file, options: options)
     }
@@ -53,9 +54,12 @@ extension Manifest {
             ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         var decoder = ManifestDecoder(options: options, base: base)
         let text = String(decoding: data, as: UTF8.self)
-        guard let manifest = decoder.decode(root, text: text, file: file), decoder.errors.isEmpty else {
+        guard let manifest = decoder.decode(root, text: text, file: file) else {
             throw ManifestErrors(file: label, errors: decoder.errors)
         }
+        // Checks across stages and against the model's header and the data, on what decoded (all errors at once).
+        let errors = decoder.errors + ManifestFileChecks.errors(manifest, checkFiles: options.checkFiles)
+        guard errors.isEmpty else { throw ManifestErrors(file: label, errors: errors) }
         return manifest
     }
 
@@ -136,10 +140,18 @@ struct ManifestDecoder {
         return base.appendingPathComponent(path).standardizedFileURL
     }
 
-    mutating func checkExists(_ url: URL, _ path: JSONPath, _ value: JSONValue, what: String) {
+    /// Checks that `url` is a regular file (or, when `directoryAllowed`, a directory): a device or FIFO such as
+    /// `/dev/zero` would be read forever.
+    mutating func checkExists(_ url: URL, _ path: JSONPath, _ value: JSONValue, what: String, directoryAllowed: Bool = false) {
         guard options.checkFiles else { return }
-        if !FileManager.default.fileExists(atPath: url.path) {
+        switch InputFile.kind(of: url) {
+        case nil:
             fail(path, value.location, expected: "an existing \(what)", found: "no such file: \(url.path)")
+        case .regularFile?: break
+        case .directory? where directoryAllowed: break
+        case let other?:
+            fail(path, value.location, expected: "an existing \(what) (\(directoryAllowed ? "a regular file or a directory" : "a regular file"))",
+                 found: "\(other.name): \(url.path)")
         }
     }
 
@@ -247,7 +259,10 @@ struct ManifestDecoder {
 
     mutating func fileModel(_ file: String, template: String?, _ path: JSONPath, _ value: JSONValue) -> ModelRef {
         let url = resolve(file)
-        if options.requireModel { checkExists(url, path, value, what: "model file") }
+        // A dry run may plan for a model that is not here; one that is here must still be a file or a directory.
+        if options.requireModel || InputFile.kind(of: url) != nil {
+            checkExists(url, path, value, what: "model file or Hugging Face model directory", directoryAllowed: true)
+        }
         return ModelRef(name: nil, path: file, url: url, template: template, baseDirectory: base)
     }
 
@@ -296,10 +311,12 @@ struct ManifestDecoder {
             if let role = v["file"] { fail(p + "file", role.location, expected: "\"file\" only with \"dataset\"", found: role.summary) }
             guard let file = pv.stringValue, !file.isEmpty else { wrongType(p + "path", pv, expected: "non-empty string"); return nil }
             let url = resolve(file)
-            if options.checkFiles, !FileManager.default.fileExists(atPath: url.path) {
+            if options.checkFiles, InputFile.kind(of: url) == nil {
                 let near = options.datasets.flatMap { NearMiss.suggestion(for: file, in: $0.catalog.names) }
                 fail(p + "path", pv.location, expected: "an existing dataset file or directory", found: "no such file: \(url.path)",
                      suggestion: near.map { "\($0) (a dataset name)" })
+            } else {
+                checkExists(url, p + "path", pv, what: "dataset file or directory", directoryAllowed: true)
             }
             return (file, url, nil)
         case (let nv?, nil):
@@ -327,6 +344,8 @@ struct ManifestDecoder {
                 fail(p + "dataset", nv.location,
                      expected: "dataset \(name) in the mirror \(library.mirror.root.path) (chosen by \(library.mirror.origin))",
                      found: "\(resolved.missing.map(\.path).joined(separator: ", ")) missing: run `reptune datasets fetch \(name)`")
+            } else {
+                checkExists(resolved.url, p + "dataset", nv, what: "dataset file or directory", directoryAllowed: true)
             }
             return (resolved.entry.path, resolved.url.standardizedFileURL, name)
         case (nil, nil):
@@ -428,6 +447,7 @@ struct ManifestDecoder {
 
         var stages: [StageSpec] = []
         var edges: [(from: Int, slotPath: JSONPath, location: SourceLocation?, to: String)] = []
+        let knownIds = Set(firstIndex.keys)
         for (i, item) in items.enumerated() {
             let p = path + i
             guard let ms = members(item, p, known: ManifestFields.stage.map(\.name), what: "a stage") else { continue }
@@ -449,16 +469,16 @@ struct ManifestDecoder {
             }
             guard let kind else { continue }
             let spec = kind.spec
-            let params = decodeParams(item["params"], spec: spec, path: p + "params", stageLocation: item.location,
-                                      datasets: datasets, defaults: defaults)
-            let knownIds = ids.compactMap { $0 }
+            let (params, sources) = decodeParams(item["params"], spec: spec, path: p + "params", stageLocation: item.location,
+                                                 datasets: datasets, defaults: defaults)
             let inputs = decodeInputs(item["inputs"], spec: spec, path: p + "inputs", stageLocation: item.location,
                                       knownIds: knownIds, kinds: kinds, edges: &edges, from: i)
-            checkRules(spec, params: params, inputs: inputs, path: p, location: item.location)
+            let written = Set(item["params"]?.objectValue?.map(\.key) ?? []).union(defaults.keys)
+            checkRules(spec, params: params, written: written, inputs: inputs, path: p, location: item.location)
             let cells = expandCells(spec, params: params, path: p + "params", location: item["params"]?.location ?? item.location)
             if let id = ids[i] {
                 stages.append(StageSpec(index: i, id: id, kind: kind, summary: summary, params: params,
-                                        inputs: inputs, cells: cells))
+                                        inputs: inputs, cells: cells, sources: sources))
             }
         }
         detectCycles(ids: ids, edges: edges)
@@ -466,7 +486,8 @@ struct ManifestDecoder {
     }
 
     mutating func decodeParams(_ value: JSONValue?, spec: StageKindSpec, path: JSONPath, stageLocation: SourceLocation?,
-                               datasets: [DatasetRef], defaults: [String: JSONValue]) -> StageParams {
+                               datasets: [DatasetRef], defaults: [String: JSONValue]) -> (StageParams, [String: ParamSource]) {
+        var sources: [String: ParamSource] = [:]
         var explicit: [String: JSONValue] = [:]
         if let value {
             if let ms = members(value, path, known: spec.params.map(\.name), what: "a parameter of \(spec.kind)") {
@@ -475,22 +496,30 @@ struct ManifestDecoder {
         }
         var resolved: [String: JSONValue] = [:]
         for param in spec.params {
+            let written: (JSONValue, JSONPath)?
             if let v = explicit[param.name] {
-                if let n = check(v, param, path + param.name, datasets: datasets) { resolved[param.name] = n }
+                written = (v, path + param.name)
             } else if let v = defaults[param.name] {
-                if let n = check(v, param, JSONPath("defaults") + param.name, datasets: datasets) { resolved[param.name] = n }
+                written = (v, JSONPath("defaults") + param.name)
             } else if let d = param.presence.defaultValue {
-                if let n = check(d, param, path + param.name, datasets: datasets) { resolved[param.name] = n }
-            } else if case .required = param.presence {
-                fail(path + param.name, value?.location ?? stageLocation, expected: "\(param.type.expected) (required by \(spec.kind))",
-                     found: "nothing")
+                written = (d, path + param.name)
+            } else {
+                written = nil
+                if case .required = param.presence {
+                    fail(path + param.name, value?.location ?? stageLocation, expected: "\(param.type.expected) (required by \(spec.kind))",
+                         found: "nothing")
+                }
+            }
+            if let written, let n = check(written.0, param, written.1, datasets: datasets) {
+                resolved[param.name] = n
+                sources[param.name] = ParamSource(path: written.1, written: written.0)
             }
         }
-        return StageParams(resolved)
+        return (StageParams(resolved), sources)
     }
 
     mutating func decodeInputs(_ value: JSONValue?, spec: StageKindSpec, path: JSONPath, stageLocation: SourceLocation?,
-                               knownIds: [String], kinds: [String: StageKind],
+                               knownIds: Set<String>, kinds: [String: StageKind],
                                edges: inout [(from: Int, slotPath: JSONPath, location: SourceLocation?, to: String)],
                                from stageIndex: Int) -> [StageInput] {
         var given: [String: [String]] = [:]
@@ -514,7 +543,7 @@ struct ManifestDecoder {
                 for (ref, rp, rv) in refs {
                     guard knownIds.contains(ref) else {
                         fail(rp, rv.location, expected: "the id of a stage in this manifest", found: "no stage \"\(ref)\"",
-                             suggestion: NearMiss.suggestion(for: ref, in: knownIds))
+                             suggestion: NearMiss.suggestion(for: ref, in: knownIds.sorted()))
                         continue
                     }
                     if !slot.accepts.isEmpty, let k = kinds[ref], !slot.accepts.contains(k) {
@@ -538,7 +567,9 @@ struct ManifestDecoder {
         return spec.inputs.compactMap { slot in given[slot.name].map { StageInput(slot: slot.name, stages: $0) } }
     }
 
-    mutating func checkRules(_ spec: StageKindSpec, params: StageParams, inputs: [StageInput], path: JSONPath,
+    /// `written`: parameters given in the stage or `defaults` (one that is written but invalid was reported where
+    /// it stands, so it is not reported again as missing).
+    mutating func checkRules(_ spec: StageKindSpec, params: StageParams, written: Set<String>, inputs: [StageInput], path: JSONPath,
                              location: SourceLocation?) {
         for rule in spec.rules {
             let when: String
@@ -549,7 +580,7 @@ struct ManifestDecoder {
                 guard let v = params[rule.param]?.stringValue, rule.values.contains(v) else { continue }
                 when = "\(rule.param) is \"\(v)\""
             }
-            for name in rule.requiresParams where !params.has(name) {
+            for name in rule.requiresParams where !params.has(name) && !written.contains(name) {
                 fail(path + "params" + name, location,
                      expected: "\(spec.param(name)?.type.expected ?? "a value") (required when \(when))",
                      found: "nothing")
@@ -636,7 +667,7 @@ struct ManifestDecoder {
         case .positions:
             func offset(_ v: JSONValue, _ p: JSONPath) -> Int? {
                 if v.stringValue == "last" { return 0 }
-                if let n = v.intValue, n <= 0 { return n }
+                if let n = v.intValue, n <= 0, n >= -ManifestFields.maxTokens { return n }
                 return nil
             }
             if let array = value.arrayValue {
@@ -644,7 +675,7 @@ struct ManifestDecoder {
                 var out: [JSONValue] = []
                 for (i, item) in array.enumerated() {
                     if let n = offset(item, path + i) { out.append(.int(n)) } else {
-                        wrongType(path + i, item, expected: "\"last\" or an offset from the last token (integer ≤ 0)")
+                        wrongType(path + i, item, expected: "\"last\" or an offset from the last token (integer in -\(ManifestFields.maxTokens)...0)")
                     }
                 }
                 return out.count == array.count ? .array(out) : nil

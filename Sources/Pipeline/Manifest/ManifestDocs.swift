@@ -40,9 +40,9 @@ public enum ManifestDocs {
         case .positions:
             return obj([("anyOf", .array([
                 obj([("const", "last")]),
-                obj([("type", "integer"), ("maximum", .int(0))]),
+                obj([("type", "integer"), ("minimum", .int(-ManifestFields.maxTokens)), ("maximum", .int(0))]),
                 obj([("type", "array"), ("minItems", .int(1)), ("items", obj([("anyOf", .array([
-                    obj([("const", "last")]), obj([("type", "integer"), ("maximum", .int(0))]),
+                    obj([("const", "last")]), obj([("type", "integer"), ("minimum", .int(-ManifestFields.maxTokens)), ("maximum", .int(0))]),
                 ]))]))]),
             ]))])
         case .dataset:
@@ -238,6 +238,17 @@ public enum ManifestDocs {
 
         Positions are offsets counted back from the last prompt token: `"last"` is 0, `-7` is seven tokens before it.
 
+        ## Checks against the model and the data
+
+        Every number has a declared range (tables below). Once the manifest's files are known, `reptune run` (and
+        `--dry-run`) also checks, before anything runs and with the JSON path of the value at fault: block indices
+        against the model's block count, token budgets and windows against its context length, and PCA components
+        against its residual width (read from the model's header, without loading its weights); a `vectors`
+        stage's `position` against the positions its input collected; steered layers against the layers the
+        vector input has; `tuned_cell` against the tune stage's cells; `stride` against `window`; a vector file a
+        stage imports against the model's depth and width; and each split's rows against the rows its dataset has.
+        Models and datasets must be regular files or directories (a device such as `/dev/zero` is refused).
+
         ## Stages
 
         | key | type | required | meaning |
@@ -252,7 +263,8 @@ public enum ManifestDocs {
             } else {
                 md += "| parameter | type | default | meaning |\n|---|---|---|---|\n"
                 for p in spec.params {
-                    let type = p.axis.map { "grid of \(p.type.expected) (cell axis `\($0)`)" } ?? p.type.expected
+                    var type = p.axis.map { "grid of \(p.type.expected) (cell axis `\($0)`)" } ?? p.type.expected
+                    if let limit = p.modelLimit { type += "; \(limit.doc)" }
                     let def: String
                     switch p.presence {
                     case .required: def = "**required**"

@@ -80,4 +80,15 @@ public enum ManifestFields {
     /// Upper bound on values one range expands to, and on a stage's sweep cells.
     public static let maxRangeValues = 10_000
     public static let maxCells = 100_000
+    /// Declared ranges of integer parameters (`StageCatalog`): no value can overflow what is computed from it, and
+    /// the model's own limits (`ModelLimit`) are checked once its header is read.
+    public static let maxBlocks = 4096
+    /// Tokens: beyond any model's context.
+    public static let maxTokens = 1 << 20
+    /// Prompts or statements per batch, streams.
+    public static let maxBatch = 4096
+    /// Epochs, warm-up, patience and other step counts.
+    public static let maxSteps = 10_000_000
+    /// The largest integer a JSON number carries exactly in every reader (2^53 − 1).
+    public static let maxExactInteger = 9_007_199_254_740_991
 }

@@ -27,18 +27,46 @@ public indirect enum ParamType: Sendable {
         case .list(let element):
             if case .integer = element { return "array of \(element.expected) or {\"range\": [lo, hi, step]}" }
             return "non-empty array of \(element.expected)"
-        case .positions: return "\"last\", an offset from the last token (integer ≤ 0), or an array of those"
+        case .positions: return "\"last\", an offset from the last token (integer in -\(ManifestFields.maxTokens)...0), or an array of those"
         case .dataset: return "dataset name declared in \"datasets\", optionally \"name:split\""
         }
     }
 
     private static func bounds(_ lo: Double?, _ hi: Double?) -> String {
         func fmt(_ d: Double) -> String { JSONNumber(d).canonical }
+        let fp32 = Double(Float.greatestFiniteMagnitude)
+        if hi == fp32 { return lo == -fp32 ? " within fp32's range (|x| ≤ 3.4e38)" : " ≥ \(fmt(lo ?? -fp32)) within fp32's range" }
         switch (lo, hi) {
         case (let l?, let h?): return " in \(fmt(l))...\(fmt(h))"
         case (let l?, nil): return " ≥ \(fmt(l))"
         case (nil, let h?): return " ≤ \(fmt(h))"
         default: return ""
+        }
+    }
+}
+
+/// A limit a parameter has from the model it runs on, checked at plan time from the model's header
+/// (`ManifestFileChecks`) and reported with the parameter's JSON path, before anything runs.
+public enum ModelLimit: Sendable {
+    /// A block index: below the model's block count.
+    case block
+    /// Tokens generated after a prompt: below the model's context length (a prompt has at least one token).
+    case newTokens
+    /// A window of tokens: at most the model's context length.
+    case window
+    /// An offset back from the last prompt token: its size below the model's context length.
+    case offsetBack
+    /// A principal component: at most the model's residual width.
+    case width
+
+    /// How the docs state the limit.
+    public var doc: String {
+        switch self {
+        case .block: "below the model's block count"
+        case .newTokens: "below the model's context length"
+        case .window: "at most the model's context length"
+        case .offsetBack: "within the model's context length"
+        case .width: "at most the model's residual width"
         }
     }
 }
@@ -61,13 +89,17 @@ public struct ParamSpec: Sendable {
     /// When set, the parameter is a grid: a single value, an array or `{"range": [lo, hi, step]}` of `type`, and
     /// each value becomes one coordinate (named `axis`) of the stage's sweep cells.
     public var axis: String?
+    /// The limit the model puts on the value (on each element of a list), checked once its header is read.
+    public var modelLimit: ModelLimit?
     public var doc: String
 
-    public init(_ name: String, _ type: ParamType, _ presence: ParamPresence, axis: String? = nil, doc: String) {
+    public init(_ name: String, _ type: ParamType, _ presence: ParamPresence, axis: String? = nil, model: ModelLimit? = nil,
+                doc: String) {
         self.name = name
         self.type = type
         self.presence = presence
         self.axis = axis
+        self.modelLimit = model
         self.doc = doc
     }
 }

@@ -13,18 +13,26 @@ public enum StageCatalog {
     }
 
     // Shared rows.
-    static let layerList = ParamType.list(.integer(min: 0))
+    static let block = ParamType.integer(min: 0, max: ManifestFields.maxBlocks - 1)
+    static let layerList = ParamType.list(block)
+    static let offset = ParamType.integer(min: -ManifestFields.maxTokens, max: 0)
+    static let newTokens = ParamType.integer(min: 1, max: ManifestFields.maxTokens)
+    static let batch = ParamType.integer(min: 1, max: ManifestFields.maxBatch)
+    static let steps = ParamType.integer(min: 0, max: ManifestFields.maxSteps)
+    /// A steering multiplier: any number fp32 can hold (what overflows the activations stops its cell).
+    static let multiplier = ParamType.number(min: -Double(Float.greatestFiniteMagnitude), max: Double(Float.greatestFiniteMagnitude))
+    static let rate = ParamType.number(min: 0, max: Double(Float.greatestFiniteMagnitude))
     static let variantRows: [ParamSpec] = [
         ParamSpec("variant", .choice(["base", "steered", "tuned"]), .defaulted(.string("base")),
                   doc: "Which model answers: the base model, the base model steered by input `vector` at `layer` × "
                        + "`multiplier`, or the weights produced by the `tuned` input stage (steered as well when "
                        + "`layer`, `multiplier` and a `vector` input are given: the robustness test)."),
-        ParamSpec("layer", .integer(min: 0), .optional, axis: "layer",
+        ParamSpec("layer", block, .optional, axis: "layer", model: .block,
                   doc: "Steered variant: the block whose output the vector is added to. A grid sweeps layers."),
-        ParamSpec("multiplier", .number(), .optional, axis: "multiplier",
+        ParamSpec("multiplier", multiplier, .optional, axis: "multiplier",
                   doc: "Steered variant: the steering multiplier m (negative steers the other way). A grid sweeps "
                        + "multipliers."),
-        ParamSpec("tuned_cell", .integer(min: 0), .defaulted(.int(0)),
+        ParamSpec("tuned_cell", .integer(min: 0, max: ManifestFields.maxCells - 1), .defaulted(.int(0)),
                   doc: "Tuned variant: which cell of the `tuned` stage's sweep supplies the weights (0 = first)."),
     ]
     static let variantRules: [ParamRule] = [
@@ -43,9 +51,9 @@ public enum StageCatalog {
                 + "(output of each chosen block) at the chosen token positions.",
             params: [
                 ParamSpec("dataset", .dataset, .required, doc: "Statements to build contrast prompts from."),
-                ParamSpec("layers", layerList, .optional,
+                ParamSpec("layers", layerList, .optional, model: .block,
                           doc: "Blocks whose output is captured; absent = every block of the model."),
-                ParamSpec("positions", .positions, .defaulted(.string("last")),
+                ParamSpec("positions", .positions, .defaulted(.string("last")), model: .offsetBack,
                           doc: "Token positions read, counted back from the last prompt token (0 = last, -7 = seven "
                                + "before it)."),
                 ParamSpec("prompt_format", .choice(["paired", "plain"]), .defaulted(.string("paired")),
@@ -53,7 +61,7 @@ public enum StageCatalog {
                                + "(the paper's contrast pairs); `plain`: the statement once, without persona."),
                 ParamSpec("correct_only", .boolean, .defaulted(.bool(false)),
                           doc: "Keep only pairs the base model answers correctly."),
-                ParamSpec("batch_size", .integer(min: 1), .defaulted(.int(8)),
+                ParamSpec("batch_size", batch, .defaulted(.int(8)),
                           doc: "Prompts per forward pass."),
             ],
             inputs: []),
@@ -63,7 +71,7 @@ public enum StageCatalog {
             params: [
                 ParamSpec("method", .choice(["mean_diff", "pca"]), .defaulted(.string("mean_diff")),
                           doc: "`mean_diff`: mean over pairs of (honest − dishonest); `pca`: a principal component."),
-                ParamSpec("component", .integer(min: 1), .defaulted(.int(1)),
+                ParamSpec("component", .integer(min: 1, max: ManifestFields.maxTokens), .defaulted(.int(1)), model: .width,
                           doc: "PCA only: which principal component (1 = largest variance)."),
                 ParamSpec("on", .choice(["raw", "differences"]), .defaulted(.string("differences")),
                           doc: "PCA only: fit on pooled raw activations or on pair differences."),
@@ -72,7 +80,7 @@ public enum StageCatalog {
                 ParamSpec("import", .dataset, .optional,
                           doc: "Instead of computing: a dataset naming a llama.cpp control-vector GGUF (`direction.N` = "
                                + "the direction added to the output of block N) to use as this stage's vectors."),
-                ParamSpec("position", .integer(max: 0), .optional,
+                ParamSpec("position", offset, .optional, model: .offsetBack,
                           doc: "Which collected position the vectors come from (0 = last prompt token, -7 = seven "
                                + "before it); absent = the one nearest the end."),
             ],
@@ -86,16 +94,16 @@ public enum StageCatalog {
             summary: "Generates answers with the vector added at each layer × multiplier of the grid; one sweep "
                 + "cell per (layer, multiplier).",
             params: [
-                ParamSpec("layers", .integer(min: 0), .required, axis: "layer",
+                ParamSpec("layers", block, .required, axis: "layer", model: .block,
                           doc: "Blocks to steer at; a grid."),
-                ParamSpec("multipliers", .number(), .required, axis: "multiplier",
+                ParamSpec("multipliers", multiplier, .required, axis: "multiplier",
                           doc: "Steering multipliers; a grid (negative values steer the other way)."),
                 ParamSpec("include_zero_out", .boolean, .defaulted(.bool(false)),
                           doc: "Also run, per layer, a cell that projects the vector out instead of adding it."),
                 ParamSpec("dataset", .dataset, .required, doc: "Prompts to answer."),
                 ParamSpec("task", .choice(["facts", "tqa", "ab_questions", "open_ended"]), .defaulted(.string("facts")),
                           doc: "How prompts are built from the dataset and answers scored."),
-                ParamSpec("max_new_tokens", .integer(min: 1), .defaulted(.int(30)),
+                ParamSpec("max_new_tokens", newTokens, .defaulted(.int(30)), model: .newTokens,
                           doc: "Greedy tokens generated per prompt."),
                 ParamSpec("positions", .choice(["all", "prompt", "generated"]), .defaulted(.string("all")),
                           doc: "Token positions the vector is added at."),
@@ -117,31 +125,31 @@ public enum StageCatalog {
                 ParamSpec("dataset", .dataset, .required, doc: "Training statements (e.g. `facts:train`)."),
                 ParamSpec("validation", .dataset, .optional,
                           doc: "Validation statements for early stopping (e.g. `facts:val`)."),
-                ParamSpec("layers", layerList, .required, doc: "Trainable blocks; all other weights stay frozen."),
-                ParamSpec("loss_layers", layerList, .optional,
+                ParamSpec("layers", layerList, .required, model: .block, doc: "Trainable blocks; all other weights stay frozen."),
+                ParamSpec("loss_layers", layerList, .optional, model: .block,
                           doc: "Blocks whose residual enters the cosine loss; absent = `layers`."),
-                ParamSpec("probe_position", .integer(max: 0), .defaulted(.int(-7)),
+                ParamSpec("probe_position", offset, .defaulted(.int(-7)), model: .offsetBack,
                           doc: "Token read for the cosine loss, counted back from the last prompt token."),
-                ParamSpec("lr_vo", .number(min: 0), .defaulted(.double(1e-5)), axis: "lr_vo",
+                ParamSpec("lr_vo", rate, .defaulted(.double(1e-5)), axis: "lr_vo",
                           doc: "Learning rate of attention V and O weights; a grid."),
-                ParamSpec("lr_other", .number(min: 0), .defaulted(.double(1e-6)), axis: "lr_other",
+                ParamSpec("lr_other", rate, .defaulted(.double(1e-6)), axis: "lr_other",
                           doc: "Learning rate of the other trainable weights; a grid."),
-                ParamSpec("weight_decay", .number(min: 0), .defaulted(.double(0.1)), doc: "AdamW weight decay."),
-                ParamSpec("adam_eps", .number(min: 0), .defaulted(.double(1e-4)), doc: "AdamW epsilon."),
-                ParamSpec("batch_size", .integer(min: 1), .defaulted(.int(4)),
+                ParamSpec("weight_decay", rate, .defaulted(.double(0.1)), doc: "AdamW weight decay."),
+                ParamSpec("adam_eps", rate, .defaulted(.double(1e-4)), doc: "AdamW epsilon."),
+                ParamSpec("batch_size", batch, .defaulted(.int(4)),
                           doc: "Statements per step, balanced true/false."),
-                ParamSpec("epochs", .integer(min: 1), .defaulted(.int(3)), doc: "Maximum passes over the data."),
-                ParamSpec("warmup_steps", .integer(min: 0), .defaulted(.int(10)),
+                ParamSpec("epochs", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(3)), doc: "Maximum passes over the data."),
+                ParamSpec("warmup_steps", steps, .defaulted(.int(10)),
                           doc: "Linear warm-up steps, then linear decay."),
                 ParamSpec("routing", .choice(["as-run", "as-intended"]), .defaulted(.string("as-run")),
                           doc: "`as-run`: both losses reach all trainable weights (what the paper's code did); "
                                + "`as-intended`: the cosine loss reaches V/O weights only."),
-                ParamSpec("seed", .integer(min: 0), .defaulted(.int(0)), doc: "Seed of the batch order."),
+                ParamSpec("seed", .integer(min: 0, max: ManifestFields.maxExactInteger), .defaulted(.int(0)), doc: "Seed of the batch order."),
                 ParamSpec("early_stopping", .boolean, .defaulted(.bool(true)),
                           doc: "Stop when the mean of the last `val_window` validation losses stops improving."),
-                ParamSpec("patience", .integer(min: 1), .defaulted(.int(10)), doc: "Early stopping: steps without improvement."),
-                ParamSpec("min_steps", .integer(min: 0), .defaulted(.int(80)), doc: "Early stopping: never before this step."),
-                ParamSpec("val_window", .integer(min: 1), .defaulted(.int(20)),
+                ParamSpec("patience", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(10)), doc: "Early stopping: steps without improvement."),
+                ParamSpec("min_steps", steps, .defaulted(.int(80)), doc: "Early stopping: never before this step."),
+                ParamSpec("val_window", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(20)),
                           doc: "Early stopping: validation losses averaged."),
             ],
             inputs: [
@@ -160,7 +168,7 @@ public enum StageCatalog {
                           doc: "Prompt builder and scorer: true/false facts, TruthfulQA misconceptions (A/B), A/B "
                                + "questions, or open-ended generation (judged later)."),
                 ParamSpec("dataset", .dataset, .required, doc: "Prompts to answer."),
-                ParamSpec("max_new_tokens", .integer(min: 1), .defaulted(.int(30)),
+                ParamSpec("max_new_tokens", newTokens, .defaulted(.int(30)), model: .newTokens,
                           doc: "Greedy tokens generated per prompt."),
                 ParamSpec("paper_condition", .choice(["base", "honesty_steered", "dishonesty_steered", "truth_tuned",
                                                       "lie_tuned", "honesty_tuned", "dishonesty_tuned"]), .optional,
@@ -198,12 +206,13 @@ public enum StageCatalog {
             summary: "Sliding-window perplexity of one model variant on a text dataset.",
             params: [
                 ParamSpec("dataset", .dataset, .required, doc: "Text to score (rows joined by blank lines)."),
-                ParamSpec("window", .integer(min: 2), .defaulted(.int(1024)), doc: "Tokens per window."),
-                ParamSpec("stride", .integer(min: 1), .defaulted(.int(512)),
-                          doc: "Window step; only the last `stride` tokens of each window are scored."),
-                ParamSpec("streams", .integer(min: 1), .defaulted(.int(2)),
+                ParamSpec("window", .integer(min: 2, max: ManifestFields.maxTokens), .defaulted(.int(1024)), model: .window,
+                          doc: "Tokens per window."),
+                ParamSpec("stride", .integer(min: 1, max: ManifestFields.maxTokens), .defaulted(.int(512)),
+                          doc: "Window step (at most `window`); only the last `stride` tokens of each window are scored."),
+                ParamSpec("streams", batch, .defaulted(.int(2)),
                           doc: "Contiguous streams the token sequence is split into."),
-                ParamSpec("max_tokens", .integer(min: 1), .optional,
+                ParamSpec("max_tokens", .integer(min: 1, max: ManifestFields.maxExactInteger), .optional,
                           doc: "Score at most this many tokens; absent = the whole text."),
             ] + variantRows,
             inputs: variantInputs,

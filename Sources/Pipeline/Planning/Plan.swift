@@ -47,6 +47,9 @@ public struct PlannedStage: Sendable {
     public var cellsTotal: Int
     /// Cells already stored (0 when forced).
     public var cellsDone: Int
+    /// The digest each file or directory in the key had when planned, by standardized path (model, datasets, split
+    /// files, a judge model): a stage reading one checks the bytes it reads against it (`StageContext`).
+    public var contentDigests: [String: String] = [:]
 
     public var id: String { spec.id }
 }
@@ -106,9 +109,11 @@ public enum Planner {
         let forced = graph.withDescendants(Set(options.force))
 
         // A missing model is planned with a placeholder digest (`--dry-run` of a manifest for a model that is not
-        // here); running needs the file.
+        // here); running needs the file. Datasets and split files are hashed from their bytes on every plan (they
+        // are small); the model through the store's identity-checked cache. Each file once per plan.
+        var digests = PlanDigests(store: store)
         let modelMissing = !FileManager.default.fileExists(atPath: manifest.model.url.path)
-        let modelSHA = modelMissing ? "missing-model" : try digest(manifest.model.url, what: "model", store: store)
+        let modelSHA = modelMissing ? "missing-model" : try digests.model(manifest.model.url, what: "model")
         // The weights policy resolved from the file's header (`auto` by size). A model that is missing or whose
         // header cannot be read keeps what was asked (its keys are provisional, or loading it will fail).
         let summary = modelMissing ? nil : try? ModelFileSummary(contentsOf: manifest.model.url)
@@ -118,18 +123,25 @@ public enum Planner {
         for spec in order {
             let inputKeys = spec.inputs.map { StageInput(slot: $0.slot, stages: $0.stages.compactMap { keys[$0]?.hex }) }
             var datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)] = []
+            var read: [String: String] = modelMissing ? [:] : [PlanDigests.key(manifest.model.url): modelSHA]
             for use in spec.datasetUses {
                 guard let ds = manifest.dataset(use.dataset) else { throw PlanError("stage \(spec.id): no dataset \(use.dataset)") }
-                let sha = try digest(ds.url, what: "dataset \(ds.name)", store: store)
+                let sha = try digests.content(ds.url, what: "dataset \(ds.name)")
+                read[PlanDigests.key(ds.url)] = sha
                 let split = try use.split.flatMap { ds.split($0) }.map {
-                    try $0.selection.keyJSON { try digest($0, what: "split file of \(ds.name)", store: store) }
+                    try $0.selection.keyJSON { url in
+                        let sha = try digests.content(url, what: "split file of \(ds.name)")
+                        read[PlanDigests.key(url)] = sha
+                        return sha
+                    }
                 }
                 datasets.append((use, sha, split))
             }
+            let files = try otherModelFiles(spec, manifest: manifest, digests: &digests)
+            if let judge = files.file { read[PlanDigests.key(judge.url)] = judge.sha256 }
             let key = StageKey(kind: spec.kind, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
                                modelTemplate: manifest.model.template, datasets: datasets,
-                               files: try otherModelFiles(spec, manifest: manifest, store: store),
-                               nativeWeights: weights == .native, engineVersion: options.engineVersion)
+                               files: files.roles, nativeWeights: weights == .native, engineVersion: options.engineVersion)
             keys[spec.id] = key
             let counts = try store.cellCounts(key.hex)
             let stored = try store.stage(key.hex)
@@ -144,7 +156,7 @@ public enum Planner {
                 action = .run
             }
             planned.append(PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
-                                        cellsDone: action == .forced ? 0 : counts.done))
+                                        cellsDone: action == .forced ? 0 : counts.done, contentDigests: read))
         }
         try restoreMissingArtifacts(&planned, store: store)
         return Plan(manifest: manifest, stages: planned, options: options, modelMissing: modelMissing)
@@ -167,19 +179,47 @@ public enum Planner {
     }
 
     /// Model files other than the manifest's a stage reads — a local judge's `model` — by role → sha256
-    /// ("missing" when the file is not there: the stage itself then fails with the path).
-    static func otherModelFiles(_ spec: StageSpec, manifest: Manifest, store: Store) throws -> [String: String] {
+    /// ("missing" when the file is not there: the stage itself then fails with the path), and the file hashed.
+    static func otherModelFiles(_ spec: StageSpec, manifest: Manifest,
+                                digests: inout PlanDigests) throws -> (roles: [String: String], file: (url: URL, sha256: String)?) {
         guard spec.kind == .judge, spec.params["backend"]?.stringValue ?? "local" == "local",
-              let name = spec.params["model"]?.stringValue, let url = manifest.model.otherModel(name) else { return [:] }
-        guard FileManager.default.fileExists(atPath: url.path) else { return ["judge_model": "missing"] }
-        return ["judge_model": try digest(url, what: "judge model of stage \(spec.id)", store: store)]
+              let name = spec.params["model"]?.stringValue, let url = manifest.model.otherModel(name) else { return ([:], nil) }
+        guard FileManager.default.fileExists(atPath: url.path) else { return (["judge_model": "missing"], nil) }
+        let sha = try digests.model(url, what: "judge model of stage \(spec.id)")
+        return (["judge_model": sha], (url, sha))
+    }
+}
+
+/// The digests one plan computes, each file once: models through the store's identity-checked cache (they are
+/// large), datasets and split files from their bytes every time (they are small, and an edit must never hide).
+struct PlanDigests {
+    let store: Store
+    private var known: [String: String] = [:]
+
+    init(store: Store) { self.store = store }
+
+    /// How a path is named in `PlannedStage.contentDigests`.
+    static func key(_ url: URL) -> String { url.resolvingSymlinksInPath().standardizedFileURL.path }
+
+    mutating func model(_ url: URL, what: String) throws -> String {
+        let store = self.store
+        return try memo(url, what: what) { try store.digest(of: url, what: what) }
     }
 
-    static func digest(_ url: URL, what: String, store: Store) throws -> String {
+    mutating func content(_ url: URL, what: String) throws -> String {
+        try memo(url, what: what) { try ContentDigest.of(url, what: what) }
+    }
+
+    private mutating func memo(_ url: URL, what: String, _ compute: () throws -> String) throws -> String {
+        let k = Self.key(url)
+        if let sha = known[k] { return sha }
         do {
-            return try store.digest(of: url)
+            let sha = try compute()
+            known[k] = sha
+            return sha
         } catch {
             throw PlanError("cannot hash the \(what) at \(url.path): \(error)")
         }
     }
 }
+

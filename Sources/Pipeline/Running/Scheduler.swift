@@ -60,8 +60,9 @@ public struct Scheduler: Sendable {
         self.observer = observer
     }
 
-    /// Runs `plan` against the results directory `directory` (the store the plan was made with).
-    public func run(_ plan: Plan, in directory: URL) throws -> RunSummary {
+    /// Runs `plan` against the results directory `directory` (the store the plan was made with): a new run, or
+    /// run `continuing` taken up again (`reptune resume`). While it runs, a heartbeat marks the run alive.
+    public func run(_ plan: Plan, in directory: URL, continuing: Int? = nil) throws -> RunSummary {
         if plan.modelMissing {
             throw PlanError("the model file \(plan.manifest.model.url.path) does not exist: fetch it (the default model: `make setup`) or change `model` in the manifest")
         }
@@ -71,15 +72,25 @@ public struct Scheduler: Sendable {
         for s in work where registry.runner(for: s.spec.kind) == nil {
             throw PlanError("stage \(s.id): no runner is registered for kind \(s.spec.kind) (registered: \(registry.kinds.map(\.rawValue).joined(separator: ", ")))")
         }
-        let runID = try store.beginRun(manifest: plan.manifest, optionsJSON: CanonicalJSON.encode(.object([
-            "only": .array(plan.options.only.map(JSONValue.string)), "force": .array(plan.options.force.map(JSONValue.string)),
-            "engine": .int(plan.options.engineVersion),
-        ])), claimer: claimer)
+        try store.markGoneRunsInterrupted()
+        let runID: Int
+        if let continuing, try store.runs().contains(where: { $0.id == continuing }) {
+            try store.continueRun(continuing, claimer: claimer)
+            runID = continuing
+        } else {
+            runID = try store.beginRun(manifest: plan.manifest, optionsJSON: CanonicalJSON.encode(.object([
+                "only": .array(plan.options.only.map(JSONValue.string)), "force": .array(plan.options.force.map(JSONValue.string)),
+                "engine": .int(plan.options.engineVersion),
+            ])), claimer: claimer)
+        }
+        let heartbeat = RunHeartbeat(run: runID, directory: directory, claimer: claimer)
+        defer { heartbeat.stop() }
         for s in plan.stages where s.action != .skipped { try ensureStage(s, store: store) }
         try store.recordRunStages(runID, stages: plan.stages.filter { $0.action != .skipped }.map { ($0.id, $0.key.hex) })
         for s in plan.stages where s.action.discardsStored {
-            try store.resetStage(s.key.hex)
+            try store.resetStageUnlessBeingRecomputed(s.key.hex, by: runID)
         }
+        let byID = Dictionary(plan.stages.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
 
         var outcomes: [String: StageOutcome] = [:]
         for s in plan.stages {
@@ -124,7 +135,7 @@ public struct Scheduler: Sendable {
                 running[s.id] = memory
                 waiting.removeAll { $0.id == s.id }
                 let inputs = s.spec.inputs.map { slot in
-                    (slot.slot, slot.stages.compactMap { id in plan.stage(id).map { ($0.id, $0.spec.kind, $0.key.hex) } })
+                    (slot.slot, slot.stages.compactMap { id in byID[id].map { ($0.id, $0.spec.kind, $0.key.hex) } })
                 }
                 let job = StageJob(stage: s, inputs: inputs, model: plan.manifest.model, datasets: plan.manifest.datasets,
                                    directory: directory, runner: runner, claimer: claimer, options: options,
@@ -229,7 +240,8 @@ struct StageJob: Sendable {
             }
             if counts.pending > 0 {
                 let context = StageContext(stage: stage.spec, key: key, model: model, datasets: datasets, inputs: inputStages,
-                                           store: store, cancellation: cancellation, claimer: claimer, observer: observer)
+                                           store: store, cancellation: cancellation, claimer: claimer, observer: observer,
+                                           contentDigests: stage.contentDigests)
                 var failure: Error?
                 do {
                     try runner.run(context)
@@ -256,5 +268,32 @@ struct StageJob: Sendable {
                 try store.recoverStaleClaims(key, claimer: claimer)
             }
         }
+    }
+}
+
+/// Beats for a run while it executes: every `RunLiveness.heartbeatInterval` seconds it stamps the run's
+/// `heartbeat_at` and renews the leases of this scheduler's claimed cells, on its own thread and store connection,
+/// so a run whose process dies stops beating and reads as interrupted.
+final class RunHeartbeat: Sendable {
+    private let stopped = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(run: Int, directory: URL, claimer: Claimer, interval: TimeInterval = RunLiveness.heartbeatInterval) {
+        let (stopped, done) = (self.stopped, self.done)
+        let thread = Thread {
+            let store = try? Store(directory: directory)
+            while stopped.wait(timeout: .now() + interval) == .timedOut {
+                try? store?.heartbeat(run)
+                try? store?.renewClaims(claimer)
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops beating (and waits until the thread has let go of its store connection).
+    func stop() {
+        stopped.signal()
+        done.wait()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormats
 
 /// A finished stage as seen by the stages reading it: its id, kind, key and stored cells (metrics, outputs,
 /// artifact references; read artifact bytes with `StageContext.readArtifact`).
@@ -30,8 +31,12 @@ public final class StageContext {
     /// Cells this context claimed.
     public private(set) var claimed = 0
 
+    /// The digest each file or directory in the stage's key had when the run was planned (`PlannedStage`).
+    let contentDigests: [String: String]
+
     init(stage: StageSpec, key: String, model: ModelRef, datasets: [DatasetRef], inputs: [String: [InputStage]], store: Store,
-         cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?) {
+         cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?, contentDigests: [String: String] = [:]) {
+        self.contentDigests = contentDigests
         self.stage = stage
         self.key = key
         self.model = model
@@ -79,6 +84,44 @@ public final class StageContext {
             committed += 1
             observer?(.cellFinished(stageID: stage.id, cell: cell.index))
         }
+    }
+
+    /// The bytes of a file the stage's key covers (a dataset, a split file), checked against the digest the key was
+    /// computed from: a file edited since the run was planned fails the cell (`ContentChangedError`) instead of
+    /// being stored under the old key. Files outside the key are read as they are. Devices and FIFOs are refused,
+    /// and files over `maxBytes` are refused before they are read.
+    public func readKeyed(_ url: URL, what: String, maxBytes: Int = InputFile.Limit.dataset) throws -> Data {
+        let data = try InputFile.read(url, what: what, maxBytes: maxBytes)
+        try checkUnchanged(url, what: what, found: ContentDigest.of(data))
+        return data
+    }
+
+    /// Checks a directory (or any file read by another reader) the stage's key covers against the digest the key
+    /// was computed from, by hashing it again now that it has been read.
+    public func verifyKeyed(_ url: URL, what: String) throws {
+        guard contentDigests[PlanDigests.key(url)] != nil else { return }
+        try checkUnchanged(url, what: what, found: ContentDigest.of(url, what: what))
+    }
+
+    /// Checks a model file (or directory) the stage's key covers after it has been loaded: unchanged when the
+    /// store's cached digest still holds for it (same device, inode, size and times as when it was hashed), else
+    /// hashed again. A large model is thus not read twice, and an edit since planning still fails the cell.
+    public func verifyModel(_ url: URL, what: String) throws {
+        guard let expected = contentDigests[PlanDigests.key(url)] else { return }
+        if let cached = try? store.cachedDigest(of: url), cached == expected { return }
+        try checkUnchanged(url, what: what, found: ContentDigest.of(url, what: what))
+    }
+
+    private func checkUnchanged(_ url: URL, what: String, found: String) throws {
+        guard let expected = contentDigests[PlanDigests.key(url)], expected != found else { return }
+        try? store.forgetDigest(of: url)
+        throw ContentChangedError(what: what, path: url.path, expected: expected, found: found)
+    }
+
+    /// Stores `cell`'s error and lets it go (the runner goes on with other cells; the stage fails at the end).
+    public func fail(_ cell: SweepCell, _ error: Error) throws {
+        try store.failCell(key, cell, error: "\(error)", claimer: claimer)
+        inFlight.removeAll { $0.index == cell.index }
     }
 
     /// Writes a large array beside the database (see `Store.writeArtifact`).

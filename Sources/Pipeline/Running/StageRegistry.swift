@@ -20,14 +20,19 @@ public struct StageRunner: Sendable {
     }
 
     /// A runner computing each cell independently: `prepare` runs once per invocation (load what every cell
-    /// needs), then `cell` turns each claimed cell into its result.
+    /// needs), then `cell` turns each claimed cell into its result. A cell whose numbers overflow
+    /// (`NonFiniteError`) fails alone: the other cells are still computed, and the stage then fails naming it.
     public static func perCell<State>(memoryEstimate: @escaping @Sendable (StageSpec) -> Int = { _ in 0 },
                                       prepare: @escaping @Sendable (StageContext) throws -> State,
                                       cell: @escaping @Sendable (StageContext, inout State, SweepCell) throws -> CellResult) -> StageRunner {
         StageRunner(memoryEstimate: memoryEstimate) { context in
             var state = try prepare(context)
             while let next = try context.nextCells(1).first {
-                try context.commit(next, try cell(context, &state, next))
+                do {
+                    try context.commit(next, try cell(context, &state, next))
+                } catch let error as NonFiniteError {
+                    try context.fail(next, error)
+                }
             }
         }
     }

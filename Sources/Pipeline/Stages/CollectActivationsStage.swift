@@ -11,7 +11,7 @@ extension StageRunner {
     /// = false ones (a truth direction rather than an honesty one). `correct_only` first keeps the statements the
     /// base model answers correctly (greedy, 8 tokens, the true/false scorer).
     public static var collectActivations: StageRunner {
-        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, _ in
+        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, cell in
             let statements = try context.statements("dataset")
             let model = try context.baseModel()
             let blockCount = model.network.config.blockCount
@@ -52,6 +52,12 @@ extension StageRunner {
             let negative = collector.collect(negativePrompts, layers: layers, offsetsFromEnd: offsets) { done, _ in
                 context.progress("prompts", done: positivePrompts.count + done, total: total)
             }
+            for (offset, matrix) in (positive.map { ($0, $1) } + negative.map { ($0, $1) }) {
+                if let layer = matrix.layers.first(where: { !(matrix.rows[$0] ?? []).allSatisfy(\.isFinite) }) {
+                    throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the output of block \(layer) at position \(-offset)",
+                                         setting: "running the base model")
+                }
+            }
             let artifact = ActivationArtifact(layers: layers, offsets: offsets.sorted(), positive: positive, negative: negative, paired: paired)
             let ref = try context.writeArtifact { try artifact.write(to: $0) }
             return CellResult(
@@ -89,6 +95,11 @@ extension StageContext {
         guard let (ref, split) = dataset(param) else {
             throw StageInputError("stage \(stage.id): parameter `\(param)` names no dataset of the manifest")
         }
-        return try StageDataset.load(ref, split: split)
+        return try StageDataset.load(ref, split: split, files: datasetFiles)
+    }
+
+    /// Dataset files as this stage reads them: checked against the digests its key was computed from.
+    public var datasetFiles: DatasetFiles {
+        DatasetFiles(read: { try self.readKeyed($0, what: $1) }, verifyDirectory: { try self.verifyKeyed($0, what: $1) })
     }
 }

@@ -20,6 +20,11 @@ extension StageRunner {
                                       maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30)
             context.log("\(task) on \(items.count) prompts, \(model.label)")
             let answers = evaluator.run(items) { done, total in context.progress("prompts", done: done, total: total) }
+            if answers.contains(where: \.nonFinite) {
+                throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the activations",
+                                     setting: NonFiniteError.setting(of: model, layer: context.value("layer", in: cell)?.intValue,
+                                                                     multiplier: context.value("multiplier", in: cell)?.doubleValue))
+            }
             return EvaluationCell.result(answers, outputs: [
                 "task": .string(task), "variant": .string(model.label),
                 "dataset": .string(context.params["dataset"]?.stringValue ?? ""),

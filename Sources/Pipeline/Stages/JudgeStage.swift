@@ -93,6 +93,7 @@ enum JudgeStageInputs {
             }
             context.log("loading judge model \(url.lastPathComponent)")
             let language = try LanguageModel(path: url)
+            try context.verifyModel(url, what: "the judge model")
             return try LocalJudge(model: language, template: language.chatTemplate ?? ChatTemplate(format: .chatml),
                                   name: name)
         }

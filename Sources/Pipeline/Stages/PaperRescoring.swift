@@ -29,6 +29,7 @@ enum PaperRescoring {
         let file = PaperStoredOutputs.fileName(condition, set)
         let items = try PaperStoredOutputs.load(url: directory.appendingPathComponent(file))
         let answers = try PaperStoredOutputs.answers(condition, items, source: file)
+        try context.verifyKeyed(directory, what: "the paper's stored outputs")
         let honest: [AnswerChoice]
         if set == .gpt4Facts {
             guard context.params["labels"] != nil else {

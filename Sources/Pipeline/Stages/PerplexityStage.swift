@@ -27,6 +27,11 @@ extension StageRunner {
             throw StageInputError("stage \(context.stage.id): perplexity needs a raw text dataset (e.g. wiki.test.raw)")
         }
         let model = try context.modelVariant(cell: cell)
+        if model.interventions.contains(where: \.overflowsFP32) {
+            throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the activations",
+                                 setting: NonFiniteError.setting(of: model, layer: context.value("layer", in: cell)?.intValue,
+                                                                 multiplier: context.value("multiplier", in: cell)?.doubleValue))
+        }
         let scorer = SlidingWindowPerplexity(window: context.params["window"]?.intValue ?? 1024,
                                              stride: context.params["stride"]?.intValue ?? 512,
                                              streams: context.params["streams"]?.intValue ?? 2,
@@ -50,6 +55,12 @@ extension StageRunner {
                 try checkpoint.save(tally)
                 lastSave = Date()
             }
+        }
+        guard result.negativeLogLikelihood.isFinite, result.perplexity.isFinite else {
+            checkpoint.remove()
+            throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the activations",
+                                 setting: NonFiniteError.setting(of: model, layer: context.value("layer", in: cell)?.intValue,
+                                                                 multiplier: context.value("multiplier", in: cell)?.doubleValue))
         }
         return (CellResult(
             metrics: ["perplexity": result.perplexity, "tokens": Double(result.tokensScored), "nll": result.negativeLogLikelihood],

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import ModelFormats
 
 /// The contents of a manifest dataset, read with the parser its file calls for: true/false statements
 /// (`statement,label` CSV), TruthfulQA (the paper's misconception subset), morally ambiguous questions,
@@ -18,16 +19,19 @@ public enum StageDataset: Sendable {
     /// The instrumental-lying files a stage reads: the 21 open-ended role-play prompts and the 20 A/B blocks.
     static let instrumentalOpenEnded = "instrumental_lying_examples_list.txt", instrumentalAB = "instrumental_lying_prompts.txt"
 
-    /// Reads `ref` and keeps the rows of `split` (nil = all rows).
-    public static func load(_ ref: DatasetRef, split: DatasetSplit?) throws -> StageDataset {
+    /// Reads `ref` and keeps the rows of `split` (nil = all rows). `files` reads the bytes (a stage checks them
+    /// against its key); only a regular file or a directory is read.
+    public static func load(_ ref: DatasetRef, split: DatasetSplit?, files reader: DatasetFiles = .unchecked) throws -> StageDataset {
         let url = ref.url
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw StageInputError("dataset \(ref.name): \(url.path) does not exist")
-        }
+        let what = "dataset \(ref.name)"
+        let kind = try InputFile.check(url, what: what, directoryAllowed: true, maxBytes: InputFile.Limit.dataset)
         let name = url.lastPathComponent.lowercased()
         let loaded: StageDataset
-        if isDirectory.boolValue {
+        func text(_ url: URL) throws -> String {
+            guard let s = String(data: try reader.read(url, what), encoding: .utf8) else { throw StageInputError("\(url.path) is not UTF-8 text") }
+            return s
+        }
+        if kind == .directory {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             if files.contains(Self.instrumentalOpenEnded) || files.contains(Self.instrumentalAB) {
                 // The roles of `datasets/instrumental_lying.json`: open-ended prompts in the examples list, the A/B
@@ -37,6 +41,7 @@ public enum StageDataset: Sendable {
                     openEnded: files.contains(Self.instrumentalOpenEnded)
                         ? try InstrumentalLyingScenarios.parseOpenEnded(try text(list), source: list.path) : [],
                     ab: files.contains(Self.instrumentalAB) ? InstrumentalLyingScenarios.parseABBlocks(try text(blocks)) : [])
+                try reader.verifyDirectory(url, what)
             } else if files.contains(where: { $0.hasPrefix("untunedmodel_") || $0.hasSuffix("_gpt4facts.json") }) {
                 loaded = .paperOutputs(url)
             } else {
@@ -66,7 +71,7 @@ public enum StageDataset: Sendable {
             }
         }
         guard let split else { return loaded }
-        return try loaded.selecting(split, dataset: ref.name)
+        return try loaded.selecting(split, dataset: ref.name, files: reader)
     }
 
     /// Number of rows (prompts, statements, text rows).
@@ -82,9 +87,9 @@ public enum StageDataset: Sendable {
     }
 
     /// The rows a split names.
-    func selecting(_ split: DatasetSplit, dataset: String) throws -> StageDataset {
+    func selecting(_ split: DatasetSplit, dataset: String, files: DatasetFiles = .unchecked) throws -> StageDataset {
         func pick<T>(_ rows: [T]) throws -> [T] {
-            try split.indices(count: rows.count, dataset: dataset).map { rows[$0] }
+            try split.indices(count: rows.count, dataset: dataset, files: files).map { rows[$0] }
         }
         switch self {
         case .statements(let s): return .statements(try pick(s))
@@ -96,23 +101,41 @@ public enum StageDataset: Sendable {
         }
     }
 
-    private static func text(_ url: URL) throws -> String {
-        let data = try Data(contentsOf: url)
-        guard let s = String(data: data, encoding: .utf8) else { throw StageInputError("\(url.path) is not UTF-8 text") }
-        return s
+}
+
+/// How a stage reads the files of a dataset: checked against the digests its key was computed from
+/// (`StageContext.datasetFiles`), or as they are (`unchecked`, for tools and tests outside a run).
+public struct DatasetFiles {
+    /// The bytes of a file (`what` names it in errors).
+    public var read: (URL, String) throws -> Data
+    /// Called once a directory's files have been read: checks it has not changed.
+    public var verifyDirectory: (URL, String) throws -> Void
+
+    public init(read: @escaping (URL, String) throws -> Data, verifyDirectory: @escaping (URL, String) throws -> Void) {
+        self.read = read
+        self.verifyDirectory = verifyDirectory
+    }
+
+    public static var unchecked: DatasetFiles {
+        DatasetFiles(read: { try InputFile.read($0, what: $1, maxBytes: InputFile.Limit.dataset) }, verifyDirectory: { _, _ in })
     }
 }
 
 extension DatasetSplit {
     /// The row indices this split selects from a dataset of `count` rows, in order.
-    public func indices(count: Int, dataset: String) throws -> [Int] {
+    public func indices(count: Int, dataset: String, files: DatasetFiles = .unchecked) throws -> [Int] {
         let chosen: [Int]
         switch selection {
-        case .rows(let r): chosen = Array(r)
+        case .rows(let r):
+            guard r.upperBound <= count else {
+                throw StageInputError("dataset \(dataset), split \(name): rows \(r.lowerBound)..<\(r.upperBound) go beyond the dataset's \(count) rows")
+            }
+            chosen = Array(r)
         case .indices(let i): chosen = i
         case .file(let path, let url):
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-                throw StageInputError("dataset \(dataset), split \(name): cannot read the index file \(path)")
+            let data = try files.read(url, "dataset \(dataset), split \(name): the index file")
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw StageInputError("dataset \(dataset), split \(name): the index file \(path) is not UTF-8 text")
             }
             if let array = (try? JSONParser.parse(text))?.arrayValue, array.allSatisfy({ $0.intValue != nil }) {
                 chosen = array.map { $0.intValue! }

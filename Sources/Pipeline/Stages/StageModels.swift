@@ -25,14 +25,15 @@ public struct StageInputError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Models loaded by this process, by file path and weights policy: stages share one copy.
+/// Models loaded by this process, by file path, weights policy and the content digest the run planned them with:
+/// stages share one copy, and a file edited between two runs is loaded again.
 private let loadedModels = Mutex<[String: LanguageModel]>([:])
 
 extension StageContext {
     /// The manifest's model without changes, its weights held as the manifest's `weights` says.
     public func baseModel() throws -> StageModel {
         let path = model.url.standardizedFileURL.path
-        let cacheKey = path + "#" + model.weights.rawValue
+        let cacheKey = path + "#" + model.weights.rawValue + "#" + (contentDigests[PlanDigests.key(model.url)] ?? "")
         let language: LanguageModel
         if let cached = loadedModels.withLock({ $0[cacheKey] }) {
             language = cached
@@ -42,6 +43,7 @@ extension StageContext {
             }
             log("loading model \(model.url.lastPathComponent) (weights: \(model.weights.rawValue))")
             let loaded = try LanguageModel(path: model.url, weights: model.weights)
+            try verifyModel(model.url, what: "the model")
             loadedModels.withLock { $0[cacheKey] = loaded }
             language = loaded
         }

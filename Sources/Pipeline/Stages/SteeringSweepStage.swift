@@ -70,7 +70,10 @@ extension StageRunner {
                         }
                         context.progress("prompts", done: start + batch.count, total: prompts.count, status: "layer \(layer), \(cells.count) cells")
                     }
+                    // Cells whose logits overflowed fail; the others of the block are stored.
+                    var overflowed: [SweepCell] = []
                     for (cell, cellAnswers) in zip(cells, answers) {
+                        if cellAnswers.contains(where: \.nonFinite) { overflowed.append(cell); continue }
                         let label = cell["zero_out"]?.boolValue == true ? "zeroed out L\(layer)"
                             : "steered L\(layer) ×\(PythonNumber.format(cell["multiplier"]?.doubleValue ?? 0))"
                         try context.commit(cell, EvaluationCell.result(cellAnswers, outputs: [
@@ -79,6 +82,11 @@ extension StageRunner {
                         ]))
                     }
                     checkpoint.remove()
+                    if !overflowed.isEmpty {
+                        let multipliers = overflowed.map { $0["zero_out"]?.boolValue == true ? "zero-out" : PythonNumber.format($0["multiplier"]?.doubleValue ?? 0) }
+                        throw NonFiniteError(stage: context.stage.id, cells: overflowed, what: "the activations",
+                                             setting: "steering block \(layer)'s output with multiplier\(multipliers.count == 1 ? "" : "s") \(multipliers.joined(separator: ", "))")
+                    }
                 }
             }
         }

@@ -15,6 +15,8 @@ struct SweepBlockCheckpoint {
         var choice: AnswerChoice?
         var honest: AnswerChoice?
         var shareOfABits: UInt64?
+        /// The generation's logits were not finite (absent in files written before this was kept).
+        var nonFinite: Bool?
     }
 
     private struct Contents: Codable {
@@ -57,8 +59,10 @@ struct SweepBlockCheckpoint {
             context.log("layer \(layer): resuming at prompt \(done) of \(items.count) from \(file.url.lastPathComponent)")
             return saved.answers.map { answers in
                 answers.enumerated().map { j, a in
-                    EvaluatedAnswer(item: a.item, promptText: promptTexts[j], output: a.output, choice: a.choice,
-                                    honest: a.honest, shareOfA: a.shareOfABits.map(Double.init(bitPattern:)))
+                    var answer = EvaluatedAnswer(item: a.item, promptText: promptTexts[j], output: a.output, choice: a.choice,
+                                                 honest: a.honest, shareOfA: a.shareOfABits.map(Double.init(bitPattern:)))
+                    answer.nonFinite = a.nonFinite ?? false
+                    return answer
                 }
             }
         }
@@ -70,7 +74,8 @@ struct SweepBlockCheckpoint {
 
     func save(_ answers: [[EvaluatedAnswer]]) throws {
         try file.save(Contents(cells: cells, prompts: items.count, promptsPerBatch: promptsPerBatch, answers: answers.map {
-            $0.map { Answer(item: $0.item, output: $0.output, choice: $0.choice, honest: $0.honest, shareOfABits: $0.shareOfA?.bitPattern) }
+            $0.map { Answer(item: $0.item, output: $0.output, choice: $0.choice, honest: $0.honest, shareOfABits: $0.shareOfA?.bitPattern,
+                            nonFinite: $0.nonFinite ? true : nil) }
         }))
     }
 

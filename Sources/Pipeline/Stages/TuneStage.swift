@@ -63,17 +63,21 @@ public enum TuneStageSettings {
     }
 
     /// The statement pairs of a dataset parameter's dataset and split (see `StageRunner.tune`).
-    public static func statementPairs(dataset ds: DatasetRef, split: DatasetSplit?) throws -> TuningStatementPairs {
-        let data: Data
-        do { data = try Data(contentsOf: ds.url) } catch {
-            throw StageInputError("dataset \(ds.name): cannot read \(ds.url.path): \(error.localizedDescription)")
-        }
+    public static func statementPairs(dataset ds: DatasetRef, split: DatasetSplit?,
+                                      files: DatasetFiles = .unchecked) throws -> TuningStatementPairs {
+        let data = try files.read(ds.url, "dataset \(ds.name)")
         let all = try TrueFalseStatements.parse(csv: String(decoding: data, as: UTF8.self), name: ds.name, source: ds.url.path)
         guard let split else { return TuningStatementPairs(all.statements) }
         // The paper's split file (an object with `train` and `validation` parts) serves `train` and `val…`.
         if case .file(_, let url) = split.selection,
-           (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") == true {
-            let paper = try FactsTuningSplit.load(from: url)
+           case let splitData = try files.read(url, "dataset \(ds.name), split \(split.name): the split file"),
+           String(decoding: splitData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
+            let paper: FactsTuningSplit
+            do { paper = try JSONDecoder().decode(FactsTuningSplit.self, from: splitData) } catch {
+                throw DatasetError.malformed(path: url.path, line: nil,
+                                             expected: "a split file with dataset, sha256, derivation, train{true,false}, validation{true,false}",
+                                             found: "\(error)")
+            }
             let digest = SHA256.hex(of: data)
             guard paper.sha256 == digest else {
                 throw StageInputError("split file \(url.path): field sha256 is \(paper.sha256), but \(ds.url.path) has sha256 \(digest)")
@@ -83,7 +87,7 @@ public enum TuneStageSettings {
             throw StageInputError("dataset \(ds.name), split \(split.name): a paper split file (\(url.path)) serves splits named "
                                   + "`train` or `val…`, not `\(split.name)`")
         }
-        return TuningStatementPairs(try split.indices(count: all.count, dataset: ds.name).map { all.statements[$0] })
+        return TuningStatementPairs(try split.indices(count: all.count, dataset: ds.name, files: files).map { all.statements[$0] })
     }
 }
 
@@ -142,7 +146,7 @@ struct TuneJob {
             guard let (ds, split) = context.dataset(param) else {
                 throw StageInputError("stage \(id): parameter \(param): dataset `\(name)` is not declared in the manifest")
             }
-            let statements = try TuneStageSettings.statementPairs(dataset: ds, split: split)
+            let statements = try TuneStageSettings.statementPairs(dataset: ds, split: split, files: context.datasetFiles)
             if statements.unpaired > 0 {
                 context.log("\(param) \(name): \(statements.unpaired) statements without a partner of the other label are left out")
             }
@@ -221,6 +225,11 @@ struct TuneJob {
                 throw StageCancelled()
             }
             guard let record = tuner.trainStep(batches: batches, validation: validation) else { break }
+            guard record.trainLoss.isFinite, record.gradientNorm.isFinite else {
+                let rates = cell.coordinates.map { "\($0.key) \(CanonicalJSON.encode($0.value))" }.joined(separator: ", ")
+                throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the training loss or gradient at step \(record.step)",
+                                     setting: "tuning blocks \(layers.map(String.init).joined(separator: ", "))\(rates.isEmpty ? "" : " with \(rates)")")
+            }
             let epochs = max(1, tuner.settings.epochs), perEpoch = max(1, batches.count / epochs)
             let epoch = min(epochs, (record.step - 1) / perEpoch + 1)
             context.progress("steps", done: record.step, total: batches.count,

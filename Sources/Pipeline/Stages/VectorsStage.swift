@@ -8,7 +8,7 @@ extension StageRunner {
     /// AUROC of honest vs dishonest projections, explained variance, norm, and the logit lens (top-10 tokens of
     /// +v and −v).
     public static var vectors: StageRunner {
-        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, _ in
+        .perCell(memoryEstimate: { _ in 1 << 30 }) { context, stageCell in
             if context.params["import"] != nil { return try importedVectors(context) }
             guard let source = context.input("activations"), let cell = source.cells.first,
                   let ref = cell.artifacts[StageArtifact.activations] else {
@@ -44,6 +44,10 @@ extension StageRunner {
                     "norm": .double(d.norm), "lens_positive": lensTokens(v, model), "lens_negative": lensTokens(v.map { -$0 }, model),
                 ]))
             }
+            if let layer = directions.keys.sorted().first(where: { !directions[$0]!.allSatisfy(\.isFinite) }) {
+                throw NonFiniteError(stage: context.stage.id, cells: [stageCell], what: "the direction of layer \(layer)",
+                                     setting: "deriving vectors from \(source.stageID)")
+            }
             let file = ControlVectorFile(directions: directions, modelHint: context.model.url.lastPathComponent)
             let artifact = try context.writeArtifact { try file.write(to: $0, layerCount: model.network.config.blockCount) }
             let best = acts.layers.max { vector.diagnostics[$0]!.auroc < vector.diagnostics[$1]!.auroc }!
@@ -63,7 +67,9 @@ extension StageRunner {
         guard let (ref, _) = context.dataset("import") else {
             throw StageInputError("stage \(context.stage.id): `import` names no dataset of the manifest")
         }
-        let file = try ControlVectorFile(contentsOf: ref.url)
+        // The bytes read once, checked against the stage's key, stored, and parsed from the stored copy.
+        let artifact = try context.writeArtifact(try context.readKeyed(ref.url, what: "dataset \(ref.name)"))
+        let file = try ControlVectorFile(contentsOf: context.store.artifactURL(artifact))
         let model = try context.baseModel()
         let c = model.network.config
         var rows: [JSONValue] = []
@@ -76,7 +82,6 @@ extension StageRunner {
             rows.append(.object(["layer": .int(layer), "norm": .double(norm),
                                  "lens_positive": lensTokens(v, model), "lens_negative": lensTokens(v.map { -$0 }, model)]))
         }
-        let artifact = try context.writeArtifact(try Data(contentsOf: ref.url))
         return CellResult(metrics: ["layers": Double(rows.count)],
                           outputs: .object(["method": .string("import"), "file": .string(ref.path), "layers": .array(rows)]),
                           artifacts: [StageArtifact.vectors: artifact])

@@ -14,6 +14,9 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         return s
     }
 
+    /// The statement was stopped by the connection's progress handler (`setProgressHandler`).
+    public var isInterrupt: Bool { code & 0xFF == SQLITE_INTERRUPT }
+
     /// The database was locked by another connection for longer than the busy timeout.
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
 }
@@ -77,6 +80,7 @@ private let SQLITE_TRANSIENT_DESTRUCTOR = unsafeBitCast(-1, to: sqlite3_destruct
 public final class SQLiteConnection {
     public let path: String
     private var handle: OpaquePointer?
+    private var progressBox: Unmanaged<ProgressCheck>?
 
     /// Opens (creating unless `readOnly`) the database at `path`.
     public init(path: String, readOnly: Bool = false, busyTimeout: TimeInterval = 60) throws(SQLiteError) {
@@ -109,7 +113,11 @@ public final class SQLiteConnection {
         try execute("PRAGMA foreign_keys=ON")
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_progress_handler(handle, 0, nil, nil)
+        progressBox?.release()
+        sqlite3_close_v2(handle)
+    }
 
     private func error(_ code: Int32, sql: String?) -> SQLiteError {
         SQLiteError(path: path, code: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
@@ -151,7 +159,10 @@ public final class SQLiteConnection {
             if let tail { rest = String(cString: tail) }
             return rc
         }
-        guard rc == SQLITE_OK, let statement else { throw error(rc, sql: sql) }
+        guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
+        guard let statement else {
+            throw SQLiteError(path: path, code: SQLITE_MISUSE, message: "the SQL holds no statement (it is empty or only comments)", sql: sql)
+        }
         defer { sqlite3_finalize(statement) }
         if !rest.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";"))).isEmpty {
             throw SQLiteError(path: path, code: SQLITE_MISUSE, message: "only one statement is allowed here; found more after the first", sql: sql)
@@ -209,6 +220,23 @@ public final class SQLiteConnection {
         return statement.map { sqlite3_stmt_readonly($0) != 0 } ?? true
     }
 
+    /// Makes long statements stop when `shouldStop` says so: SQLite calls it every `steps` virtual-machine steps,
+    /// and a statement it stops fails with `SQLiteError.isInterrupt`. nil removes the handler.
+    public func setProgressHandler(every steps: Int32 = 10_000, _ shouldStop: (@Sendable () -> Bool)?) {
+        progressBox?.release()
+        progressBox = nil
+        guard let shouldStop else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            return
+        }
+        let box = Unmanaged.passRetained(ProgressCheck(shouldStop))
+        progressBox = box
+        sqlite3_progress_handler(handle, steps, { context in
+            guard let context else { return 0 }
+            return Unmanaged<ProgressCheck>.fromOpaque(context).takeUnretainedValue().shouldStop() ? 1 : 0
+        }, box.toOpaque())
+    }
+
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     public var userVersion: Int {
@@ -216,16 +244,24 @@ public final class SQLiteConnection {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. `immediate` takes
-    /// the write lock up front (waiting up to the busy timeout), so two writers never deadlock on upgrade.
+    /// the write lock up front (waiting up to the busy timeout), so two writers never deadlock on upgrade. Inside
+    /// another transaction it is a savepoint of it, rolled back alone when `body` throws.
     public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
-        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        let nested = sqlite3_get_autocommit(handle) == 0
+        try execute(nested ? "SAVEPOINT nested" : immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try execute(nested ? "RELEASE nested" : "COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? execute(nested ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK")
             throw error
         }
     }
+}
+
+/// The closure a connection's progress handler calls, boxed for SQLite's C callback.
+private final class ProgressCheck {
+    let shouldStop: @Sendable () -> Bool
+    init(_ shouldStop: @escaping @Sendable () -> Bool) { self.shouldStop = shouldStop }
 }

@@ -11,6 +11,10 @@ public final class Store {
 
     public let directory: URL
     public let db: SQLiteConnection
+    /// Opened read-only (`query`, `status`, planning a dry run): nothing is written, not even the digest cache.
+    public let isReadOnly: Bool
+    /// The schema version of the database (older than `StoreSchema.version` only when opened read-only).
+    public let schemaVersion: Int
     /// Claims older than this are treated as abandoned even when their owner's liveness cannot be checked
     /// (another host).
     public var lease: TimeInterval = 6 * 3600
@@ -23,7 +27,36 @@ public final class Store {
         self.directory = directory.standardizedFileURL
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         db = try SQLiteConnection(path: directory.appendingPathComponent(Self.databaseName).path, busyTimeout: busyTimeout)
-        try migrate()
+        isReadOnly = false
+        try Self.migrate(db, path: directory.appendingPathComponent(Self.databaseName).path)
+        schemaVersion = StoreSchema.version
+    }
+
+    /// Opens the store of a results directory that must already have one (`gc`, `pack`): a mistyped directory is
+    /// an error, not a new empty store.
+    public convenience init(existingDirectory directory: URL) throws {
+        let path = directory.appendingPathComponent(Self.databaseName).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError("no results database at \(path) (run `reptune run` first)")
+        }
+        try self.init(directory: directory)
+    }
+
+    /// An empty store held in memory, standing for a results directory that has no database yet (a dry run plans
+    /// against it without creating anything).
+    public init(emptyStandingFor directory: URL) throws {
+        self.directory = directory.standardizedFileURL
+        db = try SQLiteConnection(path: ":memory:")
+        isReadOnly = false
+        try Self.migrate(db, path: ":memory:")
+        schemaVersion = StoreSchema.version
+    }
+
+    /// The store a dry run plans against: the results directory's database opened read-only, or an empty one in
+    /// memory when it has none — so planning never creates or changes a results directory.
+    public static func forPlanning(_ directory: URL) throws -> Store {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(databaseName).path)
+            ? try Store(readOnlyDirectory: directory) : try Store(emptyStandingFor: directory)
     }
 
     /// Opens an existing store read-only (for `reptune query`); fails if there is none.
@@ -34,19 +67,21 @@ public final class Store {
             throw StoreError("no results database at \(path) (run `reptune run` first)")
         }
         db = try SQLiteConnection(path: path, readOnly: true)
+        isReadOnly = true
         let version = try db.userVersion
         guard version <= StoreSchema.version else {
             throw StoreError("\(path) has schema version \(version), newer than this reptune's \(StoreSchema.version)")
         }
+        schemaVersion = version
     }
 
     static var now: Double { Date().timeIntervalSince1970 }
 
-    private func migrate() throws {
+    private static func migrate(_ db: SQLiteConnection, path: String) throws {
         let version = try db.userVersion
         if version == StoreSchema.version { return }
         guard version < StoreSchema.version else {
-            throw StoreError("\(databaseURL.path) has schema version \(version), newer than this reptune's \(StoreSchema.version); upgrade reptune")
+            throw StoreError("\(path) has schema version \(version), newer than this reptune's \(StoreSchema.version); upgrade reptune")
         }
         try db.transaction {
             // Re-read inside the write lock: another process may have migrated meanwhile.
@@ -61,16 +96,47 @@ public final class Store {
     // MARK: runs
 
     public func beginRun(manifest: Manifest, optionsJSON: String = "{}", claimer: Claimer) throws -> Int {
+        let me = claimer.pid == ProcessIdentity.current.pid ? ProcessIdentity.current : ProcessIdentity(pid: claimer.pid, host: claimer.host, token: nil)
         try db.run("""
-            INSERT INTO runs (manifest_name, manifest_path, base_directory, manifest_text, options_json, pid, host, started_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO runs (manifest_name, manifest_path, base_directory, manifest_text, options_json, pid, host, started_at,
+                              process, heartbeat_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(manifest.name), SQLValue(manifest.file?.path), .text(manifest.baseDirectory.path), .text(manifest.text),
-                  .text(optionsJSON), .integer(Int64(claimer.pid)), .text(claimer.host), .real(Self.now)])
+                  .text(optionsJSON), .integer(Int64(claimer.pid)), .text(claimer.host), .real(Self.now), SQLValue(me.token),
+                  .real(Self.now)])
         return Int(db.lastInsertRowID)
     }
 
+    /// Takes run `id` up again (`reptune resume`): running, owned by this process, one more resume.
+    public func continueRun(_ id: Int, claimer: Claimer) throws {
+        try db.run("""
+            UPDATE runs SET status = 'running', finished_at = NULL, pid = ?, host = ?, process = ?, heartbeat_at = ?,
+            resumes = resumes + 1 WHERE id = ?
+            """, [.integer(Int64(claimer.pid)), .text(claimer.host), SQLValue(ProcessIdentity.current.token), .real(Self.now),
+                  .integer(Int64(id))])
+    }
+
+    /// Records how run `id` ended — unless another process has taken it up since (a concurrent resume), which then
+    /// records its own ending.
     public func finishRun(_ id: Int, status: String) throws {
-        try db.run("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", [.text(status), .real(Self.now), .integer(Int64(id))])
+        try db.run("UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND (process IS ? OR process IS NULL)",
+                   [.text(status), .real(Self.now), .integer(Int64(id)), SQLValue(ProcessIdentity.current.token)])
+    }
+
+    /// This process is alive and still running run `id`.
+    public func heartbeat(_ id: Int) throws {
+        try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [.real(Self.now), .integer(Int64(id))])
+    }
+
+    /// Marks `interrupted` every run stored as running whose process is gone (`RunLiveness`); returns their ids.
+    @discardableResult
+    public func markGoneRunsInterrupted() throws -> [Int] {
+        let gone = try runs().filter { $0.status == "running" && RunLiveness.isGone($0) }.map(\.id)
+        for id in gone {
+            try db.run("UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, heartbeat_at, started_at) WHERE id = ? AND status = 'running'",
+                       [.integer(Int64(id))])
+        }
+        return gone
     }
 
     public func recordRunStages(_ id: Int, stages: [(stageID: String, key: String)]) throws {
@@ -87,7 +153,9 @@ public final class Store {
             RunRecord(id: r["id"].int ?? 0, name: r["manifest_name"].string ?? "", manifestPath: r["manifest_path"].string,
                       baseDirectory: r["base_directory"].string ?? "", manifestText: r["manifest_text"].string ?? "",
                       optionsJSON: r["options_json"].string ?? "{}", status: r["status"].string ?? "",
-                      startedAt: r["started_at"].double ?? 0, finishedAt: r["finished_at"].double)
+                      startedAt: r["started_at"].double ?? 0, finishedAt: r["finished_at"].double,
+                      process: r["pid"].int.map { ProcessIdentity(pid: Int32($0), host: r["host"].string ?? "", token: r["process"].string) },
+                      heartbeatAt: r["heartbeat_at"].double, resumes: r["resumes"].int ?? 0)
         }
     }
 
@@ -162,6 +230,22 @@ public final class Store {
                 claimed_pid = NULL, claimed_host = NULL, claimed_at = NULL, started_at = NULL, finished_at = NULL WHERE stage_key = ?
                 """, [.text(key)])
             try setStageStatus(key, .pending)
+        }
+    }
+
+    /// `resetStage` for a run that forces the stage (`--force`, or a restore) — unless another run that is still
+    /// alive reset it already and is recomputing it: two concurrent `--force` runs of one stage then share its cells
+    /// instead of computing it twice (one transaction, so exactly one of them resets).
+    public func resetStageUnlessBeingRecomputed(_ key: String, by run: Int) throws {
+        try db.transaction {
+            if let resetter = try db.query("SELECT reset_by_run FROM stages WHERE key = ?", [.text(key)]).first?[0].int,
+               resetter != run,
+               let other = try runs().first(where: { $0.id == resetter }),
+               other.status == "running", !RunLiveness.isGone(other) {
+                return
+            }
+            try resetStage(key)
+            try db.run("UPDATE stages SET reset_by_run = ? WHERE key = ?", [.integer(Int64(run)), .text(key)])
         }
     }
 

@@ -62,36 +62,42 @@ extension Store {
         return data
     }
 
-    /// SHA-256 of a file (or of a directory: of its files' relative paths and digests, sorted), cached in the
-    /// database by path, size and modification time so that a large model is hashed once.
-    public func digest(of url: URL) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw StoreError("cannot hash \(url.path): no such file")
-        }
-        if isDirectory.boolValue {
-            let base = url.standardizedFileURL.path
-            var lines: [String] = []
-            let files = FileManager.default.enumerator(atPath: base)?.compactMap { $0 as? String } ?? []
-            for relative in files.sorted() {
-                let child = URL(fileURLWithPath: base).appendingPathComponent(relative)
-                var childIsDir: ObjCBool = false
-                _ = FileManager.default.fileExists(atPath: child.path, isDirectory: &childIsDir)
-                if !childIsDir.boolValue { lines.append("\(relative)\t\(try digest(of: child))") }
-            }
-            return Hashing.sha256Hex(lines.joined(separator: "\n"))
-        }
-        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        let mtime = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+    /// SHA-256 of a file or directory's content (`ContentDigest`). A regular file's digest is cached in the database
+    /// by path and `ContentDigest.identity` (device, inode, size, modification and status-change times), so a large
+    /// model is hashed once yet any edit — even one that restores the size and modification time — is hashed
+    /// again; directories are always hashed from their files. A read-only store reads the cache without writing it.
+    public func digest(of url: URL, what: String = "file") throws -> String {
+        guard let identity = ContentDigest.identity(of: url) else { return try ContentDigest.of(url, what: what) }
         let path = url.resolvingSymlinksInPath().standardizedFileURL.path
-        if let r = try db.query("SELECT size, mtime, sha256 FROM file_digests WHERE path = ?", [.text(path)]).first,
-           r[0].int == size, r[1].double == mtime, let sha = r[2].string {
-            return sha
+        if let sha = try cachedDigest(of: url) { return sha }
+        let sha = try ContentDigest.of(url, what: what)
+        if !isReadOnly, ContentDigest.identity(of: url)?.token == identity.token,
+           Store.now - identity.changed > ContentDigest.settledAfter {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            try db.run("""
+                INSERT OR REPLACE INTO file_digests (path, size, mtime, sha256, hashed_at, identity) VALUES (?, ?, ?, ?, ?, ?)
+                """, [.text(path), .integer(Int64((attributes[.size] as? NSNumber)?.intValue ?? 0)),
+                      .real((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0), .text(sha), .real(Store.now),
+                      .text(identity.token)])
         }
-        let sha = try Hashing.sha256Hex(fileAt: url)
-        try db.run("INSERT OR REPLACE INTO file_digests (path, size, mtime, sha256, hashed_at) VALUES (?, ?, ?, ?, ?)",
-                   [.text(path), .integer(Int64(size)), .real(mtime), .text(sha), .real(Store.now)])
         return sha
     }
+
+    /// The cached digest of `url` when the file is still the version that was hashed (same identity), else nil.
+    public func cachedDigest(of url: URL) throws -> String? {
+        guard hasDigestIdentity, let identity = ContentDigest.identity(of: url) else { return nil }
+        let path = url.resolvingSymlinksInPath().standardizedFileURL.path
+        guard let r = try db.query("SELECT identity, sha256 FROM file_digests WHERE path = ?", [.text(path)]).first,
+              r[0].string == identity.token else { return nil }
+        return r[1].string
+    }
+
+    /// Drops the cached digest of `url` (its content was found changed when a stage read it).
+    public func forgetDigest(of url: URL) throws {
+        guard !isReadOnly else { return }
+        try db.run("DELETE FROM file_digests WHERE path = ?", [.text(url.resolvingSymlinksInPath().standardizedFileURL.path)])
+    }
+
+    /// Whether the digest cache has its identity column (stores older than schema 2 opened read-only have not).
+    var hasDigestIdentity: Bool { schemaVersion >= 2 }
 }

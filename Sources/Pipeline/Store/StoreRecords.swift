@@ -127,4 +127,13 @@ public struct RunRecord: Sendable, Hashable {
     public var status: String
     public var startedAt: Double
     public var finishedAt: Double?
+    /// The process that last ran it (nil in stores older than schema 2 when only the pid was kept).
+    public var process: ProcessIdentity?
+    /// When that process last said it was alive.
+    public var heartbeatAt: Double?
+    /// How many times `reptune resume` continued it.
+    public var resumes: Int = 0
+
+    /// The status to show: `interrupted` for a run stored as running whose process is gone (`RunLiveness`).
+    public var liveStatus: String { RunLiveness.status(of: self) }
 }

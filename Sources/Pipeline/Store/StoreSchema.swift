@@ -124,11 +124,30 @@ public enum StoreSchema {
             SELECT s.stage_id, ca.stage_key, ca.cell_index, ca.name, a.sha256, a.path, a.bytes
             FROM cell_artifacts ca JOIN artifacts a USING (sha256) JOIN stages s ON s.key = ca.stage_key;
         """,
+        // 2: content-safe digest cache (file identity incl. status-change time), run liveness (process identity,
+        // heartbeat, resumes continue their run), which run last reset a forced stage; v_runs shows a running run
+        // whose heartbeat stopped as interrupted.
+        """
+        ALTER TABLE file_digests ADD COLUMN identity TEXT;
+        ALTER TABLE runs ADD COLUMN process TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat_at REAL;
+        ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stages ADD COLUMN reset_by_run INTEGER;
+        DROP VIEW v_runs;
+        CREATE VIEW v_runs AS
+            SELECT id AS run_id, manifest_name AS name, manifest_path,
+                   CASE WHEN status = 'running'
+                             AND coalesce(heartbeat_at, started_at) < CAST(strftime('%s', 'now') AS REAL) - 120
+                        THEN 'interrupted' ELSE status END AS status,
+                   pid, host, resumes, datetime(started_at, 'unixepoch') AS started,
+                   datetime(finished_at, 'unixepoch') AS finished, datetime(heartbeat_at, 'unixepoch') AS heartbeat
+            FROM runs;
+        """,
     ]
 
     /// The views `reptune query` documents, with one line each.
     public static let views: [(name: String, doc: String)] = [
-        ("v_runs", "one row per `reptune run`: run_id, name, manifest_path, status, pid, host, started, finished"),
+        ("v_runs", "one row per run (a resume continues its run): run_id, name, manifest_path, status (a running run whose heartbeat stopped shows as interrupted), pid, host, resumes, started, finished, heartbeat"),
         ("v_stages", "one row per cached stage: stage_id, kind, stage_key, status, cells_total, cells_done, cells_failed, started, finished, seconds, error, params_json"),
         ("v_cells", "one row per sweep cell: stage_id, kind, stage_key, cell_index, coordinates (JSON), status, metrics (JSON), outputs (JSON), error, attempts, seconds"),
         ("v_metrics", "one row per metric of a cell: stage_id, kind, stage_key, cell_index, coordinates, name, value"),
