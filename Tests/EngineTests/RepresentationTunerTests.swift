@@ -114,3 +114,51 @@ struct RepresentationTunerTests {
         print("RepresentationTunerTests: native vs fp32 updates after 8 steps, worst relative L2 \(worst)")
     }
 }
+
+/// Gradients and AdamW moments on disk (`RepresentationTuner(stateDirectory:)`, what a tune stage uses when they
+/// would not fit in memory): the same arithmetic, so the same steps to the bit, and nothing left in the folder.
+@Suite struct TuningStateOnDiskTests {
+    @Test func aBufferOnDiskStartsAtZeroKeepsItsValuesAndLeavesNoFile() throws {
+        let dir = try Fixtures.temporaryDirectory("reptune-state")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var buffer: FloatBuffer? = try FloatBuffer(count: 1 << 20, onDiskIn: dir)
+        #expect(buffer!.isOnDisk && buffer!.array.allSatisfy { $0 == 0 })
+        for i in stride(from: 0, to: 1 << 20, by: 4099) { buffer![i] = Float(i) }
+        #expect(buffer![4099 * 7] == Float(4099 * 7) && buffer![1] == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "the file is removed at once")
+        buffer = nil
+        #expect(throws: BufferError.self) { _ = try FloatBuffer(count: 4, onDiskIn: URL(fileURLWithPath: "/proc/no-such-place")) }
+    }
+
+    @Test func stateOnDiskGivesTheSameStepsToTheBit() throws {
+        let config = ModelConfig(architecture: "llama", vocabularySize: 97, embeddingLength: 64, blockCount: 4,
+                                 feedForwardLength: 160, headCount: 4, headCountKV: 2, contextLength: 64, rmsEpsilon: 1e-5,
+                                 ropeTheta: 10000, ropeLayout: .interleaved, tiedEmbeddings: false, attentionBias: true)
+        let base = LlamaModel.random(config: config, seed: 21)
+        var settings = TuningSettings(trainableBlocks: 1..<3)
+        settings.attentionLearningRate = 1e-3
+        settings.otherLearningRate = 1e-4
+        settings.warmupSteps = 1
+        let vector = (0..<64).map { Float(($0 * 37) % 11) - 5 }
+        let batch = [TrainingSequence(tokens: [3, 9, 27, 81, 50, 4], tokenTargets: [.next(7, at: 5)],
+                                      cosineTargets: [CosineTarget(layer: 1, position: 3, vector: vector), CosineTarget(layer: 2, position: 3, vector: vector)])]
+        let dir = try Fixtures.temporaryDirectory("reptune-state")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var memory = RepresentationTuner(base: base, settings: settings)
+        var disk = try RepresentationTuner(base: base, settings: settings, stateDirectory: dir)
+        memory.train(batches: Array(repeating: batch, count: 5), validation: [batch])
+        disk.train(batches: Array(repeating: batch, count: 5), validation: [batch])
+        #expect(memory.history == disk.history)
+        for (a, b) in zip(memory.changedTensors, disk.changedTensors) {
+            #expect(a.name == b.name && a.values.map(\.bitPattern) == b.values.map(\.bitPattern), "\(a.name)")
+        }
+        // A checkpoint of the disk-backed tuner restores into a memory one and continues identically.
+        let url = dir.appendingPathComponent("checkpoint.gguf")
+        try disk.writeCheckpoint(to: url, fingerprint: "f")
+        var restored = RepresentationTuner(base: base, settings: settings)
+        try restored.restoreCheckpoint(from: url, fingerprint: "f")
+        restored.train(batches: Array(repeating: batch, count: 7), validation: [batch])
+        memory.train(batches: Array(repeating: batch, count: 7), validation: [batch])
+        #expect(restored.history == memory.history)
+    }
+}

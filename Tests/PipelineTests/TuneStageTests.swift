@@ -177,3 +177,18 @@ struct TuneStageTests {
             .filter { $0.hasSuffix(".gguf") }.isEmpty)
     }
 }
+
+/// Where a tune cell keeps its gradients and moments: in memory when they fit, else on disk, with the reason.
+@Test func trainingStateGoesToDiskOnlyWhenMemoryIsShort() throws {
+    let config = ModelConfig(architecture: "llama", vocabularySize: 64, embeddingLength: 64, blockCount: 4, feedForwardLength: 128,
+                             headCount: 2, headCountKV: 2, contextLength: 64, rmsEpsilon: 1e-5, ropeTheta: 10000,
+                             ropeLayout: .interleaved, tiedEmbeddings: true, attentionBias: false)
+    let model = LlamaModel.random(config: config, seed: 1)
+    let settings = TuningSettings(trainableBlocks: 1..<3)
+    #expect(TrainingStatePlacement.choose(model: model, settings: settings, batch: 4, tokens: 32, available: 1 << 30) == .memory)
+    guard case .disk(let reason) = TrainingStatePlacement.choose(model: model, settings: settings, batch: 4, tokens: 32, available: 100_000) else {
+        Issue.record("expected disk")
+        return
+    }
+    #expect(reason.contains("of memory is available"))
+}

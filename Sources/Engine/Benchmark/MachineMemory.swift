@@ -9,8 +9,12 @@ public enum MachineMemory {
         guard let available = field("MemAvailable:") else { return limit }
         return limit.map { min($0, available) } ?? available
     }
-    /// `MemTotal`.
-    public static var totalBytes: Int? { field("MemTotal:") }
+    /// `MemTotal`, capped by `REPTUNE_MEMORY_LIMIT` like `availableBytes`.
+    public static var totalBytes: Int? {
+        let limit = ProcessInfo.processInfo.environment["REPTUNE_MEMORY_LIMIT"].flatMap { Int($0) }
+        guard let total = field("MemTotal:") else { return limit }
+        return limit.map { min($0, total) } ?? total
+    }
 
     static func field(_ name: String) -> Int? {
         guard let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),

@@ -25,7 +25,11 @@ public final class FloatBuffer: @unchecked Sendable {
     public init(count: Int, onDiskIn directory: URL) throws {
         self.count = count
         let bytes = max(count, 1) * 4
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw BufferError("cannot create the folder \(directory.path) for a buffer on disk: \(error.localizedDescription)")
+        }
         var template = Array(directory.appendingPathComponent("buffer-XXXXXX").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {

@@ -23,6 +23,8 @@ public struct MemoryPlan: Sendable, Codable {
         public var trainableBlocks: Int
         /// Blocks whose activations a training step records (from the lowest trainable block to the last).
         public var recordedBlocks: Int
+        /// Gradients and AdamW moments live on disk (`RepresentationTuner(stateDirectory:)`).
+        public var stateOnDisk = false
 
         public init(batch: Int, context: Int, rowsPerPass: Int, logitRows: Int, trainableBlocks: Int, recordedBlocks: Int) {
             self.batch = batch
@@ -69,11 +71,17 @@ public struct MemoryPlan: Sendable, Codable {
         lines.append(Line(name: "tokenizer", bytes: c.vocabularySize * 250, note: "\(c.vocabularySize) tokens"))
         switch policy {
         case .native, .auto:
-            // A separate output head leaves the embedding table's pages untouched but for the tokens looked up.
-            let untouched = c.tiedEmbeddings ? 0 : s.embeddingBytes
-            lines.append(Line(name: "weights (native)", bytes: s.encodedBytes - untouched,
-                              note: "the file's tensors read in place from its memory map"
-                                + (untouched > 0 ? " (the \(mib(untouched)) embedding table only where looked up)" : "")))
+            // A separate output head leaves the embedding table's pages untouched but for the tokens looked up; the
+            // blocks being tuned are read once, into their fp32 copies, and not again while training.
+            let embedding = c.tiedEmbeddings ? 0 : s.embeddingBytes
+            // The head is the embedding table, or a matrix of the same shape.
+            let perBlock = max(0, s.encodedBytes - embedding - s.embeddingBytes) / max(1, c.blockCount)
+            let trained = w.trainableBlocks * perBlock
+            var notes = [String]()
+            if embedding > 0 { notes.append("the \(mib(embedding)) embedding table only where looked up") }
+            if trained > 0 { notes.append("the \(mib(trained)) of the tuned blocks read once, into their fp32 copies") }
+            lines.append(Line(name: "weights (native)", bytes: s.encodedBytes - embedding - trained,
+                              note: "the file's tensors read in place from its memory map" + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")))
         case .fp32:
             lines.append(Line(name: "weights (fp32)", bytes: 4 * s.parameterCount,
                               note: "\(s.parameterCount) weights dequantized at load"))
@@ -93,14 +101,28 @@ public struct MemoryPlan: Sendable, Codable {
                           note: "a forward pass of \(w.rowsPerPass) tokens, \(w.logitRows) rows of logits"))
         if w.trainableBlocks > 0 {
             let trainable = w.trainableBlocks * c.weightsPerBlock
-            lines.append(Line(name: "trainable blocks", bytes: 16 * trainable,
-                              note: "\(w.trainableBlocks) blocks × \(trainable / w.trainableBlocks) weights × (fp32 weights, gradients, AdamW m, v)"))
-            let tape = w.recordedBlocks * w.rowsPerPass * (2 * d + (q + 2 * kv) + q + 3 * ff) * 4
-            let backward = w.rowsPerPass * (3 * ff + 2 * d + q + (q + 2 * kv)) * 4 + 2 * w.context * w.context * 4
-            lines.append(Line(name: "activation tape", bytes: tape + backward,
+            lines.append(Line(name: "trainable weights", bytes: 4 * trainable,
+                              note: "\(w.trainableBlocks) blocks × \(c.weightsPerBlock) weights in fp32"))
+            if w.stateOnDisk {
+                lines.append(Line(name: "gradients, moments", bytes: 12 * c.weightsPerBlock,
+                                  note: String(format: "on disk (%.1f GiB, paged by the kernel): about one block's in memory at a time",
+                                               Double(12 * trainable) / Double(1 << 30))))
+            } else {
+                lines.append(Line(name: "gradients, moments", bytes: 12 * trainable,
+                                  note: "fp32 gradients and AdamW m, v of every trainable weight"))
+            }
+            lines.append(Line(name: "activation tape", bytes: Self.trainingActivations(config: c, workload: w),
                               note: "\(w.recordedBlocks) blocks recorded for the backward pass, and its temporaries"))
         }
         self.lines = lines
+    }
+
+    /// Bytes of a training step's activations: the tape of the recorded blocks and the backward pass's temporaries.
+    public static func trainingActivations(config c: ModelConfig, workload w: Workload) -> Int {
+        let d = c.embeddingLength, ff = c.feedForwardLength, q = c.queryWidth, kv = c.keyValueWidth
+        let tape = w.recordedBlocks * w.rowsPerPass * (2 * d + (q + 2 * kv) + q + 3 * ff) * 4
+        let backward = w.rowsPerPass * (3 * ff + 2 * d + q + (q + 2 * kv)) * 4 + 2 * w.context * w.context * 4
+        return tape + backward
     }
 
     /// The plan as aligned text lines.

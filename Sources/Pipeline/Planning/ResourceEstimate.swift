@@ -95,10 +95,14 @@ public struct ResourceEstimate: Sendable {
                 // validation batch's forward after each step.
                 let perStep = Double(batch * length) * flops * (1 + 2 * Double(recorded) / Double(c.blockCount))
                     + (validation > 0 ? Double(batch * length) * flops : 0)
+                // The tune stage keeps gradients and moments on disk when they would not fit (TrainingStatePlacement).
+                var workload = MemoryPlan.Workload.training(batch: batch, tokens: length, trainable: layers.count, recorded: recorded)
+                if let total = MachineMemory.totalBytes, memory(workload).totalBytes > total { workload.stateOnDisk = true }
                 stages.append(Stage(id: spec.id, kind: spec.kind,
-                                    memory: memory(.training(batch: batch, tokens: length, trainable: layers.count, recorded: recorded)),
+                                    memory: memory(workload),
                                     seconds: steps.map { rates.trainingSeconds(flops: Double($0) * perStep) },
-                                    work: "≤ \(steps.map(String.init) ?? "?") steps of \(batch) × ~\(length) tokens, \(layers.count) blocks trained"))
+                                    work: "≤ \(steps.map(String.init) ?? "?") steps of \(batch) × ~\(length) tokens, \(layers.count) blocks trained"
+                                        + (workload.stateOnDisk ? "; gradients and moments on disk" : "")))
             case .perplexity:
                 let window = int("window") ?? 1024, stride = int("stride") ?? 512, streams = int("streams") ?? 2
                 var tokens = p["dataset"]?.stringValue.map(DatasetUse.init(parsing:)).flatMap { manifest.dataset($0.dataset) }

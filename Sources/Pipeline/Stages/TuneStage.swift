@@ -196,10 +196,26 @@ struct TuneJob {
         return s
     }
 
+    /// Where the cell keeps its gradients and AdamW moments: in memory, unless they would not fit in the memory
+    /// available (`TrainingStatePlacement`), then in files under the stage's scratch folder, paged by the kernel.
+    func makeTuner(_ settings: TuningSettings, cell: SweepCell) throws -> RepresentationTuner {
+        let placement = TrainingStatePlacement.choose(model: base.network, settings: settings,
+                                                      batch: try context.params.int("batch_size"),
+                                                      tokens: batches.first?.map(\.tokens.count).max() ?? 128)
+        switch placement {
+        case .memory:
+            return RepresentationTuner(base: base.network, settings: settings)
+        case .disk(let reason):
+            let directory = context.store.scratchDirectory(.tune).appendingPathComponent("\(context.key)/state-\(cell.index)")
+            context.log("cell \(cell.index): gradients and AdamW moments on disk under \(directory.path) (\(reason))")
+            return try RepresentationTuner(base: base.network, settings: settings, stateDirectory: directory)
+        }
+    }
+
     mutating func run(_ cell: SweepCell) throws -> CellResult {
         let settings = try settings(cell)
         let url = checkpointURL(cell)
-        var tuner = RepresentationTuner(base: base.network, settings: settings)
+        var tuner = try makeTuner(settings, cell: cell)
         var previousSeconds = 0.0
         if FileManager.default.fileExists(atPath: url.path) {
             do {
@@ -208,7 +224,7 @@ struct TuneJob {
                 context.log("cell \(cell.index): resuming from the checkpoint at step \(state.history.count)")
             } catch {
                 context.log("cell \(cell.index): starting over; the checkpoint does not fit this run (\(error))")
-                tuner = RepresentationTuner(base: base.network, settings: settings)
+                tuner = try makeTuner(settings, cell: cell)
                 try? FileManager.default.removeItem(at: url)
             }
         }
