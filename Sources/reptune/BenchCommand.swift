@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Foundation
 import Experiments
@@ -7,26 +8,19 @@ import Pipeline
 /// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak and read bandwidth, measured in the
 /// same run, for each weights policy, with the ratios between them and the peak memory of a `generate` under each.
 enum BenchCommand {
-    static let spec = Arguments.Spec(
-        usage: "bench [MODEL] [--weights native|fp32|both] [--tuned-blocks N] [--threads N] [--repeats N] [--sweep [--sweep-prompts N]]",
-        summary: "prefill/decode tokens/s and a training step against cblas_sgemm and the read bandwidth measured in the same run, for native and fp32 weights (both by default, when the fp32 copy fits) with their ratios and generate's peak memory under each; --sweep adds the 5-layer × 6-multiplier × 50-prompt steering sweep with and without prefix reuse",
-        valued: ["threads", "repeats", "sweep-prompts", "weights", "tuned-blocks"], flags: ["sweep", "engine-only"])
-
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
+    static func run(_ a: ParsedArguments) throws {
         let url = try ModelLocation.resolve(a.positional.first)
-        if let t = try a.int("threads", in: 1...1024) { MatMul.setThreads(t) }
-        let json = a.flags.contains("json")
+        if let t = a.int("threads") { MatMul.setThreads(t) }
+        let json = a.json
         let summary = try ModelFileSummary(contentsOf: url)
         let policies: [WeightsPolicy]
-        switch a.options["weights"] ?? "both" {
+        switch a.string("weights") ?? "both" {
         case "both":
             let fp32 = MemoryPlan(summary: summary, policy: .fp32, workload: .generation(batch: 32, context: 128))
             let fits = MachineMemory.availableBytes.map { fp32.totalBytes < $0 * 3 / 4 } ?? true
             policies = summary.supportsNative ? (fits ? [.native, .fp32] : [.native]) : [.fp32]
         case let one:
-            guard let p = WeightsPolicy(rawValue: one), p != .auto else { throw CLIError("--weights \(one): expected native, fp32 or both") }
-            policies = [p]
+            policies = [WeightsPolicy(rawValue: one) ?? .native]
         }
         func show(_ f: EngineBenchmark.Figure) {
             guard !json else { return }
@@ -41,8 +35,8 @@ enum BenchCommand {
             let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policy)
             if !json { print("— \(policy.rawValue) weights (loaded in \(String(format: "%.2f", Date().timeIntervalSince(loadStart))) s) —") }
             var bench = EngineBenchmark(model: model, policy: policy)
-            if let r = try a.int("repeats", in: 1...1_000_000) { bench.repeats = max(1, r) }
-            if let n = try a.int("tuned-blocks", in: 1...ManifestFields.maxBlocks) { bench.trainedBlocks = max(1, n) }
+            bench.repeats = a.int("repeats") ?? bench.repeats
+            bench.trainedBlocks = a.int("tuned-blocks") ?? bench.trainedBlocks
             let figures = bench.run { f in
                 var f = f
                 f.name = "\(policy.rawValue) \(f.name)"
@@ -76,9 +70,9 @@ enum BenchCommand {
             show(figure)
             all.append(figure)
         }
-        if a.flags.contains("sweep") {
+        if a.flag("sweep") {
             let model = try LlamaModel(gguf: GGUFFile(contentsOf: url), weights: policies[0])
-            all += try sweep(url: url, model: model, count: try a.int("sweep-prompts", in: 1...100_000) ?? 50, json: json)
+            all += try sweep(url: url, model: model, count: a.int("sweep-prompts") ?? 50, json: json)
         }
         if json { try printJSON(all) }
     }

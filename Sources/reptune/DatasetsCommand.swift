@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Experiments
 import Foundation
 import Pipeline
@@ -5,15 +6,9 @@ import Pipeline
 /// `reptune datasets`: the dataset descriptors with the status of their files in the mirror (and which mirror, and
 /// why); `datasets fetch` fills the mirror; `datasets sources` lists where each file comes from.
 enum DatasetsCommand {
-    static let spec = Arguments.Spec(
-        usage: "datasets [fetch|sources] [NAME|MANIFEST.json ...] [--datasets DIR] [--quick] [--timeout S]",
-        summary: "list the datasets and their status in the mirror (--datasets DIR, else $REPTUNE_DATA, else ../shared/datasets, else ~/.cache/reptune/datasets); fetch: copy or download the missing files (all, the NAMEs, or the datasets a MANIFEST names), sha256-verified; sources: each file's download address and place in the mirror",
-        valued: ["datasets", "timeout"], flags: ["quick"])
-
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
+    static func run(_ a: ParsedArguments) throws {
         let repo = RepositoryLocation.root
-        let mirror = DatasetMirror.locate(option: a.options["datasets"], environment: ProcessInfo.processInfo.environment,
+        let mirror = DatasetMirror.locate(option: a.string("datasets"), environment: ProcessInfo.processInfo.environment,
                                           repository: repo)
         let catalog = try DatasetCatalog.load(directory: DatasetCatalog.descriptorDirectory(repository: repo))
         switch a.positional.first {
@@ -26,13 +21,13 @@ enum DatasetsCommand {
     struct Row: Encodable { var name: String; var status: String; var files: [String]; var licence: String; var source: String }
     struct Listing: Encodable { var mirror: String; var chosenBy: String; var datasets: [Row] }
 
-    static func list(_ a: Arguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
+    static func list(_ a: ParsedArguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
         let rows = try selected(names, catalog: catalog, mirror: mirror).map { descriptor in
-            let s = DatasetCatalog(descriptors: [descriptor]).statuses(in: mirror, verify: !a.flags.contains("quick"))[0]
+            let s = DatasetCatalog(descriptors: [descriptor]).statuses(in: mirror, verify: !a.flag("quick"))[0]
             return Row(name: descriptor.name, status: "\(s.overall)", files: s.files.map { $0.url.path },
                        licence: descriptor.licence, source: descriptor.sourceURL)
         }
-        if a.flags.contains("json") { return try printJSON(Listing(mirror: mirror.root.path, chosenBy: "\(mirror.origin)", datasets: rows)) }
+        if a.json { return try printJSON(Listing(mirror: mirror.root.path, chosenBy: "\(mirror.origin)", datasets: rows)) }
         print("mirror: \(mirror.root.path) (\(mirror.origin))")
         for r in rows {
             let names = r.files.map { URL(fileURLWithPath: $0).lastPathComponent }
@@ -46,21 +41,21 @@ enum DatasetsCommand {
 
     struct SourceRow: Encodable { var dataset: String; var path: String; var url: String }
 
-    static func sources(_ a: Arguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
+    static func sources(_ a: ParsedArguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
         let source = try DatasetSource(environment: ProcessInfo.processInfo.environment)
         let rows = try selected(names, catalog: catalog, mirror: mirror).flatMap { d in
             try d.files.map { SourceRow(dataset: d.name, path: $0.path, url: try source.url(of: $0, in: d).absoluteString) }
         }
-        if a.flags.contains("json") { return try printJSON(rows) }
+        if a.json { return try printJSON(rows) }
         for r in rows { print("\(r.url)\t\(r.path)") }
     }
 
     struct FetchRow: Encodable { var path: String; var outcome: String; var ok: Bool }
 
-    static func fetch(_ a: Arguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
-        let json = a.flags.contains("json")
+    static func fetch(_ a: ParsedArguments, _ names: [String], catalog: DatasetCatalog, mirror: DatasetMirror) throws {
+        let json = a.json
         var download = HTTPDownload()
-        if let t = try a.float("timeout", in: 0.001...1_000_000) { download.timeout = Double(t) }
+        if let t = a.double("timeout") { download.timeout = t }
         let fetcher = DatasetFetcher(mirror: mirror, copySource: DatasetMirror.beside(repository: RepositoryLocation.root),
                                      source: try DatasetSource(environment: ProcessInfo.processInfo.environment),
                                      download: download)
@@ -97,7 +92,7 @@ enum DatasetsCommand {
                 chosen += try manifestDatasets(name, catalog: catalog, mirror: mirror)
             } else {
                 guard catalog.names.contains(name) else {
-                    let hint = catalog.names.min { editDistance($0, name) < editDistance($1, name) }.map { " (did you mean \"\($0)\"?)" } ?? ""
+                    let hint = NearMiss.closest(to: name, in: catalog.names).map { " (did you mean \"\($0)\"?)" } ?? ""
                     throw CLIError("unknown dataset \"\(name)\"\(hint); known: \(catalog.names.joined(separator: ", "))")
                 }
                 chosen.append(name)

@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Foundation
 import ModelFormats
@@ -9,11 +10,6 @@ import Pipeline
 /// it too): block 0's direction is left out, since llama.cpp numbers directions from 1 and refuses a file with
 /// `direction.0`; `--layers` picks directions.
 enum ExportCommand {
-    static let spec = Arguments.Spec(
-        usage: "export [DIR] --stage ID [--cell N] --out FILE.gguf [--model BASE.gguf] [--layers L,...]",
-        summary: "write a tune stage's tuned model as a standalone GGUF (base metadata and tokenizer, tuned tensors in F32), or a vectors stage's directions as a llama.cpp control-vector GGUF (blocks 1 and up; --layers picks some)",
-        valued: ["stage", "cell", "out", "model", "layers"])
-
     struct Output: Encodable {
         var file: String
         var base: String
@@ -24,11 +20,9 @@ enum ExportCommand {
         var leftOut: [Int]? = nil
     }
 
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
-        guard let stageID = a.options["stage"] else { throw CLIError("give the tune stage with --stage ID") }
-        guard let out = a.options["out"] else { throw CLIError("give the output file with --out FILE.gguf") }
-        let index = try a.int("cell", in: 0...(Int(Int32.max))) ?? 0
+    static func run(_ a: ParsedArguments) throws {
+        let stageID = a.string("stage")!, out = a.string("out")!   // both required
+        let index = a.int("cell") ?? 0
         let store = try Store(readOnlyDirectory: StoreCommands.directory(a, consumes: 0))
         let results = try StageResults.load(store, stageID: stageID)
         guard let cell = results.cells.first(where: { $0.index == index }) else {
@@ -39,13 +33,13 @@ enum ExportCommand {
             let stored = try ControlVectorFile(contentsOf: store.artifactURL(vectors))
             let exported: (file: ControlVectorFile, skipped: [Int])
             do {
-                exported = try stored.forLlamaCpp(layers: a.ints("layers", in: 0...(ManifestFields.maxBlocks - 1)))
+                exported = try stored.forLlamaCpp(layers: a.ints("layers"))
             } catch let error as ControlVectorExportError {
                 throw CLIError("--layers: \(error)", exitCode: 1)
             }
             let outURL = URL(fileURLWithPath: out)
             try exported.file.write(to: outURL, layerCount: exported.file.directions.count)
-            if a.flags.contains("json") {
+            if a.json {
                 return try printJSON(Output(file: outURL.path, base: "", stage: stageID, cell: index,
                                             tensorsReplaced: exported.file.directions.count, leftOut: exported.skipped))
             }
@@ -55,12 +49,12 @@ enum ExportCommand {
             }
             return
         }
-        if a.options["layers"] != nil { throw CLIError("--layers applies to a vectors stage; \(stageID) is not one") }
+        if a.isGiven("layers") { throw CLIError("--layers applies to a vectors stage; \(stageID) is not one") }
         guard let ref = cell.artifacts[StageArtifact.variant] else {
             throw CLIError("cell \(index) of stage \(stageID) has neither a `\(StageArtifact.variant)` nor a `\(StageArtifact.vectors)` artifact: is it a finished tune or vectors stage?", exitCode: 1)
         }
         let variant = try GGUFFile(contentsOf: store.artifactURL(ref))
-        let baseURL = try a.options["model"].map { URL(fileURLWithPath: $0) } ?? manifestModel(store)
+        let baseURL = try a.string("model").map { URL(fileURLWithPath: $0) } ?? manifestModel(store)
         if let expected = variant.metadata["reptune.base_sha256"]?.string {
             let found = try SHA256.hex(ofFileAt: baseURL)
             guard found == expected else {
@@ -73,7 +67,7 @@ enum ExportCommand {
             ("reptune.tuned_stage", .string(stageID)), ("reptune.tuned_cell", .int32(Int32(index))),
             ("reptune.variant_sha256", .string(ref.sha256)),
         ])
-        if a.flags.contains("json") {
+        if a.json {
             return try printJSON(Output(file: outURL.path, base: baseURL.path, stage: stageID, cell: index,
                                         tensorsReplaced: variant.tensors.count))
         }

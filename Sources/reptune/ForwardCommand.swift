@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Foundation
 import ModelFormats
@@ -6,11 +7,6 @@ import Pipeline
 /// `reptune forward MODEL (--prompt TEXT | --chat FILE)`: ids, top-K logits of the last position, and the
 /// residual stream (output of block L) at the last position for each captured layer.
 enum ForwardCommand {
-    static let spec = Arguments.Spec(
-        usage: "forward [MODEL] (--prompt TEXT | --chat FILE.json) [--template NAME] [--capture 0,7,15] [--top K] [--steer FILE --layer L --mult M [--positions all|prompt|generated]]",
-        summary: "one forward pass: ids, top-K logits of the last position, residual stream of captured blocks",
-        valued: PromptOptions.valued.union(["capture", "top"]), flags: PromptOptions.flags)
-
     struct Output: Encodable {
         struct Logit: Encodable { var id: Int; var piece: String; var logit: Float }
         var ids: [Int]
@@ -19,15 +15,14 @@ enum ForwardCommand {
         var residual: [String: [Float]]
     }
 
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
+    static func run(_ a: ParsedArguments) throws {
         let p = try PromptOptions(a)
-        let layers = try a.ints("capture", in: 0...(ManifestFields.maxBlocks - 1)) ?? []
+        let layers = a.ints("capture") ?? []
         let blocks = p.model.network.config.blockCount
         if let bad = layers.first(where: { !(0..<blocks).contains($0) }) {
             throw CLIError("--capture \(bad): expected block numbers 0...\(blocks - 1)")
         }
-        let k = try a.int("top", in: 0...(1 << 20)) ?? 10
+        let k = a.int("top") ?? 10
         var items = [ForwardItem(tokens: p.ids, cache: p.model.network.makeCache(),
                                  interventions: p.interventions + layers.map { .capture(.block($0), positions: .fromEnd([0])) })]
         let out = p.model.network.forward(&items)[0]
@@ -39,7 +34,7 @@ enum ForwardCommand {
         var residual = [String: [Float]]()
         for (l, c) in zip(layers, out.captures.suffix(layers.count)) { residual[String(l)] = c.values }
         let output = Output(ids: p.ids, top: top, residual: residual)
-        if a.flags.contains("json") { return try printJSON(output) }
+        if a.json { return try printJSON(output) }
         print("ids (\(p.ids.count)): \(p.ids.map(String.init).joined(separator: " "))")
         print("top \(top.count) logits at the last position:")
         for t in top { print("  " + String(t.id).padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%9.4f  ", t.logit) + t.piece.debugDescription) }

@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Foundation
 import ModelFormats
@@ -6,11 +7,6 @@ import Pipeline
 /// `reptune inspect MODEL`: architecture, tensor types and sizes, tokenizer and chat template of a model: a GGUF
 /// file or a Hugging Face model directory (what `generate` loads).
 enum InspectCommand {
-    static let spec = Arguments.Spec(
-        usage: "inspect [MODEL] [--tensors] [--memory [--weights auto|native|fp32] [--batch N] [--context N]]",
-        summary: "architecture, tensor types and sizes, tokenizer, chat template (GGUF file or Hugging Face directory); --memory: the resident memory the engine will need, before loading anything",
-        valued: ["weights", "batch", "context"], flags: ["tensors", "memory"])
-
     struct Report: Encodable {
         var file: String
         /// `gguf` or `huggingface`.
@@ -27,17 +23,16 @@ enum InspectCommand {
         var metadata: [String: String]
     }
 
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
+    static func run(_ a: ParsedArguments) throws {
         let url = try ModelLocation.resolve(a.positional.first)
-        if a.flags.contains("memory") { return try memory(a, url) }
-        for option in ["weights", "batch", "context"] where a.options[option] != nil {
+        if a.flag("memory") { return try memory(a, url) }
+        for option in ["weights", "batch", "context"] where a.isGiven(option) {
             throw CLIError("--\(option) applies to --memory")
         }
         let report = InputFile.kind(of: url) == .directory
-            ? try huggingFace(url, tensors: a.flags.contains("tensors"))
-            : try gguf(url, tensors: a.flags.contains("tensors"))
-        if a.flags.contains("json") { return try printJSON(report) }
+            ? try huggingFace(url, tensors: a.flag("tensors"))
+            : try gguf(url, tensors: a.flag("tensors"))
+        if a.json { return try printJSON(report) }
         print("file:         \(report.file) (\(report.version.map { "GGUF v\($0)" } ?? "Hugging Face directory"))")
         if let c = report.config {
             print("architecture: \(c.architecture), \(c.blockCount) blocks, d_model \(c.embeddingLength), FFN \(c.feedForwardLength)")
@@ -57,16 +52,16 @@ enum InspectCommand {
     }
 
     /// `inspect MODEL --memory`: the memory plan for a generation of `--batch` sequences of `--context` tokens.
-    static func memory(_ a: Arguments, _ url: URL) throws {
+    static func memory(_ a: ParsedArguments, _ url: URL) throws {
         let summary = try ModelFileSummary(contentsOf: url)
-        let batch = try a.int("batch", in: 1...ManifestFields.maxBatch) ?? 1
-        let context = try a.int("context", in: 1...ManifestFields.maxTokens) ?? 512
+        let batch = a.int("batch") ?? 1
+        let context = a.int("context") ?? 512
         guard context <= summary.config.contextLength else {
             throw CLIError("--context \(context): expected 1...\(summary.config.contextLength) (the model's context)")
         }
-        let requested = try a.weightsPolicy()
+        let requested = a.weightsPolicy
         let plan = MemoryPlan(summary: summary, policy: requested, workload: .generation(batch: batch, context: context))
-        if a.flags.contains("json") { return try printJSON(plan) }
+        if a.json { return try printJSON(plan) }
         let chosen = requested == .auto ? "auto → \(plan.policy.rawValue)" : plan.policy.rawValue
         print("memory plan for \(url.lastPathComponent): weights \(chosen), \(batch) sequence\(batch == 1 ? "" : "s") of \(context) tokens")
         print(plan.text)

@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Foundation
 import ModelFormats
@@ -5,26 +6,23 @@ import Pipeline
 
 /// The options `forward` and `generate` share: the model, the prompt (`--prompt` or `--chat`), and steering.
 struct PromptOptions {
-    static let valued: Set<String> = ["prompt", "chat", "template", "steer", "layer", "mult", "positions", "weights"]
-    static let flags: Set<String> = ["no-special", "bos"]
-
     var model: LanguageModel
     var ids: [Int]
     var interventions: [Intervention]
     /// How the steering reads in errors ("steering block 10's output with multiplier 8"), or "" without steering.
     var steeringPhrase = ""
 
-    init(_ a: Arguments, maxNewTokens: Int = 0) throws {
+    init(_ a: ParsedArguments, maxNewTokens: Int = 0) throws {
         let url = try ModelLocation.resolve(a.positional.first)
-        model = try LanguageModel(path: url, weights: try a.weightsPolicy())
+        model = try LanguageModel(path: url, weights: a.weightsPolicy)
         let text: String, addBOS: Bool
-        switch (a.options["prompt"], a.options["chat"]) {
+        switch (a.string("prompt"), a.string("chat")) {
         case (let p?, nil):
-            guard a.options["template"] == nil else {
+            guard !a.isGiven("template") else {
                 throw CLIError("--template applies to --chat FILE.json; --prompt TEXT is tokenized as it is, with no chat template")
             }
             text = p
-            addBOS = a.flags.contains("bos") || model.tokenizer.vocabulary.addBOS
+            addBOS = a.flag("bos") || model.tokenizer.vocabulary.addBOS
         case (nil, let path?):
             let data: Data
             do { data = try InputFile.read(URL(fileURLWithPath: path), what: "--chat", maxBytes: InputFile.Limit.smallText) } catch {
@@ -34,31 +32,30 @@ struct PromptOptions {
             do { messages = try JSONDecoder().decode([ChatMessage].self, from: data) } catch {
                 throw CLIError("--chat \(path): expected a JSON array of {\"role\": ..., \"content\": ...} objects (\(Self.describe(error)))", exitCode: 1)
             }
-            let template = try a.options["template"].map { try ChatTemplate(named: $0) }
+            let template = try a.string("template").map { try ChatTemplate(named: $0) }
             (text, addBOS) = try model.render(chat: messages, template: template)
         case (nil, nil): throw CLIError("give the prompt with --prompt TEXT or --chat FILE.json")
         default: throw CLIError("give either --prompt or --chat, not both")
         }
-        ids = model.tokenizer.encode(text, addBOS: addBOS, parseSpecial: !a.flags.contains("no-special"))
+        ids = model.tokenizer.encode(text, addBOS: addBOS, parseSpecial: !a.flag("no-special"))
         try model.validate(prompt: ids, maxNewTokens: maxNewTokens)
         interventions = []
-        if let steer = a.options["steer"] {
-            guard let layer = try a.int("layer", in: 0...(ManifestFields.maxBlocks - 1)) else { throw CLIError("--steer needs --layer L") }
+        if let steer = a.string("steer") {
+            guard let layer = a.int("layer") else { throw CLIError("--steer needs --layer L") }
             let blocks = model.network.config.blockCount
             guard (0..<blocks).contains(layer) else { throw CLIError("--layer \(layer): expected 0...\(blocks - 1)") }
             let file = try ControlVectorFile(contentsOf: URL(fileURLWithPath: steer))
             let vector = try file.direction(layer: layer, width: model.network.config.embeddingLength, source: steer)
-            let positions: PositionSelector = switch a.options["positions"] ?? "all" {
-            case "all": .all
+            let positions: PositionSelector = switch a.string("positions") {
             case "prompt": .prompt
             case "generated": .generated
-            case let other: throw CLIError("--positions \(other): expected all, prompt or generated")
+            default: .all
             }
-            let multiplier = try a.float("mult") ?? 1
+            let multiplier = a.float("mult") ?? 1
             interventions.append(.steer(layer: layer, vector: vector, multiplier: multiplier, positions: positions))
             steeringPhrase = " while steering block \(layer)'s output with multiplier \(multiplier)"
-        } else if a.options["layer"] != nil || a.options["mult"] != nil {
-            throw CLIError("--layer and --mult need --steer FILE")
+        } else if a.isGiven("layer") || a.isGiven("mult") || a.isGiven("positions") {
+            throw CLIError("--layer, --mult and --positions need --steer FILE")
         }
     }
 

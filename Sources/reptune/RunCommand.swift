@@ -1,3 +1,4 @@
+import CommandLineSpec
 import Engine
 import Experiments
 import Foundation
@@ -6,36 +7,24 @@ import Pipeline
 /// `reptune run MANIFEST` and `reptune resume [DIR]`: plan the manifest against the results directory's store,
 /// print the plan, run what is not cached with a progress display, and say how to resume after Ctrl-C.
 enum RunCommand {
-    static let spec = Arguments.Spec(
-        usage: "run MANIFEST [--results DIR] [--only STAGE,...] [--force STAGE,...] [--dry-run] [--jobs N] [--datasets DIR]",
-        summary: "run a manifest's stages as a DAG, reusing every cached stage; --dry-run prints the plan (each stage cached or to run, cells); Ctrl-C stops soon, keeping finished cells and the saved progress of long ones",
-        valued: ["results", "only", "force", "jobs", "datasets"], flags: ["dry-run"])
-
-    static let resumeSpec = Arguments.Spec(
-        usage: "resume [DIR] [--run N] [--dry-run] [--jobs N] [--datasets DIR]",
-        summary: "finish a run of a results directory (default: the only directory under runs/) — run N, else the latest that did not finish, else the latest: same manifest, finished cells kept; --dry-run prints the plan",
-        valued: ["jobs", "run", "datasets"], flags: ["dry-run"])
-
-    static func run(_ args: [String]) throws {
-        let a = try spec.parse(args)
-        guard let path = a.positional.first else { throw CLIError("give the MANIFEST file") }
+    static func run(_ a: ParsedArguments) throws {
+        let path = a.positional[0]
         let manifest: Manifest
-        var options = try manifestOptions(datasets: a.options["datasets"])
-        options.requireModel = !a.flags.contains("dry-run")
+        var options = try manifestOptions(datasets: a.string("datasets"))
+        options.requireModel = !a.flag("dry-run")
         do {
             manifest = try Manifest.load(from: URL(fileURLWithPath: path), options: options)
         } catch {
             throw CLIError(error.description, exitCode: 1)
         }
-        let results = URL(fileURLWithPath: a.options["results"] ?? "runs/\(manifest.name)")
-        let list = { (name: String) in a.options[name].map { $0.split(separator: ",").map(String.init) } ?? [] }
+        let results = URL(fileURLWithPath: a.string("results") ?? "runs/\(manifest.name)")
         let experiment = ExperimentRun(manifest: manifest, resultsDirectory: results,
-                                       options: PlanOptions(only: list("only"), force: list("force"), engineVersion: EngineVersion.current))
-        let dryRun = a.flags.contains("dry-run")
+                                       options: PlanOptions(only: a.list("only"), force: a.list("force"), engineVersion: EngineVersion.current))
+        let dryRun = a.flag("dry-run")
         try verifyDatasets(manifest, results: results, readOnly: dryRun)
         let plan = try experiment.plan(readOnly: dryRun)
-        if dryRun { return try printPlan(plan, results: results, json: a.flags.contains("json")) }
-        try execute(experiment, plan: plan, jobs: a.int("jobs", in: 1...64), json: a.flags.contains("json"))
+        if dryRun { return try printPlan(plan, results: results, json: a.json) }
+        try execute(experiment, plan: plan, jobs: a.int("jobs") ?? 1, json: a.json)
     }
 
     /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key.
@@ -52,18 +41,17 @@ enum RunCommand {
         }
     }
 
-    static func resume(_ args: [String]) throws {
-        let a = try resumeSpec.parse(args)
+    static func resume(_ a: ParsedArguments) throws {
         let directory = try StoreCommands.directory(a, consumes: 0)
-        let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run", in: 1...Int.max), engineVersion: EngineVersion.current,
-                                                               manifestOptions: try manifestOptions(datasets: a.options["datasets"]))
-        let json = a.flags.contains("json")
+        let (experiment, resumed) = try ExperimentRun.resuming(directory, run: a.int("run"), engineVersion: EngineVersion.current,
+                                                               manifestOptions: try manifestOptions(datasets: a.string("datasets")))
+        let json = a.json
         if !json { print("resuming run \(resumed.id) of \(experiment.manifest.name) (\(resumed.status))") }
-        let dryRun = a.flags.contains("dry-run")
+        let dryRun = a.flag("dry-run")
         try verifyDatasets(experiment.manifest, results: directory, readOnly: dryRun)
         let plan = try experiment.plan(readOnly: dryRun)
         if dryRun { return try printPlan(plan, results: directory, json: json) }
-        try execute(experiment, plan: plan, jobs: a.int("jobs", in: 1...64), json: json)
+        try execute(experiment, plan: plan, jobs: a.int("jobs") ?? 1, json: json)
     }
 
     /// Refuses a manifest whose dataset files differ from the repository's descriptors (sha256).
@@ -91,9 +79,8 @@ enum RunCommand {
                         datasets: catalog.map { DatasetLibrary(catalog: $0, mirror: mirror) })
     }
 
-    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: Int?, json: Bool) throws {
+    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: Int, json: Bool) throws {
         let results = experiment.resultsDirectory
-        let concurrent = jobs ?? 1
         if !json {
             // Unbuffered, so the plan comes before the progress lines when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("results: \(results.path)\n\(plan.description)\n".utf8))
@@ -103,7 +90,7 @@ enum RunCommand {
             message: "stopping: short cells in flight finish; sweep blocks, tuning and perplexity save their progress (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
         let display = ProgressDisplay()
         let started = Date()
-        let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: concurrent),
+        let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: jobs),
                                              cancellation: cancellation, observer: json ? nil : display.observer)
         handler.cancel()
         if json {

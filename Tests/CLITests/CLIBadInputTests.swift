@@ -59,7 +59,7 @@ struct CLIBadInputTests {
         try expectFailure(["generate", "--prompt", long, "--max-tokens", "4"], mentions: ["more than the model's context of 8192 tokens"])
     }
 
-    /// `--template` shapes `--chat` only; with `--prompt` it used to be ignored without a word.
+    /// `--template` shapes `--chat` only; with `--prompt` it is refused rather than ignored.
     @Test(.enabled(if: Fixtures.hasModel, Fixtures.noModel))
     func templateWithARawPromptIsRefused() throws {
         try expectFailure(["generate", "--prompt", "hi", "--template", "chatml"], mentions: ["--template applies to --chat"])
@@ -104,7 +104,7 @@ struct CLIReferenceTests {
         let g = try CLI.run(["generate", "--prompt", c["text"] as! String, "--max-tokens", "20", "--json"])
         let gen = try #require(try JSONSerialization.jsonObject(with: Data(g.stdout.utf8)) as? [String: Any])
         #expect((gen["ids"] as! [NSNumber]).map(\.intValue) == (c["greedy_continuation_ids"] as! [NSNumber]).map(\.intValue))
-        // Issue 2: peak RSS while running SmolLM2 stays under 1.5 GB.
+        // Peak RSS while running SmolLM2 stays under 1.5 GB.
         let peak = (gen["peakResidentBytes"] as! NSNumber).intValue
         #expect(peak > 100_000_000 && peak < 1_500_000_000, "peak RSS \(peak) bytes")
     }
