@@ -111,9 +111,11 @@ public struct LlamaModel: Sendable {
                 rope.apply(row, heads: nHead, cos: c, sin: s)
                 rope.apply(row + qW, heads: cfg.headCountKV, cos: c, sin: s)
             }
-            for (i, item) in items.enumerated() {
+            // By index: a copy of the item would share its cache's storage, and the append would copy the block's
+            // whole cache on every step.
+            for i in items.indices {
                 let start = qkv.pointer + rowStart[i] * qkvW
-                items[i].cache.append(block: l, keys: start + qW, values: start + qW + kvW, rows: item.tokens.count,
+                items[i].cache.append(block: l, keys: start + qW, values: start + qW + kvW, rows: items[i].tokens.count,
                                       ld: qkvW)
             }
             if recording { tape!.qkv[l] = ActivationTape.copy(qkv.pointer, total * qkvW) }
