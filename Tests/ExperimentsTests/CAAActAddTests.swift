@@ -158,3 +158,36 @@ import TestSupport
         #expect(Degeneration("A a b", n: 1).distinct == 2)
     }
 }
+
+/// The controls: CAA's normalisation, KL on neutral text, selection on a validation split.
+@Suite struct SteeringControlsTests {
+    @Test func normalisationGivesEveryBehaviourTheMeanNorm() {
+        let out = BehaviourNormalisation.normalised(["a": [3, 4], "b": [0, 1], "c": [0, 0]])
+        // Norms 5, 1, 0 → mean 2: a and b rescaled to norm 2, the zero vector stays zero.
+        #expect(out["a"] == [1.2, 1.6])
+        #expect(out["b"] == [0, 2])
+        #expect(out["c"] == [0, 0])
+    }
+
+    @Test func klMatchesADirectComputation() {
+        let base: [Float] = [1, 0, -1], steered: [Float] = [0, 0.5, 2]
+        func softmax(_ v: [Float]) -> [Double] { let e = v.map { exp(Double($0)) }; let z = e.reduce(0, +); return e.map { $0 / z } }
+        let p = softmax(base), q = softmax(steered)
+        let direct = zip(p, q).reduce(0.0) { $0 + $1.0 * log($1.0 / $1.1) }
+        #expect(abs(NextTokenKL.divergence(base: base[...], steered: steered[...]) - direct) < 1e-12)
+        #expect(NextTokenKL.divergence(base: base[...], steered: base.map { $0 + 7 }[...]) < 1e-12)   // shift-invariant
+        #expect(abs(NextTokenKL.mean(base: base + base, steered: steered + base, vocabulary: 3) - direct / 2) < 1e-12)
+    }
+
+    @Test func selectionTakesTheBestThenTheGentlest() throws {
+        typealias C = ValidationSelection.Candidate
+        let cells = [C(layer: 8, multiplier: 4, score: 0.7), C(layer: 6, multiplier: -2, score: 0.7),
+                     C(layer: 4, multiplier: 2, score: 0.7), C(layer: 2, multiplier: 8, score: 0.5),
+                     C(layer: 1, multiplier: 1, score: .nan)]
+        let best = try #require(ValidationSelection(cells, goal: .maximise))
+        #expect(best.chosen == C(layer: 4, multiplier: 2, score: 0.7))
+        #expect(best.compared == 4)
+        #expect(try #require(ValidationSelection(cells, goal: .minimise)).chosen.layer == 2)
+        #expect(ValidationSelection([C(layer: 0, multiplier: 1, score: .infinity)], goal: .maximise) == nil)
+    }
+}
