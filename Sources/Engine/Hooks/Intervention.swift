@@ -56,6 +56,9 @@ public struct Intervention: Hashable, Sendable {
         case add(vector: [Float], multiplier: Float)
         /// Remove the component along `direction` (normalised here): `h ← h − (h·d̂) d̂`.
         case projectOut(direction: [Float])
+        /// Add row k of `rows` (row-major, the residual's width per row) at absolute position k, for the positions
+        /// that have a row: ActAdd's position-aligned steering, `c · (h(p₊) − h(p₋))` over the first positions.
+        case addRows(rows: [Float])
     }
 
     public var site: ResidualSite
@@ -82,15 +85,31 @@ public struct Intervention: Hashable, Sendable {
     /// (‖m·v‖² > 3.4e38, i.e. ‖m·v‖ above about 1.8e19): the norm's statistic is then infinite and every later
     /// activation meaningless, though each value may still be finite. Generation treats it as non-finite.
     public var overflowsFP32: Bool {
-        guard case .add(let vector, let multiplier) = operation else { return false }
-        let norm = vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() * abs(Double(multiplier))
-        return !(norm * norm <= Double(Float.greatestFiniteMagnitude))
+        switch operation {
+        case .add(let vector, let multiplier):
+            let norm = vector.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() * abs(Double(multiplier))
+            return !(norm * norm <= Double(Float.greatestFiniteMagnitude))
+        case .addRows(let rows):
+            // Each row is added alone; the largest row bounds them (the width is unknown here: any finite value
+            // squared and summed over a row is bounded by the sum over all rows).
+            let sum = rows.reduce(0.0) { $0 + Double($1) * Double($1) }
+            return !(sum <= Double(Float.greatestFiniteMagnitude))
+        case .capture, .projectOut:
+            return false
+        }
     }
 
     /// Steer: add `multiplier · vector` to the output of block `layer`.
     public static func steer(layer: Int, vector: [Float], multiplier: Float,
                              positions: PositionSelector = .all) -> Intervention {
         Intervention(site: .block(layer), positions: positions, operation: .add(vector: vector, multiplier: multiplier))
+    }
+
+    /// ActAdd: add `rows` (`[positions × width]`, row k at absolute position k) to the residual stream entering
+    /// block `layer` (TransformerLens's `blocks.L.hook_resid_pre`: the embeddings for block 0, else the output of
+    /// block L − 1), at the prompt's positions only: decode steps are untouched and see the change through the KV cache.
+    public static func actAdd(block layer: Int, rows: [Float]) -> Intervention {
+        Intervention(site: layer == 0 ? .embeddings : .block(layer - 1), positions: .prompt, operation: .addRows(rows: rows))
     }
 
     /// Zero out: project `direction` out of the output of block `layer`.

@@ -244,6 +244,12 @@ public struct LlamaModel: Sendable {
                         vector.withUnsafeBufferPointer {
                             ActivationKernels.addScaled($0.baseAddress!, scale: multiplier, into: row, count: d)
                         }
+                    case .addRows(let values):
+                        if (position + 1) * d <= values.count {
+                            values.withUnsafeBufferPointer {
+                                ActivationKernels.addScaled($0.baseAddress! + position * d, scale: 1, into: row, count: d)
+                            }
+                        }
                     case .projectOut(let direction):
                         direction.withUnsafeBufferPointer {
                             let p = ActivationKernels.dot(row, $0.baseAddress!, count: d)
