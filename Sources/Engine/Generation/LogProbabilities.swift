@@ -30,11 +30,4 @@ extension LlamaModel {
             return result
         }
     }
-
-    /// Total log-probability of each continuation given the prompt (e.g. the answer letters " A" and " B").
-    public func continuationLogProbabilities(prompt: [Int], continuations: [[Int]],
-                                             interventions: [Intervention] = []) -> [Double] {
-        let sequences = continuations.map { c in (tokens: prompt + c, scored: prompt.count..<(prompt.count + c.count)) }
-        return logProbabilities(sequences, interventions: interventions).map { $0.reduce(0, +) }
-    }
 }

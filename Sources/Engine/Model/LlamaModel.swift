@@ -25,7 +25,14 @@ public struct LlamaModel: Sendable {
         KVCache(blocks: config.blockCount, width: config.keyValueWidth, reserve: reserve)
     }
 
-    /// Runs blocks `blocks` over every item's new tokens, appending to their caches.
+    /// Runs blocks `blocks` over every item's new tokens, appending to their caches:
+    ///
+    ///     x₀ = Embed(tokens)                                  (or the residual of an earlier pass)
+    ///     for block l:  h = x + Attention_l(x);  x = h + MLP_l(h);  hooks at .block(l)
+    ///     logits = Head · RMSNorm(x)                          (on the rows `ForwardItem.logits` asks for)
+    ///
+    /// Every matrix is the ragged `[T × ·]` of all items' new tokens (`RaggedBatch`); the sub-blocks are
+    /// `attentionForward` and `mlpForward`, each with its backward beside it.
     ///
     /// - Parameters:
     ///   - blocks: the blocks to run. Starting after 0 needs `residual`: the output of block `lowerBound − 1` for
@@ -41,143 +48,48 @@ public struct LlamaModel: Sendable {
     public func forward(_ items: inout [ForwardItem], blocks: Range<Int>? = nil, residual: [Float]? = nil,
                         finish: Bool = true, tape: ActivationTape? = nil) -> [ForwardOutput]
     {
-        let cfg = config
+        let cfg = config, d = cfg.embeddingLength
         let range = blocks ?? 0..<cfg.blockCount
         precondition(range.lowerBound >= 0 && range.upperBound <= cfg.blockCount)
-        let d = cfg.embeddingLength, qW = cfg.queryWidth, kvW = cfg.keyValueWidth
-        let qkvW = qW + 2 * kvW, ff = cfg.feedForwardLength, hd = cfg.headDimension
-        let nHead = cfg.headCount, group = cfg.headCount / cfg.headCountKV
-
-        var rowStart = [Int](), total = 0
-        for item in items { rowStart.append(total); total += item.tokens.count }
-        let bases = items.map { $0.cache.count }
+        let batch = RaggedBatch(items, rope: rope, headDimension: cfg.headDimension)
+        let T = batch.total
         var captures = Array(repeating: [Capture](), count: items.count)
-        guard total > 0 else {
+        guard T > 0 else {
             return items.map { _ in ForwardOutput(logitPositions: [], logits: [], vocabularySize: cfg.vocabularySize,
                                                   captures: [], residual: nil) }
         }
 
-        let x = FloatBuffer(count: total * d)
-        let xn = FloatBuffer(count: total * d)
-        let qkv = FloatBuffer(count: total * qkvW)
-        let attn = FloatBuffer(count: total * qW)
-        let gateUp = FloatBuffer(count: total * 2 * ff)
-        let hidden = FloatBuffer(count: total * ff)
-        // RoPE angles of every new token, computed once for all blocks.
-        let half = hd / 2
-        let cosines = FloatBuffer(count: total * half), sines = FloatBuffer(count: total * half)
-        for (i, item) in items.enumerated() {
-            for t in 0..<item.tokens.count {
-                let r = rowStart[i] + t
-                rope.angles(position: bases[i] + t, cos: cosines.pointer + r * half, sin: sines.pointer + r * half)
-            }
-        }
-
+        var a = BlockActivations(rows: T, config: cfg)
         if range.lowerBound == 0 {
-            for (i, item) in items.enumerated() {
-                for (t, token) in item.tokens.enumerated() {
-                    weights.tokenEmbedding.row(token, into: x.pointer + (rowStart[i] + t) * d)
-                }
-            }
-            applyInterventions(at: .embeddings, items: items, bases: bases, rowStart: rowStart, x: x.pointer,
-                               captures: &captures)
+            embed(items, batch, into: a.x)
+            applyInterventions(at: .embeddings, items: items, batch, x: a.x.pointer, captures: &captures)
         } else {
-            guard let residual, residual.count == total * d else {
+            guard let residual, residual.count == T * d else {
                 preconditionFailure("forward from block \(range.lowerBound) needs the residual of every new token")
             }
-            residual.withUnsafeBufferPointer { x.pointer.update(from: $0.baseAddress!, count: total * d) }
-            applyInterventions(at: .block(range.lowerBound - 1), items: items, bases: bases, rowStart: rowStart,
-                               x: x.pointer, captures: &captures)
-        }
-
-        let scale = 1 / Float(hd).squareRoot()
-        if let tape {
-            tape.rowStart = rowStart
-            tape.lengths = items.map(\.tokens.count)
+            residual.withUnsafeBufferPointer { a.x.pointer.update(from: $0.baseAddress!, count: T * d) }
+            applyInterventions(at: .block(range.lowerBound - 1), items: items, batch, x: a.x.pointer, captures: &captures)
         }
         for l in range {
-            let w = weights.blocks[l]
-            let recording = tape.map { $0.blocks.contains(l) } ?? false
-            if recording { tape!.blockInput[l] = ActivationTape.copy(x.pointer, total * d) }
-            // Attention.
-            RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.attentionNorm.pointer,
-                                epsilon: cfg.rmsEpsilon, into: xn.pointer)
-            w.qkv.project(xn.pointer, rows: total, into: qkv.pointer)
-            if let bias = w.qkvBias {
-                for r in 0..<total { ActivationKernels.add(bias.pointer, into: qkv.pointer + r * qkvW, count: qkvW) }
-            }
-            for r in 0..<total {
-                let row = qkv.pointer + r * qkvW, c = cosines.pointer + r * half, s = sines.pointer + r * half
-                rope.apply(row, heads: nHead, cos: c, sin: s)
-                rope.apply(row + qW, heads: cfg.headCountKV, cos: c, sin: s)
-            }
-            // By index: a copy of the item would share its cache's storage, and the append would copy the block's
-            // whole cache on every step.
-            for i in items.indices {
-                let start = qkv.pointer + rowStart[i] * qkvW
-                items[i].cache.append(block: l, keys: start + qW, values: start + qW + kvW, rows: items[i].tokens.count,
-                                      ld: qkvW)
-            }
-            if recording { tape!.qkv[l] = ActivationTape.copy(qkv.pointer, total * qkvW) }
-            // Attention per sequence. Decode steps and short prompts split the sequences over the cores (each
-            // one's attention is small); long prompts go one by one through sgemm.
-            let caches = items.map { ($0.cache.keys[l], $0.cache.values[l]) }
-            let direct = items.allSatisfy { $0.tokens.count <= AttentionKernel.directThreshold }
-            let parts = direct && items.count > 1 ? min(ParallelLoop.cores, items.count) : 1
-            let qkvBase = qkv.pointer, attnBase = attn.pointer
-            ParallelLoop.run(parts) { part in
-                for i in (items.count * part / parts)..<(items.count * (part + 1) / parts) {
-                    let n = items[i].tokens.count, context = bases[i] + n
-                    caches[i].0.withUnsafeBufferPointer { kBuf in
-                        caches[i].1.withUnsafeBufferPointer { vBuf in
-                            AttentionKernel.causal(queries: qkvBase + rowStart[i] * qkvW, ldq: qkvW, keys: kBuf.baseAddress!,
-                                                   values: vBuf.baseAddress!, ldkv: kvW, output: attnBase + rowStart[i] * qW,
-                                                   ldo: qW, newTokens: n, context: context, heads: nHead, group: group,
-                                                   headDimension: hd, scale: scale)
-                        }
-                    }
-                }
-            }
-            w.attentionOutput.project(attn.pointer, rows: total, into: x.pointer, accumulate: true)
-            if recording {
-                tape!.attention[l] = ActivationTape.copy(attn.pointer, total * qW)
-                tape!.midResidual[l] = ActivationTape.copy(x.pointer, total * d)
-            }
-            // MLP.
-            RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: w.ffnNorm.pointer, epsilon: cfg.rmsEpsilon,
-                                into: xn.pointer)
-            w.gateUp.project(xn.pointer, rows: total, into: gateUp.pointer)
-            let gateUpBase = gateUp.pointer, hiddenBase = hidden.pointer
-            ParallelLoop.rows(total, grain: 16) { rows in
-                for r in rows {
-                    let g = gateUpBase + r * 2 * ff
-                    ActivationKernels.siluGate(g, g + ff, into: hiddenBase + r * ff, count: ff)
-                }
-            }
-            if recording {
-                tape!.gateUp[l] = ActivationTape.copy(gateUp.pointer, total * 2 * ff)
-                tape!.hidden[l] = ActivationTape.copy(hidden.pointer, total * ff)
-            }
-            w.down.project(hidden.pointer, rows: total, into: x.pointer, accumulate: true)
-            applyInterventions(at: .block(l), items: items, bases: bases, rowStart: rowStart, x: x.pointer,
-                               captures: &captures)
+            attentionForward(block: l, a, batch, items: &items)
+            mlpForward(block: l, a, rows: T)
+            tape?.record(a, block: l)
+            a.advance()
+            applyInterventions(at: .block(l), items: items, batch, x: a.x.pointer, captures: &captures)
         }
+        tape?.finish(batch, blocksRun: range, output: a.x)
 
-        if let tape, tape.blocks.upperBound == range.upperBound { tape.output = x.array }
         guard finish && range.upperBound == cfg.blockCount else {
-            let residual = x.array
             return items.indices.map { i in
-                ForwardOutput(logitPositions: [], logits: [], vocabularySize: cfg.vocabularySize,
-                              captures: captures[i],
-                              residual: Array(residual[rowStart[i] * d..<(rowStart[i] + items[i].tokens.count) * d]))
+                ForwardOutput(logitPositions: [], logits: [], vocabularySize: cfg.vocabularySize, captures: captures[i],
+                              residual: a.x.slice(batch.rowStart[i] * d, batch.lengths[i] * d))
             }
         }
 
-        // Final norm and output head on the rows that need them.
-        let wantsFinalCapture = items.contains { $0.interventions.contains { $0.site == .finalNorm } }
-        var headRows = [Int](), positionsPerItem = Array(repeating: [Int](), count: items.count)
+        // Final norm and output head on the rows that need logits; all rows are normed when a hook reads them.
+        var headRows = [Int](), positions = Array(repeating: [Int](), count: items.count)
         for (i, item) in items.enumerated() {
-            let n = item.tokens.count
+            let n = batch.lengths[i]
             let local: Range<Int> = switch item.logits {
             case .none: 0..<0
             case .last: (n - 1)..<n
@@ -185,36 +97,23 @@ public struct LlamaModel: Sendable {
             case .from(let k): min(max(k, 0), n)..<n
             }
             for t in local {
-                headRows.append(rowStart[i] + t)
-                positionsPerItem[i].append(bases[i] + t)
+                headRows.append(batch.rowStart[i] + t)
+                positions[i].append(batch.bases[i] + t)
             }
         }
-        if wantsFinalCapture {
-            RMSNormKernel.apply(x.pointer, rows: total, width: d, weight: weights.outputNorm.pointer,
-                                epsilon: cfg.rmsEpsilon, into: x.pointer)
-            applyInterventions(at: .finalNorm, items: items, bases: bases, rowStart: rowStart, x: x.pointer,
-                               captures: &captures)
+        let hooksReadFinalNorm = items.contains { $0.interventions.contains { $0.site == .finalNorm } }
+        if hooksReadFinalNorm {
+            RMSNormKernel.apply(a.x.pointer, rows: T, width: d, weight: weights.outputNorm.pointer, epsilon: cfg.rmsEpsilon,
+                                into: a.x.pointer)
+            applyInterventions(at: .finalNorm, items: items, batch, x: a.x.pointer, captures: &captures)
         }
-        let normed = FloatBuffer(count: max(headRows.count, 1) * d)
-        for (k, r) in headRows.enumerated() {
-            if wantsFinalCapture {
-                (normed.pointer + k * d).update(from: x.pointer + r * d, count: d)
-            } else {
-                RMSNormKernel.apply(x.pointer + r * d, rows: 1, width: d, weight: weights.outputNorm.pointer,
-                                    epsilon: cfg.rmsEpsilon, into: normed.pointer + k * d)
-            }
-        }
+        let logits = headForward(a.x.pointer, rows: headRows, normalized: hooksReadFinalNorm).logits
+        for i in items.indices { items[i].cache.advance(by: batch.lengths[i]) }
         let vocab = cfg.vocabularySize
-        let logits = FloatBuffer(count: max(headRows.count, 1) * vocab)
-        if !headRows.isEmpty {
-            weights.head.project(normed.pointer, rows: headRows.count, into: logits.pointer, precise: true)
-        }
-        for i in items.indices { items[i].cache.advance(by: items[i].tokens.count) }
-        var outputs = [ForwardOutput]()
-        var k = 0
+        var outputs = [ForwardOutput](), k = 0
         for i in items.indices {
-            let m = positionsPerItem[i].count
-            outputs.append(ForwardOutput(logitPositions: positionsPerItem[i], logits: logits.slice(k * vocab, m * vocab),
+            let m = positions[i].count
+            outputs.append(ForwardOutput(logitPositions: positions[i], logits: logits.slice(k * vocab, m * vocab),
                                          vocabularySize: vocab, captures: captures[i], residual: nil))
             k += m
         }
@@ -222,9 +121,9 @@ public struct LlamaModel: Sendable {
     }
 
     /// Applies every item's interventions at `site` to its rows of `x` (`[tokens × d]`).
-    private func applyInterventions(at site: ResidualSite, items: [ForwardItem], bases: [Int], rowStart: [Int],
+    private func applyInterventions(at site: ResidualSite, items: [ForwardItem], _ batch: RaggedBatch,
                                     x: UnsafeMutablePointer<Float>, captures: inout [[Capture]]) {
-        let d = config.embeddingLength
+        let d = config.embeddingLength, bases = batch.bases, rowStart = batch.rowStart
         for (i, item) in items.enumerated() where !item.interventions.isEmpty {
             let n = item.tokens.count, length = bases[i] + n
             let promptLength = item.promptLength ?? length

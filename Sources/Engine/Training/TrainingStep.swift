@@ -43,17 +43,10 @@ extension LlamaModel {
         var finalGradient: [Float]?
         let targets = batch.enumerated().flatMap { i, s in s.tokenTargets.map { (tape.rowStart[i] + $0.position, $0) } }
         if !targets.isEmpty, let out = tape.output {
-            let rows = targets.count
-            let normed = FloatBuffer(count: rows * d), logits = FloatBuffer(count: rows * vocab)
-            out.withUnsafeBufferPointer { x in
-                for (k, (row, _)) in targets.enumerated() {
-                    RMSNormKernel.apply(x.baseAddress! + row * d, rows: 1, width: d, weight: weights.outputNorm.pointer,
-                                        epsilon: cfg.rmsEpsilon, into: normed.pointer + k * d)
-                }
-            }
-            weights.head.project(normed.pointer, rows: rows, into: logits.pointer, precise: true)
+            let rows = targets.map(\.0)
+            let logits = out.withUnsafeBufferPointer { headForward($0.baseAddress!, rows: rows).logits }
             // dlogits = weight/rows · (softmax − target), in place.
-            let scale = crossEntropyWeight / Float(rows)
+            let scale = crossEntropyWeight / Float(rows.count)
             for (k, (_, target)) in targets.enumerated() {
                 let row = logits.pointer + k * vocab
                 let lse = ActivationKernels.logSumExp(row, count: vocab)
@@ -62,22 +55,10 @@ extension LlamaModel {
                 for j in 0..<vocab { row[j] = Float(exp(Double(row[j]) - lse)) * scale }
                 for t in target.distribution { row[t.token] -= t.probability * scale }
             }
-            crossEntropy /= Double(rows)
+            crossEntropy /= Double(rows.count)
             loss += Double(crossEntropyWeight) * crossEntropy
             if gradients != nil {
-                let dNormed = FloatBuffer(count: rows * d)
-                weights.head.transposedProduct(logits.pointer, rows: rows, into: dNormed.pointer)
-                var g = [Float](repeating: 0, count: T * d)
-                out.withUnsafeBufferPointer { x in
-                    g.withUnsafeMutableBufferPointer { gp in
-                        for (k, (row, _)) in targets.enumerated() {
-                            BackwardKernels.rmsNorm(x: x.baseAddress! + row * d, dy: dNormed.pointer + k * d, rows: 1,
-                                                    width: d, weight: weights.outputNorm.pointer, epsilon: cfg.rmsEpsilon,
-                                                    dx: gp.baseAddress! + row * d, dw: nil)
-                        }
-                    }
-                }
-                finalGradient = g
+                finalGradient = out.withUnsafeBufferPointer { headBackward($0.baseAddress!, totalRows: T, rows: rows, dLogits: logits) }
             }
         }
 
@@ -148,12 +129,4 @@ public enum GradientRouting: String, Sendable, Codable, CaseIterable {
     case asRun = "as-run"
     /// The token loss reaches every trainable weight, the cosine loss only attention V and O.
     case asIntended = "as-intended"
-}
-
-extension ActivationTape {
-    /// The output of block `l` for every row, if recorded (the input of block l+1, or the tape's output).
-    func blockOutput(_ l: Int) -> [Float]? {
-        if l + 1 == blocks.upperBound { return output }
-        return blockInput[l + 1]
-    }
 }
