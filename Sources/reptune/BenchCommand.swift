@@ -4,6 +4,7 @@ import Foundation
 import Experiments
 import ModelFormats
 import Pipeline
+import Server
 
 /// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak and read bandwidth, measured in the
 /// same run, for each weights policy, with the ratios between them and the peak memory of a `generate` under each.
@@ -12,6 +13,7 @@ enum BenchCommand {
         let url = try ModelLocation.resolve(a.positional.first)
         if let t = a.int("threads") { MatMul.setThreads(t) }
         let json = a.json
+        if a.flag("serve") { return try serve(a, url: url, json: json) }
         let summary = try ModelFileSummary(contentsOf: url)
         let policies: [WeightsPolicy]
         switch a.string("weights") ?? "both" {
@@ -121,5 +123,24 @@ enum BenchCommand {
             }
         }
         return f
+    }
+
+    /// `bench --serve`: the server's figures (`ServeBenchmark`), with the weights as `serve` holds them (auto unless
+    /// --weights names one).
+    static func serve(_ a: ParsedArguments, url: URL, json: Bool) throws {
+        let policy = a.isGiven("weights") ? WeightsPolicy(rawValue: a.string("weights") ?? "auto") ?? .auto : .auto
+        var bench = ServeBenchmark(language: try LanguageModel(path: url, weights: policy))
+        bench.tokens = a.int("serve-tokens") ?? bench.tokens
+        bench.repeats = a.int("repeats") ?? bench.repeats
+        if !json { print("model: \(url.lastPathComponent); \(bench.tokens) tokens per request, best of \(bench.repeats); BLAS threads: \(MatMul.threads)") }
+        let figures = try bench.run { f in
+            guard !json else { return }
+            print(f.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%10.1f ", f.value)
+                  + f.unit.padding(toLength: 7, withPad: " ", startingAt: 0) + f.note)
+        }
+        if json {
+            struct Row: Encodable { var name: String; var value: Double; var unit: String; var note: String }
+            try printJSON(figures.map { Row(name: $0.name, value: $0.value, unit: $0.unit, note: $0.note) })
+        }
     }
 }

@@ -22,6 +22,7 @@ let runners: [String: (ParsedArguments) throws -> Void] = [
     "export": ExportCommand.run,
     "gc": StoreCommands.gc,
     "pack": StoreCommands.pack,
+    "serve": ServeCommand.run,
 ]
 
 // OpenBLAS reads OPENBLAS_CORETYPE when it loads: on a processor it misdetects, restart once with the kernel set

@@ -82,28 +82,18 @@ extension LlamaModel {
         items = []
         var outputs = firstOutputs
         var runningIndex = Array(running.indices)
-        var samplers = running.indices.map { Sampler(options.sampling, stream: UInt64($0)) }
-        var results = running.map { _ in GenerationResult(tokens: [], finishReason: .length) }
-        let overflowing = running.map { $0.interventions.contains(where: \.overflowsFP32) }
-        guard options.maxNewTokens > 0 else { return results }
+        var sequences = running.indices.map {
+            DecodingSequence(sampling: options.sampling, stream: UInt64($0), maxNewTokens: options.maxNewTokens,
+                             stopTokens: options.stopTokens, interventions: running[$0].interventions)
+        }
+        guard options.maxNewTokens > 0 else { return sequences.map(\.result) }
         if options.keepFirstLogits {
-            for (k, i) in runningIndex.enumerated() { results[i].firstLogits = Array(outputs[k].lastLogits) }
+            for (k, i) in runningIndex.enumerated() { sequences[i].result.firstLogits = Array(outputs[k].lastLogits) }
         }
         while true {
             var keep = [Bool]()
             for (k, i) in runningIndex.enumerated() {
-                guard !overflowing[i], outputs[k].lastLogits.allSatisfy(\.isFinite) else {
-                    results[i].finishReason = .nonFinite
-                    keep.append(false)
-                    continue
-                }
-                let token = samplers[i].next(outputs[k].lastLogits)
-                results[i].tokens.append(token)
-                running[k].tokens = [token]
-                running[k].logits = .last
-                if options.stopTokens.contains(token) { results[i].finishReason = .stopToken }
-                keep.append(results[i].finishReason != .stopToken && results[i].tokens.count < options.maxNewTokens
-                            && running[k].cache.count < config.contextLength)
+                keep.append(sequences[i].advance(outputs[k].lastLogits, item: &running[k], contextLength: config.contextLength))
             }
             if !keep.contains(false) {
                 outputs = forward(&running)
@@ -116,6 +106,6 @@ extension LlamaModel {
             if running.isEmpty { break }
             outputs = forward(&running)
         }
-        return results
+        return sequences.map(\.result)
     }
 }
