@@ -3,11 +3,13 @@ import Foundation
 import ModelFormats
 import Pipeline
 import Server
+import Testing
 import TestSupport
 
 /// One `ReptuneServer` on SmolLM2 for the suites of this process (loopback, port chosen by the system), with a
-/// results directory holding a control-vector file (named `steer.gguf`, results-relative) and a tuned variant
-/// whose block 5 differs from the base (its `ffn_norm` scaled), served as model `tuned-test`.
+/// results store built as the stages store (docs/RESULTS.md): a `vectors` stage `honesty_vec` (random unit
+/// directions at blocks 3, 5, 10, 20, with norms and AUROCs) and a `tune` stage `honesty_tune` whose variant's block
+/// 5 differs from the base (its `ffn_norm` scaled); the same directions are also a loose file `steer.gguf`.
 final class ServerFixture: @unchecked Sendable {
     static let shared: ServerFixture? = Fixtures.hasModel ? try! ServerFixture() : nil
 
@@ -24,7 +26,7 @@ final class ServerFixture: @unchecked Sendable {
         language = try LanguageModel(path: Fixtures.defaultModel)
         let c = language.network.config
         results = try Fixtures.temporaryDirectory("reptune-serve")
-        _ = try Store(directory: results)
+        let store = try Store(directory: results)
         // Unit directions from a fixed generator.
         var rng = SplitMix(seed: 21)
         var directions: [Int: [Float]] = [:]
@@ -44,8 +46,8 @@ final class ServerFixture: @unchecked Sendable {
         try w.addTensor(name: "blk.5.ffn_norm.weight", shape: [c.embeddingLength], values: scaled)
         let variantFile = results.appendingPathComponent("variant.gguf")
         try w.write(to: variantFile)
-        var library = try SteeringLibrary(results: results)
-        library.variants = [SteeringLibrary.Variant(name: "tuned-test", file: variantFile)]
+        try Self.storeStages(store, vectors: vectorFile, variant: variantFile)
+        let library = try SteeringLibrary(results: results)
         var settings = ReptuneServer.Settings()
         settings.port = 0
         settings.maxBatch = 32
@@ -57,6 +59,26 @@ final class ServerFixture: @unchecked Sendable {
     }
 
     var baseName: String { server.catalog.names[0] }
+
+    /// A run with a done `vectors` stage and a done `tune` stage whose artifacts are these files.
+    static func storeStages(_ store: Store, vectors: URL, variant: URL) throws {
+        try store.db.run("INSERT INTO runs (manifest_name, base_directory, manifest_text, status, started_at) VALUES ('serve', '/x', '{}', 'done', 1)")
+        let claimer = Claimer(token: "serve-fixture")
+        let layers: [JSONValue] = steeredLayers.map { .object(["layer": .int($0), "norm": .double(Double($0) / 2), "auroc": .double(0.5 + Double($0) / 50)]) }
+        let stages: [(String, StageKind, CellResult)] = [
+            ("honesty_vec", .vectors, CellResult(outputs: .object(["layers": .array(layers)]),
+                                                 artifacts: [StageArtifact.vectors: try store.writeArtifact(Data(contentsOf: vectors))])),
+            ("honesty_tune", .tune, CellResult(artifacts: [StageArtifact.variant: try store.writeArtifact(Data(contentsOf: variant))])),
+        ]
+        for (id, kind, result) in stages {
+            let key = "key-\(id)"
+            try store.ensureStage(key: key, stageID: id, kind: kind, paramsJSON: "{}", keyJSON: "{}", cells: [SweepCell(index: 0, coordinates: [])])
+            let cells = try store.claimCells(key, limit: 1, claimer: claimer)
+            _ = try store.commitCell(key, cells[0], result, claimer: claimer)
+            try store.setStageStatus(key, .done)
+        }
+        try store.recordRunStages(1, stages: stages.map { (stageID: $0.0, key: "key-\($0.0)") })
+    }
 
     /// POSTs a JSON body and returns the response (status, parsed JSON).
     func post(_ path: String, _ body: String) throws -> LoopbackClient.Response {
@@ -97,3 +119,7 @@ struct SplitMix {
     mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
+
+/// The suites that talk to servers run one at a time (they share `ServerFixture.shared`, count its decode steps,
+/// and time requests).
+@Suite(.serialized) enum ServerSuites {}

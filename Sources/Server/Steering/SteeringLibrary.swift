@@ -29,6 +29,8 @@ public struct SteeringLibrary: Sendable {
 
     public var vectors: [VectorSet] = []
     public var variants: [Variant] = []
+    /// Stages whose files are not in the directory (a packed store leaves large artifacts out), as notes.
+    public var unavailable: [String] = []
     public var results: URL?
 
     public init() {}
@@ -44,6 +46,11 @@ public struct SteeringLibrary: Sendable {
                 let cells = try store.cells(key).filter { $0.status == .done }
                 guard !cells.isEmpty else { continue }
                 seen.insert(stageID)
+                let refs = cells.compactMap { $0.artifacts[record.kind == "vectors" ? StageArtifact.vectors : StageArtifact.variant] }
+                if let missing = refs.first(where: { !FileManager.default.fileExists(atPath: store.artifactURL($0).path) }) {
+                    unavailable.append("\(stageID) (\(record.kind)): \(missing.path) is not in \(results.path) (a packed store leaves files over its size limit out; `reptune run` recomputes them)")
+                    continue
+                }
                 if record.kind == "vectors", let ref = cells[0].artifacts[StageArtifact.vectors] {
                     let file = try ControlVectorFile(contentsOf: store.artifactURL(ref))
                     var diagnostics: [(Int, Double?, Double?)] = []
