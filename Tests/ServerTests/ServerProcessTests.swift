@@ -61,16 +61,8 @@ extension ServerSuites {
         }
 
         static func run(_ executable: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = args
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+            let r = try CLI.run(executable: URL(fileURLWithPath: executable), args)
+            return (r.status, r.stdout, r.stderr)
         }
 
         /// The vector file and chat the tests steer with, and `reptune generate --steer`'s text for them.

@@ -104,6 +104,12 @@ public enum CLI {
     public static func run(_ args: [String], environment: [String: String] = [:], unset: [String] = [],
                            directory: URL = Fixtures.repoRoot) throws -> (status: Int32, stdout: String, stderr: String) {
         guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
+        return try run(executable: exe, args, environment: environment, unset: unset, directory: directory)
+    }
+
+    /// The same for any executable (`curl`, a virtualenv's `python`).
+    public static func run(executable exe: URL, _ args: [String], environment: [String: String] = [:], unset: [String] = [],
+                           directory: URL = Fixtures.repoRoot) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = exe
         p.arguments = args

@@ -104,6 +104,13 @@ enum HTTPRequestReader {
         }
         var request = HTTPRequest(method: String(parts[0]), path: String(parts[1].prefix { $0 != "?" }), version: version,
                                   headers: headers, body: [])
+        // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): ask for the body rather than let the
+        // client wait for a second before sending it anyway.
+        func continueIfAsked() {
+            if request.header("expect")?.lowercased() == "100-continue", version == "HTTP/1.1", stream.pending.isEmpty {
+                try? stream.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), until: Date(timeIntervalSinceNow: limits.writeTimeout))
+            }
+        }
         let lengths = headers.filter { $0.name == "content-length" }
         let encodings = headers.filter { $0.name == "transfer-encoding" }
         if !encodings.isEmpty {
@@ -111,6 +118,7 @@ enum HTTPRequestReader {
             guard encodings.count == 1, encodings[0].value.lowercased() == "chunked" else {
                 throw HTTPError(400, "unsupported Transfer-Encoding (only chunked)")
             }
+            continueIfAsked()
             request.body = try readChunked(stream, limits: limits, more: more)
         } else if !lengths.isEmpty {
             guard Set(lengths.map(\.value)).count == 1, let value = lengths.first?.value, !value.isEmpty, value.count <= 12,
@@ -120,6 +128,7 @@ enum HTTPRequestReader {
             guard length <= limits.maxBodyBytes else {
                 throw HTTPError(413, "the body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes)")
             }
+            if length > 0 { continueIfAsked() }
             while stream.pending.count < length { try more() }
             request.body = Array(stream.pending[..<length])
             stream.pending.removeFirst(length)

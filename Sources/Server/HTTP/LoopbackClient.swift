@@ -45,13 +45,15 @@ public struct LoopbackClient: Sendable {
         }
     }
 
-    public static func readAll(_ fd: Int32) -> [UInt8] {
+    /// Everything until the server closes; `received` sees the bytes so far after each read.
+    public static func readAll(_ fd: Int32, received: ([UInt8]) -> Void = { _ in }) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { break }
             out += chunk[..<n]
+            received(out)
         }
         return out
     }

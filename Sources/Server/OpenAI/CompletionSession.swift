@@ -48,12 +48,15 @@ struct CompletionSession {
             }
         }
         var pendingTokens: [GeneratedToken] = []
+        var checked = Date()
         loop: while true {
             let events = channel.next(timeout: 0.5)
-            if events.isEmpty {
+            // A client that went away (checked about once a second) cancels its job.
+            if !stream, Date().timeIntervalSince(checked) > 1 {
+                checked = Date()
                 if responder.clientGone { channel.cancel(); throw SocketError.closed }
-                continue
             }
+            if events.isEmpty { continue }
             for e in events {
                 switch e {
                 case .token(let t):
