@@ -84,7 +84,7 @@ public enum ReptuneCommands {
             summary: "an OpenAI-compatible HTTP server (chat and text completions, streamed or not) with per-request steering (\"steering\" in the body) and the tuned variants and vectors of a results directory",
             options: [
                 Option("results", .directory, value: "DIR", "serve the vectors and tune stages of this results directory"),
-                Option("host", .text, default: "127.0.0.1", "the IPv4 address to listen on (0.0.0.0: every interface)"),
+                Option("host", .text, default: "127.0.0.1", value: "ADDRESS", "the IPv4 address to listen on (0.0.0.0: every interface)"),
                 Option("port", .integer(0...65535), default: "8080", "the port (0: any free one, printed)"),
                 Option("api-key", .text, value: "KEY", "require Authorization: Bearer KEY on every request (else 401)"),
                 Option("max-batch", .integer(1...256), default: "16", value: "N", "sequences decoded together (≤ 32 keeps each greedy request's solo tokens)"),

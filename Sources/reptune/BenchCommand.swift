@@ -137,6 +137,7 @@ enum BenchCommand {
             guard !json else { return }
             print(f.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%10.1f ", f.value)
                   + f.unit.padding(toLength: 7, withPad: " ", startingAt: 0) + f.note)
+            fflush(nil)   // each figure as it is measured, also into a file
         }
         if json {
             struct Row: Encodable { var name: String; var value: Double; var unit: String; var note: String }
