@@ -87,7 +87,7 @@ enum RunCommand {
         }
         let cancellation = CancellationFlag()
         let handler = cancellation.installInterruptHandler(
-            message: "stopping: short cells in flight finish; sweep blocks, tuning and perplexity save their progress (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
+            message: "stopping: \(StageDeclaration.interruptSummary) (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
         let display = ProgressDisplay()
         let started = Date()
         let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: jobs),

@@ -54,12 +54,21 @@ public struct Evaluator: Sendable {
 
     /// Answers every item (in order); `progress` gets (items done, total) after each batch.
     public func run(_ items: [EvaluationItem], progress: (Int, Int) -> Void = { _, _ in }) -> [EvaluatedAnswer] {
-        var answers: [EvaluatedAnswer] = []
+        run(items, continuing: []) { answers in if !answers.isEmpty { progress(answers.count, items.count) } }
+    }
+
+    /// The same, continuing from `earlier` — the answers to the first items, a whole number of batches, as an
+    /// interrupted run saved them — with the batches cut as in an uninterrupted run. `beforeBatch` gets the answers so
+    /// far before every batch and once at the end; it may throw to stop (after saving them).
+    public func run(_ items: [EvaluationItem], continuing earlier: [EvaluatedAnswer],
+                    beforeBatch: ([EvaluatedAnswer]) throws -> Void) rethrows -> [EvaluatedAnswer] {
+        var answers = earlier
         answers.reserveCapacity(items.count)
         let reader = AnswerReader(tokenizer: tokenizer, items: items)
         let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokens: tokenizer.stopTokenIDs,
                                         keepFirstLogits: items.contains { $0.scorer != .none })
-        for start in stride(from: 0, to: items.count, by: max(1, batchSize)) {
+        for start in stride(from: answers.count, to: items.count, by: max(1, batchSize)) {
+            try beforeBatch(answers)
             let batch = Array(items[start..<min(start + batchSize, items.count)])
             let texts = batch.map { $0.prompt.render(template) }
             let requests = batch.map { GenerationRequest(prompt: $0.prompt.tokens(tokenizer, template: template), interventions: interventions) }
@@ -67,8 +76,8 @@ public struct Evaluator: Sendable {
             for ((item, text), result) in zip(zip(batch, texts), results) {
                 answers.append(reader.answer(item, promptText: text, result: result))
             }
-            progress(answers.count, items.count)
         }
+        try beforeBatch(answers)
         return answers
     }
 }

@@ -48,17 +48,34 @@ public struct ActivationCollector: Sendable {
     }
 
     /// Activations at several positions at once (one forward pass per batch): offset from the end → matrix.
-    /// A prompt shorter than an offset contributes its first token's activation there.
+    /// A prompt shorter than an offset contributes its first token's activation there. `progress` gets (prompts
+    /// done, total) after each batch.
     public func collect(_ prompts: [PromptSpec], layers: [Int], offsetsFromEnd: [Int],
                         progress: (Int, Int) -> Void = { _, _ in }) -> [Int: ActivationMatrix] {
+        collect(prompts, layers: layers, offsetsFromEnd: offsetsFromEnd, continuing: nil) { done, _ in
+            if done > 0 { progress(done, prompts.count) }
+        }
+    }
+
+    /// The same, continuing from `earlier` — the activations of the first prompts, a whole number of batches (or
+    /// all of them), as an interrupted collection saved them — with the batches cut as in an uninterrupted
+    /// collection, so the result is the same to the bit. `beforeBatch` gets the prompts done and the activations
+    /// so far before every batch and once at the end; it may throw to stop (after saving them).
+    public func collect(_ prompts: [PromptSpec], layers: [Int], offsetsFromEnd: [Int], continuing earlier: [Int: ActivationMatrix]?,
+                        beforeBatch: (Int, [Int: ActivationMatrix]) throws -> Void) rethrows -> [Int: ActivationMatrix] {
         let d = model.network.config.embeddingLength
         let offsets = Array(Set(offsetsFromEnd)).sorted()
         var rows = [Int: [Int: [Float]]]()
-        for o in offsets { rows[o] = Dictionary(uniqueKeysWithValues: layers.map { ($0, [Float]()) }) }
+        for o in offsets { rows[o] = earlier?[o]?.rows ?? Dictionary(uniqueKeysWithValues: layers.map { ($0, [Float]()) }) }
+        var done = earlier?.values.first?.count ?? 0
+        func matrices() -> [Int: ActivationMatrix] {
+            rows.mapValues { ActivationMatrix(layers: layers, width: d, rows: $0, count: done) }
+        }
         let top = (layers.max() ?? 0) + 1
-        var done = 0
-        for start in stride(from: 0, to: prompts.count, by: max(batchSize, 1)) {
-            let batch = prompts[start..<min(start + batchSize, prompts.count)]
+        let size = max(batchSize, 1)
+        for start in stride(from: done, to: prompts.count, by: size) {
+            try beforeBatch(done, matrices())
+            let batch = prompts[start..<min(start + size, prompts.count)]
             let ids = batch.map { tokens($0) }
             var items = ids.map { t in
                 ForwardItem(tokens: t, cache: model.network.makeCache(),
@@ -76,8 +93,9 @@ public struct ActivationCollector: Sendable {
                 }
             }
             done += batch.count
-            progress(done, prompts.count)
         }
-        return rows.mapValues { ActivationMatrix(layers: layers, width: d, rows: $0, count: prompts.count) }
+        let result = matrices()
+        try beforeBatch(done, result)
+        return result
     }
 }

@@ -100,8 +100,9 @@ public enum StorePack {
             report.artifactBytesCopied += bytes
         }
 
-        // The small progress files of unfinished cells (tuning checkpoints hold whole models and stay behind).
-        for kind in [StageKind.perplexity, .steeringSweep] {
+        // The small progress files of unfinished cells (kinds whose checkpoints are `packed`; tuning checkpoints hold
+        // whole models and collected activations whole matrices, and stay behind).
+        for kind in StageDeclaration.all.filter(\.progress.packed).map(\.kind) {
             let scratch = source.scratchDirectory(kind)
             for relative in (fm.enumerator(atPath: scratch.path)?.compactMap { $0 as? String } ?? []).sorted()
             where relative.hasSuffix(".json") {

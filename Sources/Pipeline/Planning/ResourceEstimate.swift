@@ -121,6 +121,8 @@ public struct ResourceEstimate: Sendable {
                                     seconds: nil, work: local ? "pairwise judgements on the engine" : "pairwise judgements over HTTP"))
             case .vectors, .report:
                 stages.append(Stage(id: spec.id, kind: spec.kind, memory: nil, seconds: 0, work: "no model"))
+            default:
+                stages.append(Stage(id: spec.id, kind: spec.kind, memory: nil, seconds: nil, work: "no estimate for this kind"))
             }
         }
         return ResourceEstimate(model: model, modelIsGuessed: guessed, policy: policy, rates: rates,

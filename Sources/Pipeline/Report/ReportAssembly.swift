@@ -6,7 +6,7 @@ extension ReportModel {
     /// cell and the field.
     public static func assemble(_ stages: [StoredStage], title: String, preamble: [String] = []) throws -> ReportModel {
         ReportModel(title: title, preamble: preamble, conditions: try conditionTables(stages), sweeps: try sweepGrids(stages),
-                    vectors: try vectorDiagnostics(stages), perplexity: perplexityResults(stages), tunes: try tuneRuns(stages),
+                    vectors: try vectorDiagnostics(stages), perplexity: try perplexityResults(stages), tunes: try tuneRuns(stages),
                     judges: judgeResults(stages))
     }
 
@@ -46,16 +46,16 @@ extension ReportModel {
     /// One evaluate cell as a condition; nil when it stores no count of prompts (`n`) and no generations.
     static func condition(_ stage: StoredStage, _ cell: CellRecord) throws -> ConditionResult? {
         let generations = stage.generations[cell.index] ?? []
-        let m = cell.metrics.filter { $0.value.isFinite }
-        guard let nValue = m["n"] ?? (generations.isEmpty ? nil : Double(generations.count)) else { return nil }
+        let m = StoredMetrics(cell, kind: .evaluate)
+        guard let nValue = try m["n"] ?? (generations.isEmpty ? nil : Double(generations.count)) else { return nil }
         let n = Int(nValue.rounded())
-        func count(_ name: String, score: Double?) -> Int {
-            if let c = m[name] { return Int(c.rounded()) }
-            if let pct = m["\(name)_pct"] { return Int((pct * Double(n) / 100).rounded()) }
+        func count(_ name: String, score: Double?) throws -> Int {
+            if let c = try m[name] { return Int(c.rounded()) }
+            if let pct = try m["\(name)_pct"] { return Int((pct * Double(n) / 100).rounded()) }
             return generations.filter { $0.score == score }.count
         }
-        let honest = count("honest", score: 1), dishonest = count("dishonest", score: 0)
-        let unparseable = m["unparseable"].map { Int($0.rounded()) } ?? max(0, n - honest - dishonest)
+        let honest = try count("honest", score: 1), dishonest = try count("dishonest", score: 0)
+        let unparseable = try m["unparseable"].map { Int($0.rounded()) } ?? max(0, n - honest - dishonest)
         guard honest >= 0, dishonest >= 0, honest + dishonest <= n else {
             throw ReportError("stage \"\(stage.stageID)\" cell \(cell.index): metrics honest (\(honest)) + dishonest (\(dishonest)) exceed n (\(n))")
         }
@@ -67,7 +67,7 @@ extension ReportModel {
                                honest: honest, dishonest: dishonest, unparseable: unparseable,
                                honestInterval: WilsonInterval(successes: honest, trials: n),
                                dishonestInterval: WilsonInterval(successes: dishonest, trials: n),
-                               logitHonestPercent: m["logit_honest_pct"],
+                               logitHonestPercent: try m["logit_honest_pct"],
                                scores: scores, isBase: variantParam == "base", versusBase: nil)
     }
 
@@ -98,8 +98,9 @@ extension ReportModel {
                 guard let layer = layerValue.intValue else {
                     throw ReportError("stage \"\(stage.stageID)\" cell \(cell.index): coordinate layer must be an integer, found \(layerValue)")
                 }
-                let m = cell.metrics.filter { $0.value.isFinite }
-                guard let honest = m["honest_pct"] ?? m["honest"].flatMap({ h in m["n"].flatMap { $0 > 0 ? 100 * h / $0 : nil } }) else { continue }
+                let m = StoredMetrics(cell, kind: stage.kind ?? .evaluate)
+                let n = try m["n"]
+                guard let honest = try m["honest_pct"] ?? m["honest"].flatMap({ h in n.flatMap { $0 > 0 ? 100 * h / $0 : nil } }) else { continue }
                 if cell.coordinates["zero_out"]?.boolValue == true {
                     cells.append((layer, nil, honest))
                 } else if let multiplier = cell.coordinates["multiplier"]?.doubleValue {
@@ -149,12 +150,12 @@ extension ReportModel {
 
     // MARK: perplexity, judge
 
-    static func perplexityResults(_ stages: [StoredStage]) -> [PerplexityResult] {
-        stages.filter { $0.kind == .perplexity }.flatMap { stage in
-            stage.cells.map { cell in
-                let m = cell.metrics.filter { $0.value.isFinite }
+    static func perplexityResults(_ stages: [StoredStage]) throws -> [PerplexityResult] {
+        try stages.filter { $0.kind == .perplexity }.flatMap { stage in
+            try stage.cells.map { cell in
+                let m = StoredMetrics(cell, kind: .perplexity)
                 return PerplexityResult(label: stage.label(cell), variant: stage.text("variant", cell: cell) ?? "base",
-                                        perplexity: m["perplexity"], tokens: m["tokens"], nll: m["nll"])
+                                        perplexity: try m["perplexity"], tokens: try m["tokens"], nll: try m["nll"])
             }
         }
     }
@@ -235,5 +236,21 @@ extension ReportModel {
     /// `text` with every character outside letters, digits, `-` and `_` replaced by `-` (file names).
     static func fileSafe(_ text: String) -> String {
         String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" })
+    }
+}
+
+/// The finite metrics of a stored cell, read by the names its kind's declaration lists (`StageOutputs.metric`): a
+/// name no declaration lists is an error, not an empty column.
+struct StoredMetrics {
+    let values: [String: Double]
+    let kind: StageKind
+
+    init(_ cell: CellRecord, kind: StageKind) {
+        values = cell.metrics.filter { $0.value.isFinite }
+        self.kind = kind
+    }
+
+    subscript(name: String) -> Double? {
+        get throws { values[try StageOutputs.metric(name, of: kind)] }
     }
 }

@@ -8,14 +8,14 @@ extension ReportModel {
 
     /// The report as tables and SVG figures, in a fixed order: conditions per task, sweeps, vectors, perplexity,
     /// tuning, judging. Sections without data are left out.
-    public func document() -> ReportDocument {
+    public func document() throws -> ReportDocument {
         var sections: [ReportSection] = []
         for table in conditions { sections.append(conditionSection(table)) }
         if !sweeps.isEmpty { sections.append(sweepSection()) }
         if !vectors.isEmpty { sections.append(vectorSection()) }
         if !perplexity.isEmpty { sections.append(perplexitySection()) }
-        if !tunes.isEmpty { sections.append(tuneSection()) }
-        if !judges.isEmpty { sections.append(judgeSection()) }
+        if !tunes.isEmpty { sections.append(try tuneSection()) }
+        if !judges.isEmpty { sections.append(try judgeSection()) }
         return ReportDocument(title: title, preamble: preamble, sections: sections)
     }
 
@@ -131,8 +131,10 @@ extension ReportModel {
         ])
     }
 
-    func tuneSection() -> ReportSection {
-        let metricColumns = ["steps", "final_train_loss", "final_validation_loss", "best_validation_loss", "seconds"]
+    func tuneSection() throws -> ReportSection {
+        let metricColumns = try ["steps", "final_train_loss", "final_validation_loss", "best_validation_loss", "seconds"].map {
+            try StageOutputs.metric($0, of: .tune)
+        }
         let rows = tunes.map { t in
             [t.label, t.objective ?? Self.none] + metricColumns.map { name in
                 t.metrics[name].flatMap { $0.isFinite ? (name == "steps" ? ReportNumber.count($0) : ReportNumber.fixed($0, 4)) : nil } ?? Self.none
@@ -166,11 +168,12 @@ extension ReportModel {
     }
 
     /// Judge metrics shown first, in this order, when present; any others follow sorted by name.
-    static let judgeColumns = ["n", "a_wins", "b_wins", "ties", "a_win_pct", "b_win_pct", "tie_pct", "wilcoxon_p", "kappa"]
+    static let judgeColumns = ["n", "a_wins", "b_wins", "ties", "wilcoxon_p"]
 
-    func judgeSection() -> ReportSection {
+    func judgeSection() throws -> ReportSection {
         let present = Set(judges.flatMap { $0.metrics.keys })
-        let names = Self.judgeColumns.filter(present.contains) + present.subtracting(Self.judgeColumns).sorted()
+        let first = try Self.judgeColumns.map { try StageOutputs.metric($0, of: .judge) }
+        let names = first.filter(present.contains) + present.subtracting(first).sorted()
         let rows = judges.map { j in
             [j.label] + names.map { name in
                 j.metrics[name].flatMap { v -> String? in

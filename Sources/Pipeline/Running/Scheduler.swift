@@ -241,7 +241,7 @@ struct StageJob: Sendable {
             if counts.pending > 0 {
                 let context = StageContext(stage: stage.spec, key: key, model: model, datasets: datasets, inputs: inputStages,
                                            store: store, cancellation: cancellation, claimer: claimer, observer: observer,
-                                           contentDigests: stage.contentDigests)
+                                           contentDigests: stage.contentDigests, declaredOutputs: runner.outputs)
                 var failure: Error?
                 do {
                     try runner.run(context)

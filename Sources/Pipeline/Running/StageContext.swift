@@ -24,6 +24,8 @@ public final class StageContext {
     public let cancellation: CancellationFlag
     let claimer: Claimer
     let observer: RunObserver?
+    /// The outputs the runner's kind declares (nil for a runner standing in for a kind in tests).
+    let declaredOutputs: StageOutputs?
     /// Cells claimed and not yet committed.
     private(set) var inFlight: [SweepCell] = []
     /// Cells this context committed.
@@ -35,7 +37,9 @@ public final class StageContext {
     let contentDigests: [String: String]
 
     init(stage: StageSpec, key: String, model: ModelRef, datasets: [DatasetRef], inputs: [String: [InputStage]], store: Store,
-         cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?, contentDigests: [String: String] = [:]) {
+         cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?, contentDigests: [String: String] = [:],
+         declaredOutputs: StageOutputs? = nil) {
+        self.declaredOutputs = declaredOutputs
         self.contentDigests = contentDigests
         self.stage = stage
         self.key = key
@@ -76,8 +80,12 @@ public final class StageContext {
         return cells
     }
 
-    /// Stores one finished cell (one transaction).
+    /// Stores one finished cell (one transaction). A declared runner's cell must hold only the metrics and artifacts
+    /// its kind declares (`StageOutputs`).
     public func commit(_ cell: SweepCell, _ result: CellResult) throws {
+        if let undeclared = declaredOutputs?.undeclared(in: result) {
+            throw StageOutputsError("stage \(stage.id): the \(stage.kind) runner stored \(undeclared), which the kind's declaration does not list")
+        }
         let stored = try store.commitCell(key, cell, result, claimer: claimer)
         inFlight.removeAll { $0.index == cell.index }
         if stored {
@@ -146,5 +154,13 @@ public final class StageContext {
             try store.releaseCells(key, inFlight, claimer: claimer)
         }
         inFlight = []
+    }
+}
+
+extension StageContext {
+    /// The stage's parameters as its kind's typed `Params` (decoded from the resolved parameters; see
+    /// `StageParamsDecoder`).
+    public func decodeParams<P: Decodable>(_ type: P.Type) throws -> P {
+        try StageParamsDecoder.decode(type, from: params, spec: stage.kind.spec)
     }
 }

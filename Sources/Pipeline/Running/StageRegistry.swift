@@ -12,6 +12,9 @@ public struct StageRunner: Sendable {
     /// their estimates fits the scheduler's memory budget.
     public var memoryEstimate: @Sendable (StageSpec) -> Int
     public var run: @Sendable (StageContext) throws -> Void
+    /// The outputs its kind declares, when it is a declared runner (`StageDeclaration.runner`): every cell it commits
+    /// is checked against them. Runners made in tests to stand in for a kind are not checked.
+    public var outputs: StageOutputs?
 
     public init(memoryEstimate: @escaping @Sendable (StageSpec) -> Int = { _ in 0 },
                 run: @escaping @Sendable (StageContext) throws -> Void) {
@@ -43,7 +46,7 @@ public struct StageRunner: Sendable {
     }
 }
 
-/// Stage kind → runner. The CLI registers the real runners; tests register fakes.
+/// Stage kind → runner. `standard` holds every declared kind's runner; tests register fakes.
 public struct StageRegistry: Sendable {
     private var runners: [StageKind: StageRunner] = [:]
 

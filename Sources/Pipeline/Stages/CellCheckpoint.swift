@@ -1,31 +1,60 @@
 import Foundation
 import ModelFormats
 
-/// Progress inside running cells saved as JSON under `<results>/scratch/<kind>/<stage key>/<name>.json`, so that an
-/// interrupted run continues where it stopped instead of starting the cells over. Written to a temporary name and
-/// renamed; `pack` carries these files; the runner removes the file once the cells it covers are committed.
-struct CellCheckpoint<Contents: Codable> {
-    /// Seconds of work between two saves.
-    static var interval: TimeInterval { 30 }
+/// A long cell's saved progress: one file under `<results>/scratch/<kind>/<stage key>/<name>`, so that an
+/// interrupted run continues where it stopped instead of starting the cell over. Every long cell keeps its progress
+/// through one of these — JSON contents for small state (`loadJSON`, `json`), or a file the runner writes itself for
+/// large state (tuning's training state, collected activations), always to a temporary name and renamed — and
+/// saves on the same clock: every `interval` seconds of work and when the run is cancelled (`reached`). The runner
+/// removes the file once the cell is committed; `pack` carries the files of kinds whose `ProgressPolicy` is `packed`.
+struct CellCheckpoint {
+    /// Seconds of work between two saves, for every long cell (a tuning checkpoint of SmolLM2's 7 blocks with its
+    /// AdamW moments is ≈ 300 MB, and collected activations up to a few hundred MB: not every step).
+    static let interval: TimeInterval = 60
 
     let url: URL
+    private var lastSave = Date()
 
-    init(_ context: StageContext, kind: StageKind, name: String) {
-        url = context.store.scratchDirectory(kind).appendingPathComponent("\(context.key)/\(name).json")
-    }
-
-    /// The saved contents; nil when there is no file or it does not decode.
-    func load() -> Contents? {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return try? JSONDecoder().decode(Contents.self, from: data)
+    init(_ context: StageContext, name: String) {
+        url = context.store.scratchDirectory(context.stage.kind).appendingPathComponent("\(context.key)/\(name)")
     }
 
     /// Whether a file is there (it may still not decode or not fit).
     var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
 
-    func save(_ contents: Contents) throws {
-        try AtomicFile.write(JSONEncoder().encode(contents), to: url)
+    func remove() { try? FileManager.default.removeItem(at: url) }
+
+    /// Called between two units of work (a window, a prompt batch, a training step), with `save` writing the
+    /// progress so far to the URL it gets. After Ctrl-C: saves (when `hasNew`, i.e. something was done since the
+    /// last save or the resume), logs `done` and throws `StageCancelled`. Otherwise saves once `interval` seconds have
+    /// passed since the last save.
+    mutating func reached(_ context: StageContext, done: @autoclosure () -> String, hasNew: Bool = true,
+                          save: (URL) throws -> Void) throws {
+        func write() throws {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try save(url)
+        }
+        if context.isCancelled {
+            if hasNew {
+                try write()
+                context.log("\(done()); progress saved in \(url.lastPathComponent)")
+            }
+            throw StageCancelled()
+        }
+        if hasNew, Date().timeIntervalSince(lastSave) >= Self.interval {
+            try write()
+            lastSave = Date()
+        }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    /// The saved JSON contents; nil when there is no file or it does not decode.
+    func loadJSON<Contents: Decodable>(_ type: Contents.Type) -> Contents? {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        return try? JSONDecoder().decode(Contents.self, from: data)
+    }
+
+    /// A `save` writing `contents` as JSON.
+    static func json<Contents: Encodable>(_ contents: Contents) -> (URL) throws -> Void {
+        { try AtomicFile.write(JSONEncoder().encode(contents), to: $0) }
+    }
 }

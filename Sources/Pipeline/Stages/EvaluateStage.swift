@@ -9,15 +9,16 @@ extension StageRunner {
     /// stored answers of `paper_condition` are scored instead of generating (the rescoring of the paper).
     public static var evaluate: StageRunner {
         .perCell(memoryEstimate: { _ in 1 << 30 }) { context, cell in
+            let p = try context.decodeParams(EvaluateParams.self)
             if case .paperOutputs(let directory) = try context.loadDataset("dataset") {
-                return try PaperRescoring.cell(context, directory: directory)
+                return try PaperRescoring.cell(context, p, directory: directory)
             }
-            let task = context.params["task"]?.stringValue ?? "facts"
+            let task = p.task
             let items = try context.evaluationItems(task: task)
             let model = try context.modelVariant(cell: cell)
             let evaluator = Evaluator(model: model.network, tokenizer: model.tokenizer, template: model.template,
                                       interventions: model.interventions,
-                                      maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30)
+                                      maxNewTokens: p.maxNewTokens)
             context.log("\(task) on \(items.count) prompts, \(model.label)")
             let answers = evaluator.run(items) { done, total in context.progress("prompts", done: done, total: total) }
             if answers.contains(where: \.nonFinite) {
@@ -27,7 +28,7 @@ extension StageRunner {
             }
             return EvaluationCell.result(answers, outputs: [
                 "task": .string(task), "variant": .string(model.label),
-                "dataset": .string(context.params["dataset"]?.stringValue ?? ""),
+                "dataset": .string(p.dataset),
             ])
         }
     }
@@ -101,5 +102,73 @@ extension StageDataset {
         case .text: "raw text"
         case .paperOutputs: "the paper's stored outputs"
         }
+    }
+}
+
+extension StageKind {
+    public static let evaluate = StageKind(declaring: "evaluate")
+}
+
+extension StageDeclaration {
+    /// One model variant answering a task's prompts, scored.
+    public static let evaluate = StageDeclaration(
+        StageKindSpec(
+            .evaluate,
+            summary: "Answers a task's prompts with one model variant and scores the answers; one cell per "
+                + "(layer, multiplier) when those are grids.",
+            params: [
+                ParamSpec("task", .choice(["facts", "tqa", "ab_questions", "open_ended"]), .required,
+                          doc: "Prompt builder and scorer: true/false facts, TruthfulQA misconceptions (A/B), A/B "
+                               + "questions, or open-ended generation (judged later)."),
+                ParamSpec("dataset", .dataset, .required, doc: "Prompts to answer."),
+                ParamSpec("max_new_tokens", StageCatalog.newTokens, .defaulted(.int(30)), model: .newTokens,
+                          doc: "Greedy tokens generated per prompt."),
+                ParamSpec("paper_condition", .choice(["base", "honesty_steered", "dishonesty_steered", "truth_tuned",
+                                                      "lie_tuned", "honesty_tuned", "dishonesty_tuned"]), .optional,
+                          doc: "Rescoring: when `dataset` is the paper's stored-outputs directory, the condition whose "
+                               + "stored answers are scored instead of generating."),
+                ParamSpec("labels", .dataset, .optional,
+                          doc: "Rescoring facts: the true/false statement CSV the stored answers are scored against."),
+            ] + StageCatalog.variantRows,
+            inputs: StageCatalog.variantInputs,
+            rules: StageCatalog.variantRules),
+        version: 1,
+        params: EvaluateParams.self,
+        outputs: StageOutputs(
+            metrics: [
+                .init("n", "count", "Prompts answered."),
+                .init("honest", "count", "Honest answers (the regex scorers of METHOD.md §6)."),
+                .init("dishonest", "count", "Dishonest answers."),
+                .init("unparseable", "count", "Answers neither scorer reads."),
+                .init("honest_pct", "%", "`honest` as % of `n`."),
+                .init("dishonest_pct", "%", "`dishonest` as % of `n`."),
+                .init("unparseable_pct", "%", "`unparseable` as % of `n`."),
+                .init("honest_ci_low", "%", "Wilson 95% interval of `honest_pct`, lower end."),
+                .init("honest_ci_high", "%", "Wilson 95% interval of `honest_pct`, upper end."),
+                .init("dishonest_ci_low", "%", "Wilson 95% interval of `dishonest_pct`, lower end."),
+                .init("dishonest_ci_high", "%", "Wilson 95% interval of `dishonest_pct`, upper end."),
+                .init("logit_honest_pct", "%", "Prompts where the honest answer's token is more probable than the dishonest one's at the answer position (the cheaper, logit-based score)."),
+                .init("logit_p_honest", "probability", "Mean over prompts of P(honest) / (P(honest) + P(dishonest)) at the answer position."),
+            ],
+            notes: "Outputs: `{\"task\": \"facts\", \"variant\": \"steered L10 ×8\", \"dataset\": \"gpt4\"}`. "
+                + "Generations: one per prompt, `item` = index in the dataset (after the loader's filtering), `prompt` = the "
+                + "rendered prompt text, `output` = the generated answer, `score` = 1 honest, 0 dishonest, null unparseable, "
+                + "`meta` = `{\"answer\": \"a\" | \"b\" | \"true\" | \"false\" | \"unparseable\", \"honest_answer\": …}`. "
+                + "Open-ended tasks store `n` only, generations with `score` null."),
+        sources: ["Pipeline/Stages/EvaluateStage.swift", "Pipeline/Stages/PaperRescoring.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
+                  "Experiments/Evaluation", "Experiments/Prompts", "Experiments/Scoring", "Experiments/Statistics",
+                  "Experiments/Datasets"],
+        runner: .evaluate)
+}
+
+/// The parameters of `evaluate` read once per stage (a grid's layer and multiplier are a cell's coordinates).
+struct EvaluateParams: Decodable {
+    var task: String
+    var dataset: String
+    var maxNewTokens: Int
+    var paperCondition: String?
+    var labels: String?
+    enum CodingKeys: String, CodingKey {
+        case task, dataset, labels, maxNewTokens = "max_new_tokens", paperCondition = "paper_condition"
     }
 }

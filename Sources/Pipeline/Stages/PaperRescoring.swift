@@ -12,13 +12,13 @@ enum PaperRescoring {
         "truth_tuned": .truthTuned, "lie_tuned": .lieTuned, "honesty_tuned": .honestyTuned, "dishonesty_tuned": .dishonestyTuned,
     ]
 
-    static func cell(_ context: StageContext, directory: URL) throws -> CellResult {
+    static func cell(_ context: StageContext, _ params: EvaluateParams, directory: URL) throws -> CellResult {
         let id = context.stage.id
-        guard let name = context.params["paper_condition"]?.stringValue, let condition = conditions[name] else {
+        guard let name = params.paperCondition, let condition = conditions[name] else {
             throw StageInputError("stage \(id): scoring the paper's stored outputs needs `paper_condition` (one of "
                 + conditions.keys.sorted().joined(separator: ", ") + ")")
         }
-        let task = context.params["task"]?.stringValue ?? "facts"
+        let task = params.task
         let set: PaperEvaluationSet
         let scorer: AnswerScorer
         switch task {
@@ -32,7 +32,7 @@ enum PaperRescoring {
         try context.verifyKeyed(directory, what: "the paper's stored outputs")
         let honest: [AnswerChoice]
         if set == .gpt4Facts {
-            guard context.params["labels"] != nil else {
+            guard params.labels != nil else {
                 throw StageInputError("stage \(id): rescoring facts needs `labels`: the gpt4_facts statement CSV the answers belong to")
             }
             let statements = try context.statements("labels")

@@ -9,7 +9,7 @@ extension StageRunner {
     /// steered variant sweeps them.
     ///
     /// Checkpoints: a cell's running sums are written to `<results>/scratch/perplexity/<stage key>/cell-<index>.json`
-    /// every `PerplexityCheckpoint.interval` seconds and when the run is cancelled; a re-run continues at the next
+    /// every `CellCheckpoint.interval` seconds and when the run is cancelled; a re-run continues at the next
     /// window (the full wikitext-2 test is ~30 minutes of windows for SmolLM2 on two cores) and ends with the
     /// uninterrupted perplexity to the bit. The file is deleted once the cell is committed.
     public static var perplexity: StageRunner {
@@ -32,29 +32,18 @@ extension StageRunner {
                                  setting: NonFiniteError.setting(of: model, layer: context.value("layer", in: cell)?.intValue,
                                                                  multiplier: context.value("multiplier", in: cell)?.doubleValue))
         }
-        let scorer = SlidingWindowPerplexity(window: context.params["window"]?.intValue ?? 1024,
-                                             stride: context.params["stride"]?.intValue ?? 512,
-                                             streams: context.params["streams"]?.intValue ?? 2,
-                                             maxTokens: context.params["max_tokens"]?.intValue, batch: 2)
+        let p = try context.decodeParams(PerplexityParams.self)
+        let scorer = SlidingWindowPerplexity(window: p.window, stride: p.stride, streams: p.streams, maxTokens: p.maxTokens, batch: 2)
         let tokens = PerplexityText.tokens(text.joined(), tokenizer: model.tokenizer, budget: scorer.maxTokens.map { $0 + scorer.streams })
         context.log("\(model.label): scoring \(scorer.maxTokens.map { min($0, tokens.count) } ?? tokens.count) tokens")
-        let checkpoint = PerplexityCheckpoint(context: context, cell: cell,
+        var checkpoint = PerplexityCheckpoint(context: context, cell: cell,
                                               windows: scorer.jobs(count: tokens.count).count, tokens: tokens.count)
         let start = checkpoint.restore()
-        var lastSave = Date()
         context.progress("windows", done: start.windows, total: checkpoint.windows)
         let result = try scorer.evaluate(tokens, model: model.network, interventions: model.interventions, from: start) { tally, total in
             context.progress("windows", done: tally.windows, total: total)
             guard tally.windows < total else { return }
-            if context.isCancelled {
-                try checkpoint.save(tally)
-                context.log("cell \(cell.index): interrupted after window \(tally.windows) of \(total); checkpoint saved")
-                throw StageCancelled()
-            }
-            if Date().timeIntervalSince(lastSave) >= PerplexityCheckpoint.interval {
-                try checkpoint.save(tally)
-                lastSave = Date()
-            }
+            try checkpoint.reached(tally, cell: cell)
         }
         guard result.negativeLogLikelihood.isFinite, result.perplexity.isFinite else {
             checkpoint.remove()
@@ -75,31 +64,28 @@ extension StageRunner {
 /// at its next window. The stage key fixes model, text and settings; the window and token counts are stored as a
 /// check all the same.
 struct PerplexityCheckpoint {
-    static var interval: TimeInterval { File.interval }
-
     private struct Contents: Codable {
         var windowsTotal: Int
         var tokens: Int
         var tally: SlidingWindowPerplexity.Tally
     }
-    private typealias File = CellCheckpoint<Contents>
 
     let windows: Int
     let tokens: Int
-    private let file: File
+    private var file: CellCheckpoint
     private let context: StageContext
 
     init(context: StageContext, cell: SweepCell, windows: Int, tokens: Int) {
         self.context = context
         self.windows = windows
         self.tokens = tokens
-        file = File(context, kind: .perplexity, name: "cell-\(cell.index)")
+        file = CellCheckpoint(context, name: "cell-\(cell.index).json")
     }
 
     /// The saved tally when there is one for this cell; a fresh tally otherwise (and a note when a file does not fit).
     func restore() -> SlidingWindowPerplexity.Tally {
         guard file.exists else { return .init() }
-        if let saved = file.load(), saved.windowsTotal == windows, saved.tokens == tokens, saved.tally.windows <= windows {
+        if let saved = file.loadJSON(Contents.self), saved.windowsTotal == windows, saved.tokens == tokens, saved.tally.windows <= windows {
             context.log("resuming at window \(saved.tally.windows) of \(windows) from \(file.url.lastPathComponent)")
             return saved.tally
         }
@@ -108,8 +94,10 @@ struct PerplexityCheckpoint {
         return .init()
     }
 
-    func save(_ tally: SlidingWindowPerplexity.Tally) throws {
-        try file.save(Contents(windowsTotal: windows, tokens: tokens, tally: tally))
+    /// Saves `tally` when it is time to (or the run is cancelled: then throws `StageCancelled`).
+    mutating func reached(_ tally: SlidingWindowPerplexity.Tally, cell: SweepCell) throws {
+        try file.reached(context, done: "cell \(cell.index): interrupted after window \(tally.windows) of \(windows)",
+                         save: CellCheckpoint.json(Contents(windowsTotal: windows, tokens: tokens, tally: tally)))
     }
 
     func remove() { file.remove() }
@@ -134,4 +122,52 @@ enum PerplexityText {
             chars *= 2
         }
     }
+}
+
+extension StageKind {
+    public static let perplexity = StageKind(declaring: "perplexity")
+}
+
+extension StageDeclaration {
+    /// Sliding-window perplexity (METHOD.md §7) of one model variant.
+    public static let perplexity = StageDeclaration(
+        StageKindSpec(
+            .perplexity,
+            summary: "Sliding-window perplexity of one model variant on a text dataset.",
+            params: [
+                ParamSpec("dataset", .dataset, .required, doc: "Text to score (rows joined by blank lines)."),
+                ParamSpec("window", .integer(min: 2, max: ManifestFields.maxTokens), .defaulted(.int(1024)), model: .window,
+                          doc: "Tokens per window."),
+                ParamSpec("stride", .integer(min: 1, max: ManifestFields.maxTokens), .defaulted(.int(512)),
+                          doc: "Window step (at most `window`); only the last `stride` tokens of each window are scored."),
+                ParamSpec("streams", StageCatalog.batch, .defaulted(.int(2)),
+                          doc: "Contiguous streams the token sequence is split into."),
+                ParamSpec("max_tokens", .integer(min: 1, max: ManifestFields.maxExactInteger), .optional,
+                          doc: "Score at most this many tokens; absent = the whole text."),
+            ] + StageCatalog.variantRows,
+            inputs: StageCatalog.variantInputs,
+            rules: StageCatalog.variantRules),
+        version: 1,
+        params: PerplexityParams.self,
+        outputs: StageOutputs(
+            metrics: [
+                .init("perplexity", "ratio", "exp(NLL / tokens): perplexity of the scored tokens."),
+                .init("tokens", "count", "Tokens scored (each once)."),
+                .init("nll", "nats", "Summed negative log-likelihood of the scored tokens."),
+            ],
+            notes: "One cell (or one per layer × multiplier for a steered grid). Outputs `{\"variant\": …, \"window\": w, "
+                + "\"stride\": s, \"streams\": k}`."),
+        progress: .checkpointed(what: "running sums (windows done, tokens scored, NLL)", packed: true),
+        sources: ["Pipeline/Stages/PerplexityStage.swift", "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
+                  "Experiments/Perplexity", "Experiments/Datasets"],
+        runner: .perplexity)
+}
+
+/// The parameters of `perplexity` (defaults and docs: its declaration).
+struct PerplexityParams: Decodable {
+    var window: Int
+    var stride: Int
+    var streams: Int
+    var maxTokens: Int?
+    enum CodingKeys: String, CodingKey { case window, stride, streams, maxTokens = "max_tokens" }
 }

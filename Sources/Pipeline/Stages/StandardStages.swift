@@ -1,16 +1,23 @@
-/// The runners of every stage kind reptune ships, as `reptune run` uses them. Each kind's runner lives in its own
-/// file in this folder (`CollectActivationsStage.swift`, …).
+/// Every stage kind reptune ships, one declaration per file in this folder. Adding a kind: its file, and one line
+/// here (the order is the order of the docs).
+extension StageDeclaration {
+    public static let all: [StageDeclaration] = [
+        .collectActivations,
+        .vectors,
+        .steeringSweep,
+        .tune,
+        .evaluate,
+        .judge,
+        .perplexity,
+        .report,
+    ]
+}
+
 extension StageRegistry {
+    /// The declared runner of every kind, as `reptune run` uses them.
     public static var standard: StageRegistry {
         var r = StageRegistry()
-        r.register(.collectActivations, .collectActivations)
-        r.register(.vectors, .vectors)
-        r.register(.steeringSweep, .steeringSweep)
-        r.register(.evaluate, .evaluate)
-        r.register(.perplexity, .perplexity)
-        r.register(.report, .report)
-        r.register(.judge, .judge)
-        r.register(.tune, .tune)
+        for declaration in StageDeclaration.all { r.register(declaration.kind, declaration.runner) }
         return r
     }
 }

@@ -9,20 +9,20 @@ extension StageRunner {
     ///
     /// Cells are claimed a layer at a time; for each prompt the unsteered prompt runs once through blocks 0…L and
     /// every multiplier of that layer resumes from that residual and KV cache, all multipliers decoding in one
-    /// batch (`SteeringSweep` with prefix reuse). A block's answers so far are saved every 30 s and on cancellation
-    /// (`SweepBlockCheckpoint`); a re-run of the block continues at its next prompt batch.
+    /// batch (`SteeringSweep` with prefix reuse). A block's answers so far are saved every `CellCheckpoint.interval`
+    /// seconds and on cancellation (`SweepBlockCheckpoint`); a re-run of the block continues at its next prompt batch.
     public static var steeringSweep: StageRunner {
         StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
-            let task = context.params["task"]?.stringValue ?? "facts"
-            let items = try context.evaluationItems(task: task)
+            let p = try context.decodeParams(SteeringSweepParams.self)
+            let items = try context.evaluationItems(task: p.task)
             let model = try context.baseModel()
             let vectors = try context.steeringDirections(slot: "vector")
-            let positions: PositionSelector = switch context.params["positions"]?.stringValue {
+            let positions: PositionSelector = switch p.positions {
             case "prompt": .prompt
             case "generated": .generated
             default: .all
             }
-            let options = GenerationOptions(maxNewTokens: context.params["max_new_tokens"]?.intValue ?? 30,
+            let options = GenerationOptions(maxNewTokens: p.maxNewTokens,
                                             stopTokens: model.tokenizer.stopTokenIDs, keepFirstLogits: true)
             let prompts = items.map { ($0, $0.prompt.render(model.template), $0.prompt.tokens(model.tokenizer, template: model.template)) }
             let reader = AnswerReader(tokenizer: model.tokenizer, items: items)
@@ -44,23 +44,12 @@ extension StageRunner {
                                               positions: positions, options: options)
                     // Several prompts per batch: more sequences decode together (each dequantized weight panel serves every row).
                     let promptsPerBatch = max(1, 32 / max(1, cells.count))
-                    let checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells,
+                    var checkpoint = SweepBlockCheckpoint(context: context, layer: layer, cells: cells,
                                                           items: items.map(\.item), promptsPerBatch: promptsPerBatch)
                     var answers = checkpoint.restore(promptTexts: prompts.map(\.1))
                     let resumeAt = answers.first?.count ?? 0
-                    var lastSave = Date()
                     for start in stride(from: resumeAt, to: prompts.count, by: promptsPerBatch) {
-                        if context.isCancelled {
-                            if start > resumeAt {
-                                try checkpoint.save(answers)
-                                context.log("layer \(layer): interrupted after prompt \(start) of \(prompts.count); checkpoint saved")
-                            }
-                            throw StageCancelled()
-                        }
-                        if Date().timeIntervalSince(lastSave) >= SweepBlockCheckpoint.interval {
-                            try checkpoint.save(answers)
-                            lastSave = Date()
-                        }
+                        try checkpoint.reached(answers, start: start, resumedAt: resumeAt)
                         let batch = prompts[start..<min(start + promptsPerBatch, prompts.count)]
                         let results = sweep.run(prompts: batch.map(\.2), layer: layer)
                         for ((item, text, _), perVariant) in zip(batch, results) {
@@ -77,8 +66,8 @@ extension StageRunner {
                         let label = cell["zero_out"]?.boolValue == true ? "zeroed out L\(layer)"
                             : "steered L\(layer) ×\(PythonNumber.format(cell["multiplier"]?.doubleValue ?? 0))"
                         try context.commit(cell, EvaluationCell.result(cellAnswers, outputs: [
-                            "task": .string(task), "variant": .string(label),
-                            "dataset": .string(context.params["dataset"]?.stringValue ?? ""),
+                            "task": .string(p.task), "variant": .string(label),
+                            "dataset": .string(p.dataset),
                         ]))
                     }
                     checkpoint.remove()
@@ -90,5 +79,75 @@ extension StageRunner {
                 }
             }
         }
+    }
+}
+
+extension StageKind {
+    public static let steeringSweep = StageKind(declaring: "steering_sweep")
+}
+
+extension StageDeclaration {
+    /// Answers steered at every layer × multiplier of a grid.
+    public static let steeringSweep = StageDeclaration(
+        StageKindSpec(
+            .steeringSweep,
+            summary: "Generates answers with the vector added at each layer × multiplier of the grid; one sweep "
+                + "cell per (layer, multiplier).",
+            params: [
+                ParamSpec("layers", StageCatalog.block, .required, axis: "layer", model: .block,
+                          doc: "Blocks to steer at; a grid."),
+                ParamSpec("multipliers", StageCatalog.multiplier, .required, axis: "multiplier",
+                          doc: "Steering multipliers; a grid (negative values steer the other way)."),
+                ParamSpec("include_zero_out", .boolean, .defaulted(.bool(false)),
+                          doc: "Also run, per layer, a cell that projects the vector out instead of adding it."),
+                ParamSpec("dataset", .dataset, .required, doc: "Prompts to answer."),
+                ParamSpec("task", .choice(["facts", "tqa", "ab_questions", "open_ended"]), .defaulted(.string("facts")),
+                          doc: "How prompts are built from the dataset and answers scored."),
+                ParamSpec("max_new_tokens", StageCatalog.newTokens, .defaulted(.int(30)), model: .newTokens,
+                          doc: "Greedy tokens generated per prompt."),
+                ParamSpec("positions", .choice(["all", "prompt", "generated"]), .defaulted(.string("all")),
+                          doc: "Token positions the vector is added at."),
+            ],
+            inputs: [
+                InputSpec("vector", accepts: [.vectors], required: true, doc: "The steering vectors."),
+            ],
+            extraCells: .perAxisValue(flag: "include_zero_out", axis: "layer", marker: "zero_out")),
+        version: 1,
+        params: SteeringSweepParams.self,
+        outputs: StageOutputs(
+            metrics: [
+                .init("n", "count", "Prompts answered."),
+                .init("honest", "count", "Honest answers (the regex scorers of METHOD.md §6)."),
+                .init("dishonest", "count", "Dishonest answers."),
+                .init("unparseable", "count", "Answers neither scorer reads."),
+                .init("honest_pct", "%", "`honest` as % of `n`."),
+                .init("dishonest_pct", "%", "`dishonest` as % of `n`."),
+                .init("unparseable_pct", "%", "`unparseable` as % of `n`."),
+                .init("honest_ci_low", "%", "Wilson 95% interval of `honest_pct`, lower end."),
+                .init("honest_ci_high", "%", "Wilson 95% interval of `honest_pct`, upper end."),
+                .init("dishonest_ci_low", "%", "Wilson 95% interval of `dishonest_pct`, lower end."),
+                .init("dishonest_ci_high", "%", "Wilson 95% interval of `dishonest_pct`, upper end."),
+                .init("logit_honest_pct", "%", "Prompts where the honest answer's token is more probable than the dishonest one's at the answer position (the cheaper, logit-based score)."),
+                .init("logit_p_honest", "probability", "Mean over prompts of P(honest) / (P(honest) + P(dishonest)) at the answer position."),
+            ],
+            notes: "Scored answers, as `evaluate`'s. A sweep computes one layer's cells together (a block: every "
+                + "multiplier and the zero-out cell share each prompt's prefix)."),
+        progress: .checkpointed(what: "a block's answers so far", packed: true),
+        sources: ["Pipeline/Stages/SteeringSweepStage.swift", "Pipeline/Stages/SweepBlockCheckpoint.swift",
+                  "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/EvaluateStage.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
+                  "Experiments/Steering", "Experiments/Evaluation", "Experiments/Prompts", "Experiments/Scoring",
+                  "Experiments/Statistics", "Experiments/Datasets"],
+        runner: .steeringSweep)
+}
+
+/// The parameters of `steering_sweep` read once per stage (the grid's layer and multiplier are a cell's coordinates).
+struct SteeringSweepParams: Decodable {
+    var dataset: String
+    var task: String
+    var maxNewTokens: Int
+    var positions: String
+    var includeZeroOut: Bool
+    enum CodingKeys: String, CodingKey {
+        case dataset, task, positions, maxNewTokens = "max_new_tokens", includeZeroOut = "include_zero_out"
     }
 }

@@ -26,16 +26,12 @@ struct SweepBlockCheckpoint {
         /// Per cell, in `cells` order, the answers to the first prompts (the same number for every cell).
         var answers: [[Answer]]
     }
-    private typealias File = CellCheckpoint<Contents>
-
-    static var interval: TimeInterval { File.interval }
-
     let layer: Int
     let cells: [Int]
     /// The dataset item of each prompt, in decoding order.
     let items: [Int]
     let promptsPerBatch: Int
-    private let file: File
+    private var file: CellCheckpoint
     private let context: StageContext
 
     init(context: StageContext, layer: Int, cells: [SweepCell], items: [Int], promptsPerBatch: Int) {
@@ -44,7 +40,7 @@ struct SweepBlockCheckpoint {
         self.cells = cells.map(\.index)
         self.items = items
         self.promptsPerBatch = promptsPerBatch
-        file = File(context, kind: .steeringSweep, name: "layer-\(layer)")
+        file = CellCheckpoint(context, name: "layer-\(layer).json")
     }
 
     /// The saved answers of this block's cells to the first prompts (item ids checked against `items`), with their
@@ -52,7 +48,7 @@ struct SweepBlockCheckpoint {
     func restore(promptTexts: [String]) -> [[EvaluatedAnswer]] {
         let fresh = Array(repeating: [EvaluatedAnswer](), count: cells.count)
         guard file.exists else { return fresh }
-        if let saved = file.load(), saved.cells == cells, saved.prompts == items.count, saved.promptsPerBatch == promptsPerBatch,
+        if let saved = file.loadJSON(Contents.self), saved.cells == cells, saved.prompts == items.count, saved.promptsPerBatch == promptsPerBatch,
            saved.answers.count == cells.count, let done = saved.answers.first?.count, done <= items.count,
            done % promptsPerBatch == 0 || done == items.count,
            saved.answers.allSatisfy({ $0.count == done && zip($0, items).allSatisfy { $0.item == $1 } }) {
@@ -72,11 +68,14 @@ struct SweepBlockCheckpoint {
         return fresh
     }
 
-    func save(_ answers: [[EvaluatedAnswer]]) throws {
-        try file.save(Contents(cells: cells, prompts: items.count, promptsPerBatch: promptsPerBatch, answers: answers.map {
+    /// Before the prompt batch at `start`: saves the answers so far when it is time to (or the run is cancelled: then
+    /// throws `StageCancelled`); nothing new is saved before the first batch of a run.
+    mutating func reached(_ answers: [[EvaluatedAnswer]], start: Int, resumedAt: Int) throws {
+        try file.reached(context, done: "layer \(layer): interrupted after prompt \(start) of \(items.count)", hasNew: start > resumedAt,
+                         save: CellCheckpoint.json(Contents(cells: cells, prompts: items.count, promptsPerBatch: promptsPerBatch, answers: answers.map {
             $0.map { Answer(item: $0.item, output: $0.output, choice: $0.choice, honest: $0.honest, shareOfABits: $0.shareOfA?.bitPattern,
                             nonFinite: $0.nonFinite ? true : nil) }
-        }))
+        })))
     }
 
     func remove() { file.remove() }

@@ -21,7 +21,7 @@ extension StageRunner {
     /// `probe_position` likewise depends on the template: the paper's −7 (a newline of "\n\nAnswer:" in its
     /// single-line Llama-2 prompt) is −8 in SmolLM2's ChatML prompt.
     ///
-    /// Checkpoints: every `TuneStageSettings.checkpointInterval` seconds and when the run is cancelled, the cell's
+    /// Checkpoints: every `CellCheckpoint.interval` seconds and when the run is cancelled, the cell's
     /// full training state is written to `<results>/scratch/tune/<stage key>/cell-<index>.gguf`; a re-run of the
     /// cell (after Ctrl-C, a crash or a kill) resumes from it bit for bit and deletes it once the cell is committed.
     ///
@@ -39,7 +39,7 @@ extension StageRunner {
                 if job == nil { job = try TuneJob(context) }
                 let result = try job!.run(cell)
                 try context.commit(cell, result)
-                try? FileManager.default.removeItem(at: job!.checkpointURL(cell))
+                job!.checkpoint(cell).remove()
             }
         }
     }
@@ -47,9 +47,6 @@ extension StageRunner {
 
 /// Constants of the `tune` runner.
 public enum TuneStageSettings {
-    /// Seconds of training between two checkpoints of a cell (a checkpoint of SmolLM2's 7 blocks with its AdamW
-    /// moments is ≈ 300 MB, so not every step).
-    public static let checkpointInterval: TimeInterval = 60
     /// Greedy tokens generated for the generated-token columns of the cosine map.
     public static let cosineMapGenerated = 3
     /// Prompt tokens before (and including) the last one in the cosine map.
@@ -94,6 +91,7 @@ public enum TuneStageSettings {
 /// What every cell of one `tune` stage shares: the base model, the batches, the vectors, the base cosine map.
 struct TuneJob {
     let context: StageContext
+    let params: TuneParams
     let base: StageModel
     let objective: TuningObjective
     let layers: [Int]
@@ -106,21 +104,22 @@ struct TuneJob {
 
     init(_ context: StageContext) throws {
         self.context = context
-        let id = context.stage.id, params = context.params
+        let id = context.stage.id, params = try context.decodeParams(TuneParams.self)
+        self.params = params
         base = try context.baseModel()
         let blockCount = base.network.config.blockCount, width = base.network.config.embeddingLength
-        guard let objective = TuningObjective(rawValue: try params.string("objective")) else {
+        guard let objective = TuningObjective(rawValue: params.objective) else {
             throw StageInputError("stage \(id): parameter objective: expected one of \(TuningObjective.allCases.map(\.rawValue))")
         }
         self.objective = objective
-        layers = try params.ints("layers").sorted()
+        layers = params.layers.sorted()
         guard let lo = layers.first, let hi = layers.last, hi - lo + 1 == layers.count, Set(layers).count == layers.count else {
             throw StageInputError("stage \(id): parameter layers: expected contiguous blocks (e.g. 11–17), found \(layers)")
         }
         guard hi < blockCount else {
             throw StageInputError("stage \(id): parameter layers: block \(hi) does not exist; the model has blocks 0…\(blockCount - 1)")
         }
-        let lossLayers = params.has("loss_layers") ? try params.ints("loss_layers") : layers
+        let lossLayers = params.lossLayers ?? layers
         if let bad = lossLayers.first(where: { !(0..<blockCount).contains($0) }) {
             throw StageInputError("stage \(id): parameter loss_layers: block \(bad) does not exist; the model has blocks 0…\(blockCount - 1)")
         }
@@ -137,12 +136,12 @@ struct TuneJob {
         let builder: TuningExampleBuilder
         do {
             builder = try TuningExampleBuilder(tokenizer: base.tokenizer, template: base.template, objective: objective,
-                                               lossLayers: lossLayers, probePosition: try params.int("probe_position"),
+                                               lossLayers: lossLayers, probePosition: params.probePosition,
                                                vectors: vectors ?? [:])
         } catch let e as TuningDataError { throw StageInputError("stage \(id): \(e)") }
 
-        func pairs(_ param: String) throws -> [TuningPair]? {
-            guard let name = params[param]?.stringValue else { return nil }
+        func pairs(_ param: String, _ name: String?) throws -> [TuningPair]? {
+            guard let name else { return nil }
             guard let (ds, split) = context.dataset(param) else {
                 throw StageInputError("stage \(id): parameter \(param): dataset `\(name)` is not declared in the manifest")
             }
@@ -154,12 +153,12 @@ struct TuneJob {
                 throw StageInputError("stage \(id): \(param) \(name): \(e)")
             }
         }
-        let trainPairs = try pairs("dataset") ?? []
-        let validationPairs = try pairs("validation")
+        let trainPairs = try pairs("dataset", params.dataset) ?? []
+        let validationPairs = try pairs("validation", params.validation)
         do {
-            let batchSize = try params.int("batch_size")
-            batches = try TuningBatches.training(trainPairs, batchSize: batchSize, epochs: try params.int("epochs"),
-                                                 seed: UInt64(try params.int("seed")))
+            let batchSize = params.batchSize
+            batches = try TuningBatches.training(trainPairs, batchSize: batchSize, epochs: params.epochs,
+                                                 seed: UInt64(params.seed))
             validation = try validationPairs.map { try TuningBatches.validation($0, batchSize: batchSize) } ?? []
         } catch let e as TuningDataError { throw StageInputError("stage \(id): \(e)") }
         fingerprint = TuningBatches.fingerprint(batches) + "/" + TuningBatches.fingerprint(validation)
@@ -169,30 +168,28 @@ struct TuneJob {
     }
 
     /// The cell's checkpoint file under the results directory.
-    func checkpointURL(_ cell: SweepCell) -> URL {
-        context.store.scratchDirectory(.tune).appendingPathComponent("\(context.key)/cell-\(cell.index).gguf")
-    }
+    func checkpoint(_ cell: SweepCell) -> CellCheckpoint { CellCheckpoint(context, name: "cell-\(cell.index).gguf") }
 
     func settings(_ cell: SweepCell) throws -> TuningSettings {
-        let p = context.params, id = context.stage.id
+        let p = params, id = context.stage.id
         guard let lrVO = context.value("lr_vo", in: cell)?.doubleValue, let lrOther = context.value("lr_other", in: cell)?.doubleValue else {
             throw StageInputError("stage \(id): cell \(cell): expected numbers for lr_vo and lr_other")
         }
         var s = TuningSettings(trainableBlocks: layers.first!..<(layers.last! + 1))
         s.attentionLearningRate = Float(lrVO)
         s.otherLearningRate = Float(lrOther)
-        s.weightDecay = Float(try p.double("weight_decay"))
-        s.epsilon = Float(try p.double("adam_eps"))
-        s.warmupSteps = try p.int("warmup_steps")
-        s.epochs = try p.int("epochs")
+        s.weightDecay = Float(p.weightDecay)
+        s.epsilon = Float(p.adamEps)
+        s.warmupSteps = p.warmupSteps
+        s.epochs = p.epochs
         s.crossEntropyWeight = objective.crossEntropyWeight
-        guard let routing = GradientRouting(rawValue: try p.string("routing")) else {
+        guard let routing = GradientRouting(rawValue: p.routing) else {
             throw StageInputError("stage \(id): parameter routing: expected as-run or as-intended")
         }
         s.routing = routing
-        s.window = try p.int("val_window")
-        s.patience = try p.int("patience")
-        s.minimumSteps = try p.bool("early_stopping") ? try p.int("min_steps") : Int.max
+        s.window = p.valWindow
+        s.patience = p.patience
+        s.minimumSteps = p.earlyStopping ? p.minSteps : Int.max
         return s
     }
 
@@ -200,7 +197,7 @@ struct TuneJob {
     /// available (`TrainingStatePlacement`), then in files under the stage's scratch folder, paged by the kernel.
     func makeTuner(_ settings: TuningSettings, cell: SweepCell) throws -> RepresentationTuner {
         let placement = TrainingStatePlacement.choose(model: base.network, settings: settings,
-                                                      batch: try context.params.int("batch_size"),
+                                                      batch: params.batchSize,
                                                       tokens: batches.first?.map(\.tokens.count).max() ?? 128)
         switch placement {
         case .memory:
@@ -214,7 +211,8 @@ struct TuneJob {
 
     mutating func run(_ cell: SweepCell) throws -> CellResult {
         let settings = try settings(cell)
-        let url = checkpointURL(cell)
+        var checkpoint = checkpoint(cell)
+        let url = checkpoint.url
         var tuner = try makeTuner(settings, cell: cell)
         var previousSeconds = 0.0
         if FileManager.default.fileExists(atPath: url.path) {
@@ -229,16 +227,9 @@ struct TuneJob {
             }
         }
         let started = Date()
-        var lastCheckpoint = started
-        func save() throws {
-            try tuner.writeCheckpoint(to: url, fingerprint: fingerprint, seconds: previousSeconds + Date().timeIntervalSince(started))
-            lastCheckpoint = Date()
-        }
         while !tuner.isFinished(batchCount: batches.count) {
-            if context.isCancelled {
-                try save()
-                context.log("cell \(cell.index): interrupted after step \(tuner.history.count); checkpoint saved")
-                throw StageCancelled()
+            try checkpoint.reached(context, done: "cell \(cell.index): interrupted after step \(tuner.history.count)") {
+                try tuner.writeCheckpoint(to: $0, fingerprint: fingerprint, seconds: previousSeconds + Date().timeIntervalSince(started))
             }
             guard let record = tuner.trainStep(batches: batches, validation: validation) else { break }
             guard record.trainLoss.isFinite, record.gradientNorm.isFinite else {
@@ -250,7 +241,6 @@ struct TuneJob {
             let epoch = min(epochs, (record.step - 1) / perEpoch + 1)
             context.progress("steps", done: record.step, total: batches.count,
                              status: "epoch \(epoch)/\(epochs), train \(Self.format(record.trainLoss)) val \(record.validationLoss.map(Self.format) ?? "–")")
-            if Date().timeIntervalSince(lastCheckpoint) >= TuneStageSettings.checkpointInterval { try save() }
         }
         let seconds = previousSeconds + Date().timeIntervalSince(started)
 
@@ -290,4 +280,108 @@ struct TuneJob {
 
     static func number(_ x: Double) -> JSONValue { x.isFinite ? .double(x) : .null }
     static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+extension StageKind {
+    public static let tune = StageKind(declaring: "tune")
+}
+
+extension StageDeclaration {
+    /// Representation tuning (METHOD.md §5).
+    public static let tune = StageDeclaration(
+        StageKindSpec(
+            .tune,
+            summary: "Fine-tunes the chosen blocks (token loss, optionally plus a cosine loss towards the vector); "
+                + "one sweep cell per learning-rate combination.",
+            params: [
+                ParamSpec("objective", .choice(["truth", "lie", "honesty", "dishonesty", "tune_out", "soft_target"]),
+                          .required,
+                          doc: "`truth`/`lie`: token loss on honest/swapped labels; `honesty`/`dishonesty`: token "
+                               + "loss/100 plus cosine loss towards ±vector; `tune_out`: |cos| towards 0; "
+                               + "`soft_target`: cross-entropy against 0.5/0.5."),
+                ParamSpec("dataset", .dataset, .required, doc: "Training statements (e.g. `facts:train`)."),
+                ParamSpec("validation", .dataset, .optional,
+                          doc: "Validation statements for early stopping (e.g. `facts:val`)."),
+                ParamSpec("layers", StageCatalog.layerList, .required, model: .block, doc: "Trainable blocks; all other weights stay frozen."),
+                ParamSpec("loss_layers", StageCatalog.layerList, .optional, model: .block,
+                          doc: "Blocks whose residual enters the cosine loss; absent = `layers`."),
+                ParamSpec("probe_position", StageCatalog.offset, .defaulted(.int(-7)), model: .offsetBack,
+                          doc: "Token read for the cosine loss, counted back from the last prompt token."),
+                ParamSpec("lr_vo", StageCatalog.rate, .defaulted(.double(1e-5)), axis: "lr_vo",
+                          doc: "Learning rate of attention V and O weights; a grid."),
+                ParamSpec("lr_other", StageCatalog.rate, .defaulted(.double(1e-6)), axis: "lr_other",
+                          doc: "Learning rate of the other trainable weights; a grid."),
+                ParamSpec("weight_decay", StageCatalog.rate, .defaulted(.double(0.1)), doc: "AdamW weight decay."),
+                ParamSpec("adam_eps", StageCatalog.rate, .defaulted(.double(1e-4)), doc: "AdamW epsilon."),
+                ParamSpec("batch_size", StageCatalog.batch, .defaulted(.int(4)),
+                          doc: "Statements per step, balanced true/false."),
+                ParamSpec("epochs", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(3)), doc: "Maximum passes over the data."),
+                ParamSpec("warmup_steps", StageCatalog.steps, .defaulted(.int(10)),
+                          doc: "Linear warm-up steps, then linear decay."),
+                ParamSpec("routing", .choice(["as-run", "as-intended"]), .defaulted(.string("as-run")),
+                          doc: "`as-run`: both losses reach all trainable weights (what the paper's code did); "
+                               + "`as-intended`: the cosine loss reaches V/O weights only."),
+                ParamSpec("seed", .integer(min: 0, max: ManifestFields.maxExactInteger), .defaulted(.int(0)), doc: "Seed of the batch order."),
+                ParamSpec("early_stopping", .boolean, .defaulted(.bool(true)),
+                          doc: "Stop when the mean of the last `val_window` validation losses stops improving."),
+                ParamSpec("patience", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(10)), doc: "Early stopping: steps without improvement."),
+                ParamSpec("min_steps", StageCatalog.steps, .defaulted(.int(80)), doc: "Early stopping: never before this step."),
+                ParamSpec("val_window", .integer(min: 1, max: ManifestFields.maxSteps), .defaulted(.int(20)),
+                          doc: "Early stopping: validation losses averaged."),
+            ],
+            inputs: [
+                InputSpec("vector", accepts: [.vectors], required: false,
+                          doc: "Target vectors of the cosine loss (honesty, dishonesty, tune_out)."),
+            ],
+            rules: [
+                ParamRule(when: "objective", in: ["honesty", "dishonesty", "tune_out"], requiresInputs: ["vector"]),
+            ]),
+        version: 1,
+        params: TuneParams.self,
+        outputs: StageOutputs(
+            metrics: [
+                .init("steps", "count", "Training steps taken."),
+                .init("final_train_loss", "loss", "The last step's training loss."),
+                .init("final_validation_loss", "loss", "The last step's validation loss."),
+                .init("best_validation_loss", "loss", "The lowest moving mean of `val_window` validation losses (what early stopping watches)."),
+                .init("seconds", "s", "Training time, summed over resumes."),
+            ],
+            artifacts: [.init(StageArtifact.variant, "GGUF", "The tuned tensors as an F32 GGUF (loads onto the base model; "
+                + "`reptune export` writes a standalone model).")],
+            notes: "One cell per learning-rate combination. Outputs: `{\"objective\": …, \"layers\": [...], \"history\": [{\"step\": k, "
+                + "\"train\": x, \"validation\": y | null, \"lr_scale\": s, \"grad_norm\": g}, …], \"cosine_map\": {\"layers\": [...], "
+                + "\"positions\": [...], \"base\": [[cos per position] per layer], \"tuned\": [[…]]}}` (positions are offsets from "
+                + "the last prompt token; the paper's Figure 1; absent when no vector is connected)."),
+        progress: .checkpointed(what: "full training state (weights, AdamW moments, step, early-stopping state)", packed: false),
+        sources: ["Pipeline/Stages/TuneStage.swift", "Pipeline/Stages/TrainingStatePlacement.swift",
+                  "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/Tuning", "Experiments/Prompts",
+                  "Experiments/Datasets"],
+        runner: .tune)
+}
+
+/// The parameters of `tune` (defaults and docs: its declaration; the learning rates are a cell's coordinates).
+struct TuneParams: Decodable {
+    var objective: String
+    var dataset: String
+    var validation: String?
+    var layers: [Int]
+    var lossLayers: [Int]?
+    var probePosition: Int
+    var weightDecay: Double
+    var adamEps: Double
+    var batchSize: Int
+    var epochs: Int
+    var warmupSteps: Int
+    var routing: String
+    var seed: Int
+    var earlyStopping: Bool
+    var patience: Int
+    var minSteps: Int
+    var valWindow: Int
+    enum CodingKeys: String, CodingKey {
+        case objective, dataset, validation, layers, epochs, routing, seed, patience
+        case lossLayers = "loss_layers", probePosition = "probe_position", weightDecay = "weight_decay", adamEps = "adam_eps"
+        case batchSize = "batch_size", warmupSteps = "warmup_steps", earlyStopping = "early_stopping", minSteps = "min_steps"
+        case valWindow = "val_window"
+    }
 }

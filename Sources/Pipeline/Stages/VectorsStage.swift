@@ -9,30 +9,27 @@ extension StageRunner {
     /// +v and −v).
     public static var vectors: StageRunner {
         .perCell(memoryEstimate: { _ in 1 << 30 }) { context, stageCell in
-            if context.params["import"] != nil { return try importedVectors(context) }
+            let p = try context.decodeParams(VectorsParams.self)
+            if p.import != nil { return try importedVectors(context) }
             guard let source = context.input("activations"), let cell = source.cells.first,
                   let ref = cell.artifacts[StageArtifact.activations] else {
                 throw StageInputError("stage \(context.stage.id): input `activations` stored no activation artifact")
             }
             let acts = try ActivationArtifact(contentsOf: context.store.artifactURL(ref))
             let offset: Int
-            if let p = context.params["position"]?.intValue {
-                guard acts.offsets.contains(-p) else {
-                    throw StageInputError("stage \(context.stage.id): position \(p) was not collected by \(source.stageID) "
+            if let position = p.position {
+                guard acts.offsets.contains(-position) else {
+                    throw StageInputError("stage \(context.stage.id): position \(position) was not collected by \(source.stageID) "
                         + "(it has \(acts.offsets.map { -$0 }))")
                 }
-                offset = -p
+                offset = -position
             } else {
                 offset = acts.offsets[0]
             }
-            let method: VectorMethod = context.params["method"]?.stringValue == "pca"
-                ? .pca(component: context.params["component"]?.intValue ?? 1,
-                       onDifferences: context.params["on"]?.stringValue != "raw")
-                : .meanDifference
+            let method: VectorMethod = p.method == "pca" ? .pca(component: p.component, onDifferences: p.on != "raw") : .meanDifference
             let vector = BehaviourVector(method: method, honest: acts.positive[offset]!, dishonest: acts.negative[offset]!)
-            let normalize = context.params["normalize"]?.boolValue ?? true
             var directions = vector.directions
-            if !normalize {
+            if !p.normalize {
                 for (l, v) in directions { directions[l] = v.map { $0 * Float(vector.diagnostics[l]!.norm) } }
             }
             let model = try context.baseModel()
@@ -54,7 +51,7 @@ extension StageRunner {
             return CellResult(
                 metrics: ["best_auroc": vector.diagnostics[best]!.auroc, "best_layer": Double(best)],
                 outputs: .object([
-                    "method": .string(context.params["method"]?.stringValue ?? "mean_diff"),
+                    "method": .string(p.method),
                     "position": .int(-offset), "layers": .array(rows),
                 ]),
                 artifacts: [StageArtifact.vectors: artifact])
@@ -91,4 +88,65 @@ extension StageRunner {
     static func lensTokens(_ v: [Float], _ model: StageModel) -> JSONValue {
         .array(model.network.logitLensTop(v, k: 10).map { .string(model.tokenizer.decode([$0])) })
     }
+}
+
+extension StageKind {
+    public static let vectors = StageKind(declaring: "vectors")
+}
+
+extension StageDeclaration {
+    /// Behaviour directions per layer (METHOD.md §3).
+    public static let vectors = StageDeclaration(
+        StageKindSpec(
+            .vectors,
+            summary: "Derives one steering vector per layer from collected activations.",
+            params: [
+                ParamSpec("method", .choice(["mean_diff", "pca"]), .defaulted(.string("mean_diff")),
+                          doc: "`mean_diff`: mean over pairs of (honest − dishonest); `pca`: a principal component."),
+                ParamSpec("component", .integer(min: 1, max: ManifestFields.maxTokens), .defaulted(.int(1)), model: .width,
+                          doc: "PCA only: which principal component (1 = largest variance)."),
+                ParamSpec("on", .choice(["raw", "differences"]), .defaulted(.string("differences")),
+                          doc: "PCA only: fit on pooled raw activations or on pair differences."),
+                ParamSpec("normalize", .boolean, .defaulted(.bool(true)),
+                          doc: "Scale each layer's vector to unit length."),
+                ParamSpec("import", .dataset, .optional,
+                          doc: "Instead of computing: a dataset naming a llama.cpp control-vector GGUF (`direction.N` = "
+                               + "the direction added to the output of block N) to use as this stage's vectors."),
+                ParamSpec("position", StageCatalog.offset, .optional, model: .offsetBack,
+                          doc: "Which collected position the vectors come from (0 = last prompt token, -7 = seven "
+                               + "before it); absent = the one nearest the end."),
+            ],
+            inputs: [
+                InputSpec("activations", accepts: [.collectActivations], required: false,
+                          doc: "The collected contrast activations (required unless `import` is given)."),
+            ],
+            rules: [ParamRule(whenAbsent: "import", requiresInputs: ["activations"])]),
+        version: 1,
+        params: VectorsParams.self,
+        outputs: StageOutputs(
+            metrics: [
+                .init("best_auroc", "AUROC", "The highest AUROC of honest vs dishonest projections over the layers."),
+                .init("best_layer", "block", "The layer with that AUROC."),
+                .init("layers", "count", "`import` only: directions in the imported file."),
+            ],
+            artifacts: [.init(StageArtifact.vectors, "GGUF", "A llama.cpp control-vector GGUF (`controlvector.layer_count`, "
+                + "`direction.N` = the direction added to the output of block N, unit length unless `normalize` is false) "
+                + "holding every collected block, block 0 included.")],
+            notes: "One cell. Outputs: `{\"method\": \"mean_diff\", \"position\": p, \"layers\": [{\"layer\": L, \"auroc\": a, "
+                + "\"explained_variance\": e, \"norm\": n, \"lens_positive\": [\"tok\", …10], \"lens_negative\": [… 10]}, …]}` "
+                + "(`import`: `{\"method\": \"import\", \"file\": …, \"layers\": [{\"layer\", \"norm\", lens…}]}`). llama.cpp numbers "
+                + "directions from 1 and refuses a file holding `direction.0`, so `reptune export --stage <vectors stage>` writes "
+                + "blocks 1 and up."),
+        sources: ["Pipeline/Stages/VectorsStage.swift", "Pipeline/Stages/ActivationArtifact.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/Vectors"],
+        runner: .vectors)
+}
+
+/// The parameters of `vectors` (defaults and docs: its declaration).
+struct VectorsParams: Decodable {
+    var method: String
+    var component: Int
+    var on: String
+    var normalize: Bool
+    var `import`: String?
+    var position: Int?
 }
