@@ -87,7 +87,8 @@ enum RunCommand {
         }
         let cancellation = CancellationFlag()
         let handler = cancellation.installInterruptHandler(
-            message: "stopping: \(StageDeclaration.interruptSummary) (Ctrl-C again to quit now); resume with: reptune resume \(results.path)")
+            message: "stopping: \(StageDeclaration.interruptSummary) (Ctrl-C again to quit now); resume with: reptune resume \(results.path)",
+            forced: "exiting now; saved progress is kept (resume with: reptune resume \(results.path))")
         let display = ProgressDisplay()
         let started = Date()
         let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: jobs),

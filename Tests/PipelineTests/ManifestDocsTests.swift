@@ -16,7 +16,18 @@ struct ManifestDocsTests {
             try FileManager.default.createDirectory(at: Self.docsDir, withIntermediateDirectories: true)
             try Data(ManifestDocs.markdown().utf8).write(to: Self.markdownURL, options: .atomic)
             try Data(ManifestDocs.jsonSchema().utf8).write(to: Self.schemaURL, options: .atomic)
+            let results = try String(contentsOf: Self.resultsURL, encoding: .utf8)
+            try Data(StageOutputsDocs.updating(results).utf8).write(to: Self.resultsURL, options: .atomic)
         }
+    }
+
+    static let resultsURL = docsDir.appendingPathComponent("RESULTS.md")
+
+    /// docs/RESULTS.md's section on what each kind stores is generated from the stage declarations.
+    @Test func resultsOutputsSectionMatchesTheDeclarations() throws {
+        let results = try String(contentsOf: Self.resultsURL, encoding: .utf8)
+        #expect(results.contains(StageOutputsDocs.markdown()),
+                "docs/RESULTS.md's stage outputs section is stale: run REPTUNE_WRITE_DOCS=1 swift test --filter ManifestDocsTests")
     }
 
     @Test func committedFilesMatchTheCatalog() throws {

@@ -49,7 +49,8 @@ public struct StageDeclaration: Sendable {
     public static var interruptSummary: String {
         let kinds = savingProgress.map(\.kind.rawValue)
         let list = kinds.dropLast().joined(separator: ", ") + (kinds.count > 1 ? " and " : "") + (kinds.last ?? "")
-        return "short cells in flight finish; \(list) save their progress"
+        return "cells stop at their next unit of work, \(list) saving their progress; cells still computing after "
+            + "\(Int(CancellationFlag.forceAfter)) s are left to the next run"
     }
 }
 

@@ -65,7 +65,11 @@ private struct Keyed<K: CodingKey>: KeyedDecodingContainerProtocol {
         return ValueDecoder(value: v, path: path + [key], spec: spec)
     }
 
-    func contains(_ key: K) -> Bool { (try? value(key)).flatMap { $0 } != nil }
+    /// True for an undeclared parameter too, so that decoding it goes on to `decodeNil`, which names it.
+    func contains(_ key: K) -> Bool {
+        guard let found = try? value(key) else { return true }
+        return found != nil
+    }
     func decodeNil(forKey key: K) throws -> Bool { try value(key).map(\.isNull) ?? true }
     func decode<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T { try T(from: decoder(key)) }
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: K) throws -> T? {

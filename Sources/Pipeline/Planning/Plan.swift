@@ -50,6 +50,9 @@ public struct PlannedStage: Sendable {
     /// The digest each file or directory in the key had when planned, by standardized path (model, datasets, split
     /// files, a judge model): a stage reading one checks the bytes it reads against it (`StageContext`).
     public var contentDigests: [String: String] = [:]
+    /// Why the stage is computed although a run stored it under another key (`RecomputeReasons`); empty when
+    /// nothing was stored under an earlier key of its id.
+    public var recomputeReasons: [String] = []
 
     public var id: String { spec.id }
 }
@@ -81,6 +84,9 @@ public struct Plan: Sendable, CustomStringConvertible {
             case .skipped: what = "skipped (not selected by --only)"
             }
             lines.append("  \(id)  \(kind) \(what)   key \(s.key.short)")
+            if !s.recomputeReasons.isEmpty {
+                lines.append("  " + String(repeating: " ", count: width) + "  because " + s.recomputeReasons.joined(separator: "; "))
+            }
         }
         let toRun = stages.filter { $0.action.computes }
         let cells = toRun.reduce(0) { $0 + $1.cellsTotal - $1.cellsDone }
@@ -139,7 +145,7 @@ public enum Planner {
             }
             let files = try otherModelFiles(spec, manifest: manifest, digests: &digests)
             if let judge = files.file { read[PlanDigests.key(judge.url)] = judge.sha256 }
-            let key = StageKey(kind: spec.kind, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
+            let key = StageKey(kind: spec.kind, codeVersion: spec.kind.declaration.version, params: spec.params, inputKeys: inputKeys, modelSHA256: modelSHA,
                                modelTemplate: manifest.model.template, datasets: datasets,
                                files: files.roles, nativeWeights: weights == .native, engineVersion: options.engineVersion)
             keys[spec.id] = key
@@ -155,8 +161,12 @@ public enum Planner {
             } else {
                 action = .run
             }
-            planned.append(PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
-                                        cellsDone: action == .forced ? 0 : counts.done, contentDigests: read))
+            var stage = PlannedStage(spec: spec, key: key, inputKeys: inputKeys, action: action, cellsTotal: spec.cells.count,
+                                     cellsDone: action == .forced ? 0 : counts.done, contentDigests: read)
+            if action == .run, stored == nil, let earlier = try store.latestKeyMaterial(stageID: spec.id, other: key.hex) {
+                stage.recomputeReasons = RecomputeReasons.between(earlier, key.material, spec: spec)
+            }
+            planned.append(stage)
         }
         try restoreMissingArtifacts(&planned, store: store)
         return Plan(manifest: manifest, stages: planned, options: options, modelMissing: modelMissing)

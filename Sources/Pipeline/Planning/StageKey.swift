@@ -1,9 +1,9 @@
 import Foundation
 
-/// A stage's cache key: the SHA-256 of the canonical JSON of everything that determines its result — kind,
-/// resolved parameters, the keys of its inputs, the model's sha256 (and template override, and native weights),
-/// the sha256 of each dataset it reads (with the split), and the engine's numeric version. Same key → the stored
-/// result is reused.
+/// A stage's cache key: the SHA-256 of the canonical JSON of everything that determines its result — kind and the
+/// version of its code, resolved parameters, the keys of its inputs, the model's sha256 (and template override, and
+/// native weights), the sha256 of each dataset it reads (with the split), and the engine's numeric version. Same
+/// key → the stored result is reused.
 public struct StageKey: Sendable, Hashable, CustomStringConvertible {
     /// 64 lowercase hex digits.
     public var hex: String
@@ -16,10 +16,12 @@ public struct StageKey: Sendable, Hashable, CustomStringConvertible {
     /// - Parameter files: other files the result depends on (a judge model), by role → sha256; in the material only
     ///   when present, so stages without any keep their keys.
     /// - Parameter nativeWeights: the model's weights are read in their file encoding (`WeightsPolicy.native`,
-    ///   resolved); in the material only then, so fp32 results keep the keys they had before the policy existed.
-    public init(kind: StageKind, params: StageParams, inputKeys: [StageInput], modelSHA256: String, modelTemplate: String?,
-                datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)], files: [String: String] = [:],
-                nativeWeights: Bool = false, engineVersion: Int) {
+    ///   resolved); in the material only then, so fp32 results keep their keys.
+    /// - Parameter codeVersion: the version of the kind's code (`StageDeclaration.version`); in the material as
+    ///   `"code"` from version 2 on, so results of every kind's first version keep their keys.
+    public init(kind: StageKind, codeVersion: Int = 1, params: StageParams, inputKeys: [StageInput], modelSHA256: String,
+                modelTemplate: String?, datasets: [(use: DatasetUse, sha256: String, split: JSONValue?)],
+                files: [String: String] = [:], nativeWeights: Bool = false, engineVersion: Int) {
         var model: [JSONMember] = [JSONMember(key: "sha256", value: .string(modelSHA256)),
                                    JSONMember(key: "template", value: modelTemplate.map(JSONValue.string) ?? .null)]
         if nativeWeights { model.append(JSONMember(key: "weights", value: .string("native"))) }
@@ -36,6 +38,7 @@ public struct StageKey: Sendable, Hashable, CustomStringConvertible {
             })),
             JSONMember(key: "engine", value: .int(engineVersion)),
         ]
+        if codeVersion != 1 { members.append(JSONMember(key: "code", value: .int(codeVersion))) }
         if !files.isEmpty {
             members.append(JSONMember(key: "files", value: .object(files.sorted { $0.key < $1.key }.map {
                 JSONMember(key: $0.key, value: .string($0.value))

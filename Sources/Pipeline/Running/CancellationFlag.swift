@@ -11,18 +11,28 @@ public final class CancellationFlag: Sendable {
     public func cancel() { flag.store(true, ordering: .sequentiallyConsistent) }
     public var isCancelled: Bool { flag.load(ordering: .sequentiallyConsistent) }
 
-    /// Makes the first SIGINT (Ctrl-C) cancel this flag and print `message`; a second SIGINT exits at once with
-    /// status 130. Returns the signal source, which must be kept alive while the handler is wanted.
-    public func installInterruptHandler(message: String) -> any DispatchSourceSignal {
+    /// Seconds a run may take to stop after the first Ctrl-C before it exits anyway.
+    public static let forceAfter: TimeInterval = 8
+
+    /// Makes the first SIGINT (Ctrl-C) cancel this flag and print `message`; a second SIGINT, or `forceAfter` seconds
+    /// without the run having stopped, exits at once with status 130 (`forced` is printed then). Long cells save their
+    /// progress after every unit of work longer than `CellCheckpoint.longUnit`, so a forced exit loses at most the
+    /// unit in flight; the cells it held are taken up again by the next run (their process is gone). Returns the signal
+    /// source, which must be kept alive while the handler is wanted.
+    public func installInterruptHandler(message: String, forced: String = "exiting now") -> any DispatchSourceSignal {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [self] in
             if isCancelled {
-                FileHandle.standardError.write(Data("\ninterrupted again: exiting now\n".utf8))
+                FileHandle.standardError.write(Data("\ninterrupted again: \(forced)\n".utf8))
                 exit(130)
             }
             cancel()
             FileHandle.standardError.write(Data("\n\(message)\n".utf8))
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.forceAfter) {
+                FileHandle.standardError.write(Data("still computing \(Int(Self.forceAfter)) s after Ctrl-C: \(forced)\n".utf8))
+                exit(130)
+            }
         }
         source.resume()
         return source

@@ -9,12 +9,20 @@ public struct SchedulerOptions: Sendable {
     public var maxConcurrentStages: Int
     /// How often to look again when waiting for cells another process is computing.
     public var pollInterval: TimeInterval
+    /// How often the run's heartbeat stamps the run and renews the leases of the cells it is computing.
+    public var heartbeatInterval: TimeInterval
+    /// A cell claimed by another runner whose lease has not been renewed for this long is taken over (its runner
+    /// stalled, or died on another host).
+    public var lease: TimeInterval
 
     public init(memoryBudget: Int = Int(ProcessInfo.processInfo.physicalMemory / 2), maxConcurrentStages: Int = 2,
-                pollInterval: TimeInterval = 0.2) {
+                pollInterval: TimeInterval = 0.2, heartbeatInterval: TimeInterval = RunLiveness.heartbeatInterval,
+                lease: TimeInterval = Store.defaultLease) {
         self.memoryBudget = memoryBudget
         self.maxConcurrentStages = max(1, maxConcurrentStages)
         self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
+        self.lease = lease
     }
 }
 
@@ -83,7 +91,7 @@ public struct Scheduler: Sendable {
                 "engine": .int(plan.options.engineVersion),
             ])), claimer: claimer)
         }
-        let heartbeat = RunHeartbeat(run: runID, directory: directory, claimer: claimer)
+        let heartbeat = RunHeartbeat(run: runID, directory: directory, claimer: claimer, interval: options.heartbeatInterval)
         defer { heartbeat.stop() }
         for s in plan.stages where s.action != .skipped { try ensureStage(s, store: store) }
         try store.recordRunStages(runID, stages: plan.stages.filter { $0.action != .skipped }.map { ($0.id, $0.key.hex) })
@@ -209,6 +217,7 @@ struct StageJob: Sendable {
 
     private func executeThrowing() throws -> StageOutcome {
         let store = try Store(directory: directory)
+        store.lease = options.lease
         let key = stage.key.hex
         try store.ensureStage(key: key, stageID: stage.id, kind: stage.spec.kind, paramsJSON: CanonicalJSON.encode(stage.spec.params.json),
                               keyJSON: stage.key.material, cells: stage.spec.cells)
@@ -271,20 +280,21 @@ struct StageJob: Sendable {
     }
 }
 
-/// Beats for a run while it executes: every `RunLiveness.heartbeatInterval` seconds it stamps the run's
-/// `heartbeat_at` and renews the leases of this scheduler's claimed cells, on its own thread and store connection,
-/// so a run whose process dies stops beating and reads as interrupted.
+/// Beats for a run while it executes: every `interval` seconds it stamps the run's `heartbeat_at` and renews the
+/// leases of the cells this scheduler is computing (`Store.renewLeases`), on its own thread and store connection. A
+/// run whose process dies or stalls stops beating: it reads as interrupted, and once its leases run out
+/// (`SchedulerOptions.lease`) another runner takes its cells over; a late commit of the stalled runner stores nothing.
 final class RunHeartbeat: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(run: Int, directory: URL, claimer: Claimer, interval: TimeInterval = RunLiveness.heartbeatInterval) {
+    init(run: Int, directory: URL, claimer: Claimer, interval: TimeInterval) {
         let (stopped, done) = (self.stopped, self.done)
         let thread = Thread {
             let store = try? Store(directory: directory)
             while stopped.wait(timeout: .now() + interval) == .timedOut {
                 try? store?.heartbeat(run)
-                try? store?.renewClaims(claimer)
+                try? store?.renewLeases(claimer)
             }
             done.signal()
         }

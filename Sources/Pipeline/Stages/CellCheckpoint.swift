@@ -5,15 +5,22 @@ import ModelFormats
 /// interrupted run continues where it stopped instead of starting the cell over. Every long cell keeps its progress
 /// through one of these — JSON contents for small state (`loadJSON`, `json`), or a file the runner writes itself for
 /// large state (tuning's training state, collected activations), always to a temporary name and renamed — and
-/// saves on the same clock: every `interval` seconds of work and when the run is cancelled (`reached`). The runner
-/// removes the file once the cell is committed; `pack` carries the files of kinds whose `ProgressPolicy` is `packed`.
+/// saves on the same clock (`reached`): every `interval` seconds of work, after every unit that took `longUnit`
+/// seconds or more (so that a run stopped by force loses at most one unit), and when the run is cancelled. The
+/// runner removes the file once the cell is committed; `pack` carries the files of kinds whose `ProgressPolicy` is
+/// `packed`.
 struct CellCheckpoint {
     /// Seconds of work between two saves, for every long cell (a tuning checkpoint of SmolLM2's 7 blocks with its
     /// AdamW moments is ≈ 300 MB, and collected activations up to a few hundred MB: not every step).
     static let interval: TimeInterval = 60
 
+    /// A unit of work at least this long is saved as soon as it is done: a Ctrl-C stops the run within
+    /// `CancellationFlag.forceAfter` seconds even in the middle of such a unit.
+    static let longUnit: TimeInterval = 5
+
     let url: URL
     private var lastSave = Date()
+    private var lastUnit = Date()
 
     init(_ context: StageContext, name: String) {
         url = context.store.scratchDirectory(context.stage.kind).appendingPathComponent("\(context.key)/\(name)")
@@ -27,7 +34,7 @@ struct CellCheckpoint {
     /// Called between two units of work (a window, a prompt batch, a training step), with `save` writing the
     /// progress so far to the URL it gets. After Ctrl-C: saves (when `hasNew`, i.e. something was done since the
     /// last save or the resume), logs `done` and throws `StageCancelled`. Otherwise saves once `interval` seconds have
-    /// passed since the last save.
+    /// passed since the last save, or when the unit just done took `longUnit` seconds or more.
     mutating func reached(_ context: StageContext, done: @autoclosure () -> String, hasNew: Bool = true,
                           save: (URL) throws -> Void) throws {
         func write() throws {
@@ -41,7 +48,9 @@ struct CellCheckpoint {
             }
             throw StageCancelled()
         }
-        if hasNew, Date().timeIntervalSince(lastSave) >= Self.interval {
+        let now = Date(), unit = now.timeIntervalSince(lastUnit)
+        lastUnit = now
+        if hasNew, now.timeIntervalSince(lastSave) >= Self.interval || unit >= Self.longUnit {
             try write()
             lastSave = Date()
         }

@@ -15,9 +15,12 @@ public final class Store {
     public let isReadOnly: Bool
     /// The schema version of the database (older than `StoreSchema.version` only when opened read-only).
     public let schemaVersion: Int
-    /// Claims older than this are treated as abandoned even when their owner's liveness cannot be checked
-    /// (another host).
-    public var lease: TimeInterval = 6 * 3600
+    /// A claim whose lease was last renewed longer ago than this is treated as abandoned even when its owner's
+    /// process cannot be checked (another host) or is alive but stalled: the scheduler's heartbeat renews the leases
+    /// of the cells it computes every `RunLiveness.heartbeatInterval` seconds (`renewLeases`).
+    public var lease: TimeInterval = Store.defaultLease
+    /// Ten heartbeats: a runner whose heartbeat thread is held up for minutes (a busy disk) keeps its cells.
+    public static let defaultLease = 10 * RunLiveness.heartbeatInterval
 
     public var databaseURL: URL { directory.appendingPathComponent(Self.databaseName) }
     public var artifactsDirectory: URL { directory.appendingPathComponent("artifacts") }
@@ -195,6 +198,15 @@ public final class Store {
         try db.query("SELECT * FROM stages WHERE key = ?", [.text(key)]).first.map(Self.stageRecord)
     }
 
+    /// The key material (`StageKey.material`) a stage id was last run under with a key other than `other`: from the
+    /// latest run that recorded the id, else the latest stage stored under it; nil when there is none.
+    public func latestKeyMaterial(stageID: String, other: String) throws -> String? {
+        try db.query("""
+            SELECT s.key_json FROM stages s LEFT JOIN run_stages r ON r.stage_key = s.key AND r.stage_id = s.stage_id
+            WHERE s.stage_id = ? AND s.key != ? ORDER BY coalesce(r.run_id, 0) DESC, s.created_at DESC LIMIT 1
+            """, [.text(stageID), .text(other)]).first?[0].string
+    }
+
     public func stages() throws -> [StageRecord] {
         try db.query("SELECT * FROM stages ORDER BY created_at, key").map(Self.stageRecord)
     }
@@ -328,8 +340,8 @@ public final class Store {
         kill(pid, 0) == 0 || errno == EPERM
     }
 
-    /// Renews the lease on this claimer's running cells (call during long cells).
-    public func renewClaims(_ claimer: Claimer) throws {
+    /// Renews the leases of the cells `claimer` is computing (the run's heartbeat does, while its cells run).
+    public func renewLeases(_ claimer: Claimer) throws {
         try db.run("UPDATE cells SET claimed_at = ? WHERE claimed_by = ? AND status = 'running'", [.real(Self.now), .text(claimer.token)])
     }
 
