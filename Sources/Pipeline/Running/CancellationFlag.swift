@@ -25,17 +25,25 @@ public final class CancellationFlag: Sendable {
         source.setEventHandler { [self] in
             if isCancelled {
                 FileHandle.standardError.write(Data("\ninterrupted again: \(forced)\n".utf8))
-                exit(130)
+                Self.exitNow()
             }
             cancel()
             FileHandle.standardError.write(Data("\n\(message)\n".utf8))
             DispatchQueue.global().asyncAfter(deadline: .now() + Self.forceAfter) {
                 FileHandle.standardError.write(Data("still computing \(Int(Self.forceAfter)) s after Ctrl-C: \(forced)\n".utf8))
-                exit(130)
+                Self.exitNow()
             }
         }
         source.resume()
         return source
+    }
+
+    /// Exits with status 130 (output streams flushed) without running exit handlers: OpenBLAS's would wait for a
+    /// product in flight to finish. Files are written to a temporary name and renamed and the database is transactional, so nothing is left half
+    /// written.
+    private static func exitNow() -> Never {
+        fflush(nil)
+        _exit(130)
     }
 }
 

@@ -135,21 +135,7 @@ extension StageDeclaration {
         version: 1,
         params: EvaluateParams.self,
         outputs: StageOutputs(
-            metrics: [
-                .init("n", "count", "Prompts answered."),
-                .init("honest", "count", "Honest answers (the regex scorers of METHOD.md §6)."),
-                .init("dishonest", "count", "Dishonest answers."),
-                .init("unparseable", "count", "Answers neither scorer reads."),
-                .init("honest_pct", "%", "`honest` as % of `n`."),
-                .init("dishonest_pct", "%", "`dishonest` as % of `n`."),
-                .init("unparseable_pct", "%", "`unparseable` as % of `n`."),
-                .init("honest_ci_low", "%", "Wilson 95% interval of `honest_pct`, lower end."),
-                .init("honest_ci_high", "%", "Wilson 95% interval of `honest_pct`, upper end."),
-                .init("dishonest_ci_low", "%", "Wilson 95% interval of `dishonest_pct`, lower end."),
-                .init("dishonest_ci_high", "%", "Wilson 95% interval of `dishonest_pct`, upper end."),
-                .init("logit_honest_pct", "%", "Prompts where the honest answer's token is more probable than the dishonest one's at the answer position (the cheaper, logit-based score)."),
-                .init("logit_p_honest", "probability", "Mean over prompts of P(honest) / (P(honest) + P(dishonest)) at the answer position."),
-            ],
+            metrics: StageOutputs.scoredAnswerMetrics,
             notes: "Outputs: `{\"task\": \"facts\", \"variant\": \"steered L10 ×8\", \"dataset\": \"gpt4\"}`. "
                 + "Generations: one per prompt, `item` = index in the dataset (after the loader's filtering), `prompt` = the "
                 + "rendered prompt text, `output` = the generated answer, `score` = 1 honest, 0 dishonest, null unparseable, "
@@ -171,4 +157,23 @@ struct EvaluateParams: Decodable {
     enum CodingKeys: String, CodingKey {
         case task, dataset, labels, maxNewTokens = "max_new_tokens", paperCondition = "paper_condition"
     }
+}
+
+extension StageOutputs {
+    /// The metrics of scored answers (`EvaluationCell`), stored by `evaluate` and `steering_sweep`.
+    static let scoredAnswerMetrics: [Item] = [
+        .init("n", "count", "Prompts answered."),
+        .init("honest", "count", "Honest answers (the regex scorers of METHOD.md §6)."),
+        .init("dishonest", "count", "Dishonest answers."),
+        .init("unparseable", "count", "Answers neither scorer reads."),
+        .init("honest_pct", "%", "`honest` as % of `n`."),
+        .init("dishonest_pct", "%", "`dishonest` as % of `n`."),
+        .init("unparseable_pct", "%", "`unparseable` as % of `n`."),
+        .init("honest_ci_low", "%", "Wilson 95% interval of `honest_pct`, lower end."),
+        .init("honest_ci_high", "%", "Wilson 95% interval of `honest_pct`, upper end."),
+        .init("dishonest_ci_low", "%", "Wilson 95% interval of `dishonest_pct`, lower end."),
+        .init("dishonest_ci_high", "%", "Wilson 95% interval of `dishonest_pct`, upper end."),
+        .init("logit_honest_pct", "%", "Prompts where the honest answer's token is more probable than the dishonest one's at the answer position (the cheaper, logit-based score)."),
+        .init("logit_p_honest", "probability", "Mean over prompts of P(honest) / (P(honest) + P(dishonest)) at the answer position."),
+    ]
 }

@@ -115,21 +115,7 @@ extension StageDeclaration {
         version: 1,
         params: SteeringSweepParams.self,
         outputs: StageOutputs(
-            metrics: [
-                .init("n", "count", "Prompts answered."),
-                .init("honest", "count", "Honest answers (the regex scorers of METHOD.md §6)."),
-                .init("dishonest", "count", "Dishonest answers."),
-                .init("unparseable", "count", "Answers neither scorer reads."),
-                .init("honest_pct", "%", "`honest` as % of `n`."),
-                .init("dishonest_pct", "%", "`dishonest` as % of `n`."),
-                .init("unparseable_pct", "%", "`unparseable` as % of `n`."),
-                .init("honest_ci_low", "%", "Wilson 95% interval of `honest_pct`, lower end."),
-                .init("honest_ci_high", "%", "Wilson 95% interval of `honest_pct`, upper end."),
-                .init("dishonest_ci_low", "%", "Wilson 95% interval of `dishonest_pct`, lower end."),
-                .init("dishonest_ci_high", "%", "Wilson 95% interval of `dishonest_pct`, upper end."),
-                .init("logit_honest_pct", "%", "Prompts where the honest answer's token is more probable than the dishonest one's at the answer position (the cheaper, logit-based score)."),
-                .init("logit_p_honest", "probability", "Mean over prompts of P(honest) / (P(honest) + P(dishonest)) at the answer position."),
-            ],
+            metrics: StageOutputs.scoredAnswerMetrics,
             notes: "Scored answers, as `evaluate`'s. A sweep computes one layer's cells together (a block: every "
                 + "multiplier and the zero-out cell share each prompt's prefix)."),
         progress: .checkpointed(what: "a block's answers so far", packed: true),

@@ -15,7 +15,7 @@ struct SweepBlockCheckpoint {
         var choice: AnswerChoice?
         var honest: AnswerChoice?
         var shareOfABits: UInt64?
-        /// The generation's logits were not finite (absent in files written before this was kept).
+        /// The generation's logits were not finite (absent = false).
         var nonFinite: Bool?
     }
 
