@@ -163,7 +163,7 @@ extension StageDeclaration {
                 + "\"prompt_format\": \"paired\" | \"plain\"}`."),
         progress: .checkpointed(what: "activations of the prompt batches done (and the correct-only answers)", packed: false),
         sources: ["Pipeline/Stages/CollectActivationsStage.swift", "Pipeline/Stages/ActivationArtifact.swift",
-                  "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/Vectors/ActivationCollector.swift",
+                  "Pipeline/Stages/ActivationCheckpoint.swift", "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/Vectors/ActivationCollector.swift",
                   "Experiments/Prompts", "Experiments/Evaluation", "Experiments/Scoring", "Experiments/Datasets"],
         runner: .collectActivations)
 }
