@@ -9,7 +9,7 @@ import TestSupport
 /// model file's bytes, or a return to an earlier state — exactly the stages whose result depends on the edit
 /// recompute, and nothing else. The expectation comes from an oracle that knows only what each stage reads (its
 /// parameters' meaning, the dataset's text, the model's bytes, its inputs), never the cache keys.
-@Suite("Cache property (issue 22)", .serialized)
+@Suite("Cache property", .serialized)
 struct CachePropertyTests {
     /// Spellings of sweep multipliers, each with its meaning: equal meanings must share a key.
     static let multipliers: [(text: String, meaning: String)] = [

@@ -9,7 +9,7 @@ import TestSupport
 
 /// The holes issue 22's audit found in bad-input handling and the cache, each pinned by the case it reported.
 /// The experiments use `Arith`'s header-only model (4 blocks, width 8, context 4096).
-@Suite("Hardening (issue 22)")
+@Suite("Hardening: bad input and the cache")
 struct HardeningTests {
     static func manifestErrors(_ dir: URL) -> [String] {
         do {
@@ -120,7 +120,7 @@ struct HardeningTests {
 
 /// Case 3: the cache key used a dataset digest remembered by path, size and modification time, so a file edited
 /// in place with both restored (`touch -r`), or edited while a run was under way, kept its old key.
-@Suite("Content-keyed cache (issue 22)")
+@Suite("Content-keyed cache")
 struct ContentKeyTests {
     /// Writes `text` over `url` in place (same inode) and gives it back its modification time.
     static func editInPlace(_ url: URL, _ text: String) throws {
@@ -192,7 +192,7 @@ struct ContentKeyTests {
 }
 
 /// Case 8: a run killed with -9 stayed "running" in `status` and `v_runs`, and every resume added a run id.
-@Suite("Run liveness (issue 22)")
+@Suite("Run liveness")
 struct RunLivenessTests {
     /// A run whose pid is alive but belongs to another process (pid reuse: the start time differs) is gone; a run
     /// whose heartbeat stopped more than `staleAfter` seconds ago shows as interrupted in `v_runs`.
