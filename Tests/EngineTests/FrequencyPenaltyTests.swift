@@ -63,3 +63,34 @@ import Testing
         #expect(greedy.next([2.0, 1.0][...]) == 0)
     }
 }
+
+/// `generate` with a frequency penalty against the same decode written out step by step with a `Sampler`.
+struct FrequencyPenaltyGenerationTests {
+    @Test func generateCountsThePromptAndEachSampledToken() {
+        let config = GradientCheckTests.tinyConfig()
+        let model = LlamaModel.random(config: config, seed: 12)
+        let prompt = [3, 3, 5, 1]
+        let sampling = Sampling.random(temperature: 1, topP: 0.9, seed: 7)
+        for penalty in [FrequencyPenalty(1.5, counted: .sequence), FrequencyPenalty(1.5, counted: .generated)] {
+            let generated = model.generate([GenerationRequest(prompt: prompt)],
+                                           options: GenerationOptions(maxNewTokens: 12, sampling: sampling, frequencyPenalty: penalty))[0]
+            // By hand: one sequence, stream 0, the prompt counted or not, each sampled token counted.
+            var sampler = Sampler(sampling, stream: 0, frequencyPenalty: penalty)
+            if penalty.counted == .sequence { prompt.forEach { sampler.record($0) } }
+            var items = [ForwardItem(tokens: prompt, cache: model.makeCache(), logits: .last)]
+            var tokens: [Int] = []
+            for _ in 0..<12 {
+                let token = sampler.next(model.forward(&items)[0].lastLogits)
+                sampler.record(token)
+                tokens.append(token)
+                items[0].tokens = [token]
+            }
+            #expect(generated.tokens == tokens, "\(penalty.counted)")
+        }
+        // The penalty changes the draws (same seed without it).
+        let plain = model.generate([GenerationRequest(prompt: prompt)], options: GenerationOptions(maxNewTokens: 12, sampling: sampling))[0]
+        let penalised = model.generate([GenerationRequest(prompt: prompt)],
+                                       options: GenerationOptions(maxNewTokens: 12, sampling: sampling, frequencyPenalty: FrequencyPenalty(3)))[0]
+        #expect(plain.tokens != penalised.tokens)
+    }
+}

@@ -9,9 +9,11 @@ public struct DecodingSequence: Sendable {
     public let overflowing: Bool
     public var result = GenerationResult(tokens: [], finishReason: .length)
 
+    /// With a `frequencyPenalty` that counts the whole sequence, `prompt`'s tokens count from the start.
     public init(sampling: Sampling, stream: UInt64 = 0, maxNewTokens: Int, stopTokens: Set<Int>,
-                interventions: [Intervention]) {
-        sampler = Sampler(sampling, stream: stream)
+                interventions: [Intervention], frequencyPenalty: FrequencyPenalty? = nil, prompt: [Int] = []) {
+        sampler = Sampler(sampling, stream: stream, frequencyPenalty: frequencyPenalty)
+        if frequencyPenalty?.counted == .sequence { for token in prompt { sampler.record(token) } }
         self.maxNewTokens = maxNewTokens
         self.stopTokens = stopTokens
         overflowing = interventions.contains(where: \.overflowsFP32)
@@ -26,6 +28,7 @@ public struct DecodingSequence: Sendable {
             return false
         }
         let token = sampler.next(logits)
+        sampler.record(token)
         result.tokens.append(token)
         item.tokens = [token]
         item.logits = .last

@@ -18,12 +18,17 @@ public struct GenerationOptions: Sendable {
     public var stopTokens: Set<Int>
     /// Keep the logits of the first generated position in each result (for logit-based answer scores).
     public var keepFirstLogits: Bool
+    /// A frequency penalty on random sampling (ActAdd samples with TransformerLens's). One that counts the whole
+    /// sequence needs the prompts: `generate` passes them; `decode` callers pass `prompts`.
+    public var frequencyPenalty: FrequencyPenalty?
 
-    public init(maxNewTokens: Int, sampling: Sampling = .greedy, stopTokens: Set<Int> = [], keepFirstLogits: Bool = false) {
+    public init(maxNewTokens: Int, sampling: Sampling = .greedy, stopTokens: Set<Int> = [], keepFirstLogits: Bool = false,
+                frequencyPenalty: FrequencyPenalty? = nil) {
         self.maxNewTokens = maxNewTokens
         self.sampling = sampling
         self.stopTokens = stopTokens
         self.keepFirstLogits = keepFirstLogits
+        self.frequencyPenalty = frequencyPenalty
     }
 }
 
@@ -62,7 +67,7 @@ extension LlamaModel {
         }
         guard options.maxNewTokens > 0 else { return requests.map { _ in GenerationResult(tokens: [], finishReason: .length) } }
         let outputs = forward(&running)
-        return decode(&running, after: outputs, options: options)
+        return decode(&running, after: outputs, options: options, prompts: requests.map(\.prompt))
     }
 
     /// KV-cache rows to reserve for a prompt and the tokens to generate after it: never more than the model's
@@ -75,16 +80,20 @@ extension LlamaModel {
     /// Continues generation of sequences whose prompts have been run (their last logits in `outputs`): samples,
     /// then decode steps over every sequence still running, until stop tokens, `maxNewTokens`, or the model's
     /// context is full. A sequence whose logits are not finite stops there (`FinishReason.nonFinite`).
-    public func decode(_ items: inout [ForwardItem], after firstOutputs: [ForwardOutput], options: GenerationOptions)
-        -> [GenerationResult]
+    /// `prompts` (one per item, whole) are what a frequency penalty counting the sequence starts from.
+    public func decode(_ items: inout [ForwardItem], after firstOutputs: [ForwardOutput], options: GenerationOptions,
+                       prompts: [[Int]]? = nil) -> [GenerationResult]
     {
+        precondition(options.frequencyPenalty?.counted != .sequence || prompts?.count == items.count,
+                     "decode: a frequency penalty that counts the prompt needs each item's whole prompt")
         var running = items
         items = []
         var outputs = firstOutputs
         var runningIndex = Array(running.indices)
         var sequences = running.indices.map {
             DecodingSequence(sampling: options.sampling, stream: UInt64($0), maxNewTokens: options.maxNewTokens,
-                             stopTokens: options.stopTokens, interventions: running[$0].interventions)
+                             stopTokens: options.stopTokens, interventions: running[$0].interventions,
+                             frequencyPenalty: options.frequencyPenalty, prompt: prompts?[$0] ?? [])
         }
         guard options.maxNewTokens > 0 else { return sequences.map(\.result) }
         if options.keepFirstLogits {
