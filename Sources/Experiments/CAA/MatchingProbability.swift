@@ -12,11 +12,9 @@ public struct MatchingProbability: Sendable, Equatable {
     /// From the last position's logits and the token ids of "A" and "B"; the softmax runs in Double.
     public init(logits: ArraySlice<Float>, aToken: Int, bToken: Int, matching: String) {
         precondition(matching == "A" || matching == "B", "MatchingProbability: the matching answer is \(matching), not A or B")
-        let m = Double(logits.max() ?? 0)
-        var sum = 0.0
-        for value in logits { sum += exp(Double(value) - m) }
-        a = exp(Double(logits[logits.startIndex + aToken]) - m) / sum
-        b = exp(Double(logits[logits.startIndex + bToken]) - m) / sum
+        let lse = ExactLogSumExp.of(logits)
+        a = exp(Double(logits[logits.startIndex + aToken]) - lse)
+        b = exp(Double(logits[logits.startIndex + bToken]) - lse)
         self.matching = matching
     }
 

@@ -26,9 +26,7 @@ public enum NextTokenKL {
     }
 
     static func logSoftmax(_ logits: ArraySlice<Float>) -> [Double] {
-        let m = Double(logits.max() ?? 0)
-        let z = logits.reduce(0.0) { $0 + exp(Double($1) - m) }
-        let logZ = m + log(z)
+        let logZ = ExactLogSumExp.of(logits)
         return logits.map { Double($0) - logZ }
     }
 }
