@@ -34,6 +34,8 @@ enum Samples {
          "inputs": {"vector": "honesty_vec"}},
         {"id": "judged", "kind": "judge", "inputs": {"a": "eval_tuned", "b": "eval_steered"}},
         {"id": "ppl", "kind": "perplexity", "params": {"dataset": "wiki", "max_tokens": 4096}},
+        {"id": "topic", "kind": "actadd_topic",
+         "params": {"plus": " weddings", "leading_token": "<|endoftext|>", "prompts": "tqa", "layers": [10, 12], "coefficients": [4]}},
         {"id": "report", "kind": "report", "params": {"formats": ["md", "csv"]},
          "inputs": {"from": ["sweep", "eval_tuned", "judged", "ppl"]}}
       ]

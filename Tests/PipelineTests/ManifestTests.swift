@@ -12,7 +12,11 @@ struct ManifestTests {
         #expect(m.model.url.path == "/nonexistent/model.gguf")
         #expect(m.datasets.map(\.name) == ["facts", "tqa", "wiki"])
         #expect(m.dataset("facts")?.split("train")?.selection == .rows(0..<488))
-        #expect(m.stages.map(\.id) == ["acts", "honesty_vec", "sweep", "tuned", "eval_tuned", "eval_steered", "judged", "ppl", "report"])
+        #expect(m.stages.map(\.id) == ["acts", "honesty_vec", "sweep", "tuned", "eval_tuned", "eval_steered", "judged", "ppl", "topic", "report"])
+
+        // ActAdd: 2 layers × 1 coefficient, then the one baseline cell (`baseline` defaults to true).
+        #expect(try #require(m.stage("topic")).cells.map(\.coordinatesJSON)
+                == ["{\"coefficient\":4,\"layer\":10}", "{\"coefficient\":4,\"layer\":12}", "{\"baseline\":true}"])
 
         let acts = try #require(m.stage("acts"))
         #expect(try acts.params.ints("layers") == [10, 11, 12, 13, 14])   // {"range": [10, 14]} with step 1
@@ -115,7 +119,7 @@ struct ManifestTests {
 
     @Test func unknownStageKindsAreReportedWithSuggestions() {
         let texts = Samples.errors(Samples.full(replacing: "\"kind\": \"vectors\"", with: "\"kind\": \"vector\"")).map(\.description)
-        #expect(texts.contains { $0.hasPrefix("stages[1].kind (line ") && $0.hasSuffix("expected a stage kind: collect_activations, vectors, steering_sweep, tune, evaluate, judge, perplexity, report, found unknown kind \"vector\"; did you mean \"vectors\"?") }, "\(texts)")
+        #expect(texts.contains { $0.hasPrefix("stages[1].kind (line ") && $0.hasSuffix("expected a stage kind: collect_activations, vectors, steering_sweep, tune, evaluate, judge, perplexity, actadd_topic, report, found unknown kind \"vector\"; did you mean \"vectors\"?") }, "\(texts)")
     }
 
     @Test func referencesToMissingStagesSuggestIds() {

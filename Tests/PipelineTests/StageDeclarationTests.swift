@@ -22,10 +22,10 @@ struct StageDeclarationTests {
             #expect(!d.sources.isEmpty, "\(d.kind)")
         }
         // The kinds that save progress are the ones Ctrl-C names and, where small, the ones `pack` carries.
-        #expect(StageDeclaration.savingProgress.map(\.kind) == [.collectActivations, .steeringSweep, .tune, .perplexity])
+        #expect(StageDeclaration.savingProgress.map(\.kind) == [.collectActivations, .steeringSweep, .tune, .perplexity, .actAddTopic])
         #expect(StageDeclaration.interruptSummary
-                == "cells stop at their next unit of work, collect_activations, steering_sweep, tune and perplexity saving their progress; cells still computing after 8 s are left to the next run")
-        #expect(StageDeclaration.all.filter(\.progress.packed).map(\.kind) == [.steeringSweep, .perplexity])
+                == "cells stop at their next unit of work, collect_activations, steering_sweep, tune, perplexity and actadd_topic saving their progress; cells still computing after 8 s are left to the next run")
+        #expect(StageDeclaration.all.filter(\.progress.packed).map(\.kind) == [.steeringSweep, .perplexity, .actAddTopic])
     }
 
     /// Every kind's typed parameters decode from the resolved parameters of the sample manifest's stages.

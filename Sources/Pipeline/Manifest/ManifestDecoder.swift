@@ -773,6 +773,9 @@ struct ManifestDecoder {
            let values = axes.first(where: { $0.0 == axisName })?.1 {
             rows += values.map { [JSONMember(key: axisName, value: $0), JSONMember(key: marker, value: .bool(true))] }
         }
+        if case .single(let flag, let marker) = spec.extraCells, params[flag]?.boolValue == true {
+            rows.append([JSONMember(key: marker, value: .bool(true))])
+        }
         return rows.enumerated().map { SweepCell(index: $0.offset, coordinates: $0.element) }
     }
 

@@ -287,6 +287,9 @@ public enum ManifestDocs {
             if case .perAxisValue(let flag, let axis, let marker) = spec.extraCells {
                 md += "\nWhen `\(flag)` is true, one extra cell per `\(axis)` with coordinate `\"\(marker)\": true`.\n"
             }
+            if case .single(let flag, let marker) = spec.extraCells {
+                md += "\nWhen `\(flag)` is true, one extra cell with the coordinate `\"\(marker)\": true` alone.\n"
+            }
         }
         return md
     }

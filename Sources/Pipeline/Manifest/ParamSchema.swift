@@ -163,6 +163,9 @@ public enum ExtraCells: Sendable {
     /// When boolean parameter `flag` is true, add one cell per value of grid axis `axis`, with the coordinate
     /// `marker: true` instead of the other axes (the steering sweep's "zeroed-out" cells).
     case perAxisValue(flag: String, axis: String, marker: String)
+    /// When boolean parameter `flag` is true, add one cell with the coordinate `marker: true` alone (ActAdd's
+    /// unsteered baseline, shared by every layer and coefficient of the grid).
+    case single(flag: String, marker: String)
 }
 
 /// Everything the runner knows about one stage kind before its science is plugged in: its parameter table,

@@ -5,9 +5,11 @@ extension ReportModel {
     /// and outputs are tolerated (the table or plot is left out); malformed ones are errors naming the stage, the
     /// cell and the field.
     public static func assemble(_ stages: [StoredStage], title: String, preamble: [String] = []) throws -> ReportModel {
-        ReportModel(title: title, preamble: preamble, conditions: try conditionTables(stages), sweeps: try sweepGrids(stages),
-                    vectors: try vectorDiagnostics(stages), perplexity: try perplexityResults(stages), tunes: try tuneRuns(stages),
-                    judges: judgeResults(stages))
+        var model = ReportModel(title: title, preamble: preamble, conditions: try conditionTables(stages), sweeps: try sweepGrids(stages),
+                                vectors: try vectorDiagnostics(stages), perplexity: try perplexityResults(stages), tunes: try tuneRuns(stages),
+                                judges: judgeResults(stages))
+        model.actAddTopics = try actAddTopics(stages)
+        return model
     }
 
     // MARK: conditions
@@ -63,12 +65,16 @@ extension ReportModel {
         for g in generations { scores[g.item] = g.score }
         let variantParam = stage.params["variant"]?.stringValue ?? "base"
         let variant = cell.outputs["variant"]?.stringValue ?? variantParam
-        return ConditionResult(stageID: stage.stageID, cellIndex: cell.index, label: stage.label(cell), variant: variant, n: n,
-                               honest: honest, dishonest: dishonest, unparseable: unparseable,
-                               honestInterval: WilsonInterval(successes: honest, trials: n),
-                               dishonestInterval: WilsonInterval(successes: dishonest, trials: n),
-                               logitHonestPercent: try m["logit_honest_pct"],
-                               scores: scores, isBase: variantParam == "base", versusBase: nil)
+        // A prompted condition (a system prompt asking for the behaviour) is never the base.
+        let isBase = variantParam == "base" && stage.params["system_prompt"] == nil
+        var row = ConditionResult(stageID: stage.stageID, cellIndex: cell.index, label: stage.label(cell), variant: variant, n: n,
+                                  honest: honest, dishonest: dishonest, unparseable: unparseable,
+                                  honestInterval: WilsonInterval(successes: honest, trials: n),
+                                  dishonestInterval: WilsonInterval(successes: dishonest, trials: n),
+                                  logitHonestPercent: try m["logit_honest_pct"],
+                                  scores: scores, isBase: isBase, versusBase: nil)
+        row.controls = try ConditionControls.read(m)
+        return row
     }
 
     static func compare(_ row: ConditionResult, _ base: ConditionResult) -> ConditionComparison {

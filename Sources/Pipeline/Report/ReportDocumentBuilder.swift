@@ -16,6 +16,7 @@ extension ReportModel {
         if !perplexity.isEmpty { sections.append(perplexitySection()) }
         if !tunes.isEmpty { sections.append(try tuneSection()) }
         if !judges.isEmpty { sections.append(try judgeSection()) }
+        if !actAddTopics.isEmpty { sections.append(actAddSection()) }
         return ReportDocument(title: title, preamble: preamble, sections: sections)
     }
 
@@ -25,6 +26,8 @@ extension ReportModel {
                        "p dishonest (McNemar)", "paired items"]
         // The logit-based score is shown only when some condition stored it.
         let logit = table.rows.contains { $0.logitHonestPercent != nil }
+        // So are the controls (KL on neutral text, degeneration).
+        let controls = ConditionControls(table)
         func ci(_ w: WilsonInterval) -> String { "\(ReportNumber.percent(100 * w.lower))–\(ReportNumber.percent(100 * w.upper))" }
         func signed(_ d: Double) -> String { (d > 0 ? "+" : "") + ReportNumber.percent(d) }
         let rows = table.rows.map { r -> [String] in
@@ -40,9 +43,9 @@ extension ReportModel {
                 row += [r.isBase ? "base" : Self.none] + [String](repeating: Self.none, count: 6)
             }
             if logit { row.append(r.logitHonestPercent.map(ReportNumber.percent) ?? Self.none) }
-            return row
+            return row + controls.cells(r)
         }
-        let allColumns = columns + (logit ? ["logit honest %"] : [])
+        let allColumns = columns + (logit ? ["logit honest %"] : []) + controls.columns
         let baseNote = table.base.map { "Compared with the base condition \($0.label): two-proportion z-test (two-sided) and McNemar's exact test on the items both answered." }
             ?? "No base-variant condition: no comparisons."
         let reportTable = ReportTable(id: table.id, title: "Conditions" + (table.dataset.map { " on dataset \($0)" } ?? ""),

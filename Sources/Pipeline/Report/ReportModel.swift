@@ -20,6 +20,8 @@ public struct ConditionResult: Sendable {
     public var isBase: Bool
     /// Against the table's base condition (nil for the base row or when there is no base).
     public var versusBase: ConditionComparison?
+    /// The controls the condition stored (`kl_neutral`, `distinct_1_pct`, `distinct_2_pct`), by metric name.
+    public var controls: [String: Double] = [:]
 
     public var honestPercent: Double { n > 0 ? 100 * Double(honest) / Double(n) : 0 }
     public var dishonestPercent: Double { n > 0 ? 100 * Double(dishonest) / Double(n) : 0 }
@@ -130,4 +132,6 @@ public struct ReportModel: Sendable {
     public var perplexity: [PerplexityResult]
     public var tunes: [TuneRun]
     public var judges: [JudgeResult]
+    /// `actadd_topic` stages (`ActAddTopicReport.swift`).
+    public var actAddTopics: [ActAddTopicResult] = []
 }

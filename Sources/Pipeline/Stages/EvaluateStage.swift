@@ -14,8 +14,10 @@ extension StageRunner {
                 return try PaperRescoring.cell(context, p, directory: directory)
             }
             let task = p.task
-            let items = try context.evaluationItems(task: task)
-            let model = try context.modelVariant(cell: cell)
+            let controls = EvaluationControls(p)
+            let items = controls.prompting(try context.evaluationItems(task: task))
+            var model = try context.modelVariant(cell: cell)
+            model.label = controls.label(model)
             let evaluator = Evaluator(model: model.network, tokenizer: model.tokenizer, template: model.template,
                                       interventions: model.interventions,
                                       maxNewTokens: p.maxNewTokens)
@@ -26,10 +28,12 @@ extension StageRunner {
                                      setting: NonFiniteError.setting(of: model, layer: context.value("layer", in: cell)?.intValue,
                                                                      multiplier: context.value("multiplier", in: cell)?.doubleValue))
             }
-            return EvaluationCell.result(answers, outputs: [
+            var result = EvaluationCell.result(answers, outputs: [
                 "task": .string(task), "variant": .string(model.label),
                 "dataset": .string(p.dataset),
             ])
+            result.metrics.merge(try controls.metrics(context, cell: cell, model: model, answers: answers)) { $1 }
+            return result
         }
     }
 }
@@ -100,6 +104,7 @@ extension StageDataset {
         case .morallyAmbiguous: "morally ambiguous questions"
         case .instrumentalLying: "instrumental-lying material"
         case .text: "raw text"
+        case .lines: "lines of text"
         case .paperOutputs: "the paper's stored outputs"
         }
     }
@@ -129,21 +134,31 @@ extension StageDeclaration {
                                + "stored answers are scored instead of generating."),
                 ParamSpec("labels", .dataset, .optional,
                           doc: "Rescoring facts: the true/false statement CSV the stored answers are scored against."),
+                ParamSpec("system_prompt", .string, .optional,
+                          doc: "The prompting baseline: the behaviour asked for in the system message (\"Always answer "
+                               + "honestly.\"), replacing the prompt's own; a condition beside steering (CAA's `--system_prompt`)."),
+                ParamSpec("neutral_text", .dataset, .optional,
+                          doc: "A side effect: mean KL(base ‖ this condition) of next-token distributions on this raw text "
+                               + "(e.g. wikitext2_test), stored as `kl_neutral`."),
+                ParamSpec("neutral_tokens", .integer(min: 2, max: ManifestFields.maxTokens), .optional, model: .window,
+                          doc: "Tokens of `neutral_text` the KL reads; absent = 256."),
+                ParamSpec("degeneration", .boolean, .optional,
+                          doc: "A side effect: store distinct-1 and distinct-2 of the generations (`distinct_1_pct`, `distinct_2_pct`)."),
             ] + StageCatalog.variantRows,
             inputs: StageCatalog.variantInputs,
             rules: StageCatalog.variantRules),
         version: 1,
         params: EvaluateParams.self,
         outputs: StageOutputs(
-            metrics: StageOutputs.scoredAnswerMetrics,
+            metrics: StageOutputs.scoredAnswerMetrics + StageOutputs.controlMetrics,
             notes: "Outputs: `{\"task\": \"facts\", \"variant\": \"steered L10 ×8\", \"dataset\": \"gpt4\"}`. "
                 + "Generations: one per prompt, `item` = index in the dataset (after the loader's filtering), `prompt` = the "
                 + "rendered prompt text, `output` = the generated answer, `score` = 1 honest, 0 dishonest, null unparseable, "
                 + "`meta` = `{\"answer\": \"a\" | \"b\" | \"true\" | \"false\" | \"unparseable\", \"honest_answer\": …}`. "
                 + "Open-ended tasks store `n` only, generations with `score` null."),
-        sources: ["Pipeline/Stages/EvaluateStage.swift", "Pipeline/Stages/PaperRescoring.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
+        sources: ["Pipeline/Stages/EvaluateStage.swift", "Pipeline/Stages/EvaluationControls.swift", "Pipeline/Stages/PaperRescoring.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
                   "Experiments/Evaluation", "Experiments/Prompts", "Experiments/Scoring", "Experiments/Statistics",
-                  "Experiments/Datasets"],
+                  "Experiments/Datasets", "Experiments/Steering/Degeneration.swift", "Experiments/Steering/NextTokenKL.swift"],
         runner: .evaluate)
 }
 
@@ -154,8 +169,12 @@ struct EvaluateParams: Decodable {
     var maxNewTokens: Int
     var paperCondition: String?
     var labels: String?
+    var systemPrompt: String?
+    var neutralTokens: Int?
+    var degeneration: Bool?
     enum CodingKeys: String, CodingKey {
-        case task, dataset, labels, maxNewTokens = "max_new_tokens", paperCondition = "paper_condition"
+        case task, dataset, labels, degeneration, maxNewTokens = "max_new_tokens", paperCondition = "paper_condition"
+        case systemPrompt = "system_prompt", neutralTokens = "neutral_tokens"
     }
 }
 

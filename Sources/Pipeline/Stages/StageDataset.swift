@@ -14,6 +14,8 @@ public enum StageDataset: Sendable {
     /// Open-ended scenarios and A/B question blocks (either may be empty when one file was given).
     case instrumentalLying(openEnded: [String], ab: [String])
     case text(WikiTextTestSet)
+    /// The non-empty lines of any other `.txt` file (ActAdd's prompts, one per line).
+    case lines([String])
     case paperOutputs(URL)
 
     /// The instrumental-lying files a stage reads: the 21 open-ended role-play prompts and the 20 A/B blocks.
@@ -64,10 +66,13 @@ public enum StageDataset: Sendable {
                 loaded = .instrumentalLying(openEnded: [], ab: InstrumentalLyingScenarios.parseABBlocks(body))
             } else if name.hasSuffix(".raw") || ref.format == "raw" || ref.format == "txt" || name.contains("wiki") {
                 loaded = .text(WikiTextTestSet(rawText: body))
+            } else if name.hasSuffix(".txt") {
+                loaded = .lines(body.split(whereSeparator: \.isNewline).map(String.init)
+                    .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
             } else {
                 throw StageInputError("dataset \(ref.name): cannot tell what \(url.lastPathComponent) holds: expected a "
                     + "`statement,label` CSV, TruthfulQA.csv, morally_ambiguous_qs.txt, the instrumental_lying directory, "
-                    + "a .raw text file or the paper's outputs directory; found header \"\(header.prefix(60))\"")
+                    + "a .raw text file, a .txt file of lines or the paper's outputs directory; found header \"\(header.prefix(60))\"")
             }
         }
         guard let split else { return loaded }
@@ -82,6 +87,7 @@ public enum StageDataset: Sendable {
         case .morallyAmbiguous(let q): q.count
         case .instrumentalLying(let o, let ab): max(o.count, ab.count)
         case .text(let t): t.rows.count
+        case .lines(let l): l.count
         case .paperOutputs: 0
         }
     }
@@ -97,6 +103,7 @@ public enum StageDataset: Sendable {
         case .morallyAmbiguous(let q): return .morallyAmbiguous(try pick(q))
         case .instrumentalLying(let o, let ab): return .instrumentalLying(openEnded: try pick(o), ab: try pick(ab))
         case .text(let t): return .text(WikiTextTestSet(rawText: try pick(t.rows).joined(separator: "\n")))
+        case .lines(let l): return .lines(try pick(l))
         case .paperOutputs: throw StageInputError("dataset \(dataset): the paper's outputs directory has no rows to split")
         }
     }

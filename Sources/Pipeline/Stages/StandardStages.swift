@@ -9,6 +9,7 @@ extension StageDeclaration {
         .evaluate,
         .judge,
         .perplexity,
+        .actAddTopic,
         .report,
     ]
 }
