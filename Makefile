@@ -8,7 +8,7 @@ MODEL      ?= smollm2-135m-instruct
 BIN        := .build/release/reptune
 
 # The datasets the tests read (the paper's): the ones these manifests name.
-TEST_DATA  := experiments/paper-honesty.json experiments/rescore-paper.json
+TEST_DATA  := experiments/paper-honesty.json experiments/rescore-paper.json experiments/actadd-topics.json
 
 .PHONY: all setup deps model build datasets run test bench clean
 
