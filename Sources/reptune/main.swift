@@ -15,6 +15,7 @@ let runners: [String: (ParsedArguments) throws -> Void] = [
     "datasets": DatasetsCommand.run,
     "run": RunCommand.run,
     "resume": RunCommand.resume,
+    "worker": WorkerCommand.run,
     "status": StoreCommands.status,
     "query": StoreCommands.query,
     "results": StoreCommands.results,

@@ -35,10 +35,14 @@ public final class StageContext {
 
     /// The digest each file or directory in the stage's key had when the run was planned (`PlannedStage`).
     let contentDigests: [String: String]
+    /// Set when the context runs one unit of work in a worker (`UnitWorker`): cells come from the unit, not from
+    /// claims in the store, and results are collected for the unit's bundle instead of committed (nil: the store).
+    let unit: UnitLedger?
 
     init(stage: StageSpec, key: String, model: ModelRef, datasets: [DatasetRef], inputs: [String: [InputStage]], store: Store,
          cancellation: CancellationFlag, claimer: Claimer, observer: RunObserver?, contentDigests: [String: String] = [:],
-         declaredOutputs: StageOutputs? = nil) {
+         declaredOutputs: StageOutputs? = nil, unit: UnitLedger? = nil) {
+        self.unit = unit
         self.declaredOutputs = declaredOutputs
         self.contentDigests = contentDigests
         self.stage = stage
@@ -74,7 +78,7 @@ public final class StageContext {
     /// left or after cancellation.
     public func nextCells(_ max: Int = 1, among indices: [Int]? = nil) throws -> [SweepCell] {
         guard !isCancelled else { return [] }
-        let cells = try store.claimCells(key, limit: max, claimer: claimer, among: indices)
+        let cells = try unit?.take(max, among: indices) ?? store.claimCells(key, limit: max, claimer: claimer, among: indices)
         inFlight += cells
         claimed += cells.count
         return cells
@@ -86,7 +90,7 @@ public final class StageContext {
         if let undeclared = declaredOutputs?.undeclared(in: result) {
             throw StageOutputsError("stage \(stage.id): the \(stage.kind) runner stored \(undeclared), which the kind's declaration does not list")
         }
-        let stored = try store.commitCell(key, cell, result, claimer: claimer)
+        let stored = try unit.map { $0.finish(cell, result) } ?? store.commitCell(key, cell, result, claimer: claimer)
         inFlight.removeAll { $0.index == cell.index }
         if stored {
             committed += 1
@@ -128,7 +132,7 @@ public final class StageContext {
 
     /// Stores `cell`'s error and lets it go (the runner goes on with other cells; the stage fails at the end).
     public func fail(_ cell: SweepCell, _ error: Error) throws {
-        try store.failCell(key, cell, error: "\(error)", claimer: claimer)
+        if let unit { unit.fail(cell, "\(error)") } else { try store.failCell(key, cell, error: "\(error)", claimer: claimer) }
         inFlight.removeAll { $0.index == cell.index }
     }
 
@@ -148,7 +152,9 @@ public final class StageContext {
     /// Marks the cells still in flight failed with `error` (or releases them after cancellation).
     func settleInFlight(error: Error?) throws {
         guard !inFlight.isEmpty else { return }
-        if let error, !(error is StageCancelled) {
+        if let unit {
+            if let error, !(error is StageCancelled) { for cell in inFlight { unit.fail(cell, "\(error)") } }
+        } else if let error, !(error is StageCancelled) {
             for cell in inFlight { try store.failCell(key, cell, error: "\(error)", claimer: claimer) }
         } else {
             try store.releaseCells(key, inFlight, claimer: claimer)

@@ -357,24 +357,31 @@ public final class Store {
                 claimed_by = NULL, claimed_at = NULL WHERE stage_key = ? AND cell_index = ? AND status = 'running' AND claimed_by = ?
                 """, [.text(result.metricsJSON), .text(CanonicalJSON.encode(result.outputs)), .real(Self.now), k, i, .text(claimer.token)])
             guard changed == 1 else { return false }
-            for name in result.metrics.keys.sorted() {
-                let v = result.metrics[name] ?? .nan
-                try db.run("INSERT OR REPLACE INTO metrics (stage_key, cell_index, name, value) VALUES (?, ?, ?, ?)",
-                           [k, i, .text(name), v.isFinite ? .real(v) : .null])
-            }
-            for g in result.generations {
-                try db.run("INSERT OR REPLACE INTO generations (stage_key, cell_index, item, prompt, output, score, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [k, i, .integer(Int64(g.item)), .text(g.prompt), .text(g.output), SQLValue(g.score),
-                            SQLValue(g.meta.map(CanonicalJSON.encode))])
-            }
-            for name in result.artifacts.keys.sorted() {
-                guard let a = result.artifacts[name] else { continue }
-                try db.run("INSERT OR IGNORE INTO artifacts (sha256, path, bytes, created_at) VALUES (?, ?, ?, ?)",
-                           [.text(a.sha256), .text(a.path), .integer(Int64(a.bytes)), .real(Self.now)])
-                try db.run("INSERT OR REPLACE INTO cell_artifacts (stage_key, cell_index, name, sha256) VALUES (?, ?, ?, ?)",
-                           [k, i, .text(name), .text(a.sha256)])
-            }
+            try insertOutputs(of: result, key: key, cell: cell.index)
             return true
+        }
+    }
+
+    /// Records what a finished cell produced — metrics, generations, artifact references — inside the caller's
+    /// transaction (`commitCell`, and `ingest` of a worker's bundle).
+    func insertOutputs(of result: CellResult, key: String, cell index: Int) throws {
+        let k = SQLValue.text(key), i = SQLValue.integer(Int64(index))
+        for name in result.metrics.keys.sorted() {
+            let v = result.metrics[name] ?? .nan
+            try db.run("INSERT OR REPLACE INTO metrics (stage_key, cell_index, name, value) VALUES (?, ?, ?, ?)",
+                       [k, i, .text(name), v.isFinite ? .real(v) : .null])
+        }
+        for g in result.generations {
+            try db.run("INSERT OR REPLACE INTO generations (stage_key, cell_index, item, prompt, output, score, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [k, i, .integer(Int64(g.item)), .text(g.prompt), .text(g.output), SQLValue(g.score),
+                        SQLValue(g.meta.map(CanonicalJSON.encode))])
+        }
+        for name in result.artifacts.keys.sorted() {
+            guard let a = result.artifacts[name] else { continue }
+            try db.run("INSERT OR IGNORE INTO artifacts (sha256, path, bytes, created_at) VALUES (?, ?, ?, ?)",
+                       [.text(a.sha256), .text(a.path), .integer(Int64(a.bytes)), .real(Self.now)])
+            try db.run("INSERT OR REPLACE INTO cell_artifacts (stage_key, cell_index, name, sha256) VALUES (?, ?, ?, ?)",
+                       [k, i, .text(name), .text(a.sha256)])
         }
     }
 

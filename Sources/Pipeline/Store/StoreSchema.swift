@@ -143,6 +143,23 @@ public enum StoreSchema {
                    datetime(finished_at, 'unixepoch') AS finished, datetime(heartbeat_at, 'unixepoch') AS heartbeat
             FROM runs;
         """,
+        // 3: units of work handed to workers by the processes and slurm executors (which job or process computes
+        // them, its state and attempts), so that `status` shows them and `resume` re-attaches instead of submitting
+        // again; the runs' executors.
+        """
+        CREATE TABLE units (
+            stage_key TEXT NOT NULL, cells TEXT NOT NULL, run_id INTEGER, executor TEXT NOT NULL,
+            job TEXT, state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
+            submitted_at REAL, worker_started_at REAL, worker_finished_at REAL, ingested_at REAL, worker_host TEXT,
+            PRIMARY KEY (stage_key, cells));
+        ALTER TABLE runs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
+        CREATE VIEW v_units AS
+            SELECT s.stage_id, u.stage_key, u.cells, u.run_id, u.executor, u.job, u.state, u.reason, u.attempts, u.error,
+                   datetime(u.submitted_at, 'unixepoch') AS submitted, u.worker_host,
+                   u.worker_started_at - u.submitted_at AS start_seconds, u.worker_finished_at - u.worker_started_at AS work_seconds,
+                   u.ingested_at - u.worker_finished_at AS ingest_seconds
+            FROM units u LEFT JOIN stages s ON s.key = u.stage_key;
+        """,
     ]
 
     /// The views `reptune query` documents, with one line each.
@@ -153,6 +170,7 @@ public enum StoreSchema {
         ("v_metrics", "one row per metric of a cell: stage_id, kind, stage_key, cell_index, coordinates, name, value"),
         ("v_generations", "one row per generated answer: stage_id, kind, stage_key, cell_index, coordinates, item, prompt, output, score, meta"),
         ("v_artifacts", "one row per file a cell produced: stage_id, stage_key, cell_index, name, sha256, path, bytes"),
+        ("v_units", "one row per unit of work handed to a worker (--executor processes|slurm): stage_id, stage_key, cells, run_id, executor, job (Slurm job id or pid), state, reason, attempts, error, submitted, worker_host, start_seconds (submission to worker start), work_seconds, ingest_seconds (bundle written to ingested)"),
     ]
 
     public static var version: Int { migrations.count }
