@@ -32,6 +32,20 @@ public enum ReptuneCommands {
         Option("bos", .flag, "start with the BOS token even when the tokenizer does not add one"),
     ]
 
+    /// How `run` and `resume` compute their cells: in this process, in worker processes, or as Slurm jobs.
+    static let executorOptions: [Option] = [
+        Option("executor", .choice(["local", "processes", "slurm"]), default: "local",
+               "where cells are computed: this process (local), `reptune worker` processes here (processes), or Slurm jobs (slurm); the results directory must be on storage the nodes share"),
+        Option("workers", .integer(1...4096), default: "2", value: "N", "worker processes at once (processes), or units a stage is split into at most (slurm: one array task each)"),
+        Option("retries", .integer(1...100), default: "3", value: "N", "attempts a unit gets before its cells are failed (processes, slurm)"),
+        Option("slurm-partition", .text, value: "NAME", "sbatch --partition (overrides the manifest's executor.slurm)"),
+        Option("slurm-time", .text, value: "LIMIT", "sbatch --time, e.g. 2:00:00"),
+        Option("slurm-mem", .text, value: "SIZE", "sbatch --mem, e.g. 8G"),
+        Option("slurm-cpus", .integer(1...4096), value: "N", "sbatch --cpus-per-task"),
+        Option("slurm-account", .text, value: "NAME", "sbatch --account"),
+        Option("slurm-arg", .text, value: "ARG,...", "more sbatch arguments, passed as they are"),
+    ]
+
     public static let all: [CommandSpec] = [
         CommandSpec("inspect", arguments: [model],
             summary: "architecture, tensor types and sizes, tokenizer, chat template (GGUF file or Hugging Face directory); --memory: the resident memory the engine will need, before loading anything",
@@ -118,6 +132,7 @@ public enum ReptuneCommands {
                 Option("force", .text, value: "STAGE,...", "recompute these stages even when cached"),
                 Option("dry-run", .flag, "print the plan and change nothing"),
                 Option("jobs", .integer(1...64), default: "1", "stages run side by side"),
+            ] + executorOptions + [
                 datasets,
                 .json,
             ]),
@@ -127,6 +142,7 @@ public enum ReptuneCommands {
                 Option("run", .integer(1...Int.max), "the run to continue"),
                 Option("dry-run", .flag, "print the plan and change nothing"),
                 Option("jobs", .integer(1...64), default: "1", "stages run side by side"),
+            ] + executorOptions + [
                 datasets,
                 .json,
             ]),

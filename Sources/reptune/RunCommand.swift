@@ -24,7 +24,7 @@ enum RunCommand {
         try verifyDatasets(manifest, results: results, readOnly: dryRun)
         let plan = try experiment.plan(readOnly: dryRun)
         if dryRun { return try printPlan(plan, results: results, json: a.json) }
-        try execute(experiment, plan: plan, jobs: a.int("jobs") ?? 1, json: a.json)
+        try execute(experiment, plan: plan, scheduler: schedulerOptions(a, manifest: manifest), json: a.json)
     }
 
     /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key.
@@ -51,7 +51,7 @@ enum RunCommand {
         try verifyDatasets(experiment.manifest, results: directory, readOnly: dryRun)
         let plan = try experiment.plan(readOnly: dryRun)
         if dryRun { return try printPlan(plan, results: directory, json: json) }
-        try execute(experiment, plan: plan, jobs: a.int("jobs") ?? 1, json: json)
+        try execute(experiment, plan: plan, scheduler: schedulerOptions(a, manifest: experiment.manifest), json: json)
     }
 
     /// Refuses a manifest whose dataset files differ from the repository's descriptors (sha256).
@@ -79,7 +79,27 @@ enum RunCommand {
                         datasets: catalog.map { DatasetLibrary(catalog: $0, mirror: mirror) })
     }
 
-    static func execute(_ experiment: ExperimentRun, plan: Plan, jobs: Int, json: Bool) throws {
+    /// `--jobs`, and the executor `--executor` names with its options (Slurm's over the manifest's `executor.slurm`).
+    static func schedulerOptions(_ a: ParsedArguments, manifest: Manifest) throws -> SchedulerOptions {
+        let worker = WorkerInvocation(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+                                      datasets: a.string("datasets"))
+        let executor: Executor
+        switch a.string("executor") ?? "local" {
+        case "processes":
+            executor = .processes(worker, workers: a.int("workers") ?? 2)
+        case "slurm":
+            let given = SlurmOptions(partition: a.string("slurm-partition"), time: a.string("slurm-time"), mem: a.string("slurm-mem"),
+                                     cpusPerTask: a.int("slurm-cpus"), account: a.string("slurm-account"), extra: a.list("slurm-arg"),
+                                     unitsPerStage: a.int("workers") ?? 8)
+            executor = .slurm(worker, (manifest.slurm ?? SlurmOptions()).overriding(with: given))
+        default:
+            executor = .local
+        }
+        return SchedulerOptions(maxConcurrentStages: a.int("jobs") ?? 1, executor: executor,
+                                retry: RetryPolicy(attempts: a.int("retries") ?? 3))
+    }
+
+    static func execute(_ experiment: ExperimentRun, plan: Plan, scheduler: SchedulerOptions, json: Bool) throws {
         let results = experiment.resultsDirectory
         if !json {
             // Unbuffered, so the plan comes before the progress lines when stdout is a file or a pipe.
@@ -91,7 +111,7 @@ enum RunCommand {
             forced: "exiting now; saved progress is kept (resume with: reptune resume \(results.path))")
         let display = ProgressDisplay()
         let started = Date()
-        let summary = try experiment.execute(scheduler: SchedulerOptions(maxConcurrentStages: jobs),
+        let summary = try experiment.execute(scheduler: scheduler,
                                              cancellation: cancellation, observer: json ? nil : display.observer)
         handler.cancel()
         if json {

@@ -92,7 +92,7 @@ struct ManifestTests {
             .replacingOccurrences(of: "{\"id\": \"ppl\", \"kind\": \"perplexity\",", with: "{\"id\": \"ppl\", \"kind\": \"perplexity\", \"input\": {},")
         let errors = Samples.errors(text)
         let texts = errors.map(\.description)
-        #expect(texts.contains { $0.hasPrefix("stagse (line 2, column 28): expected a key of the manifest: $schema, name, description, model, datasets, defaults, stages, found unknown key \"stagse\"; did you mean \"stages\"?") }, "\(texts)")
+        #expect(texts.contains { $0.hasPrefix("stagse (line 2, column 28): expected a key of the manifest: $schema, name, description, model, datasets, defaults, stages, executor, found unknown key \"stagse\"; did you mean \"stages\"?") }, "\(texts)")
         #expect(texts.contains { $0.hasPrefix("stages[1].params.methd") && $0.hasSuffix("found unknown key \"methd\"; did you mean \"method\"?") }, "\(texts)")
         #expect(texts.contains { $0.hasPrefix("stages[7].input") && $0.hasSuffix("did you mean \"inputs\"?") }, "\(texts)")
         #expect(errors.count == 3)

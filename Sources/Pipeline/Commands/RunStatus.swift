@@ -17,6 +17,9 @@ public struct RunStatus: Sendable, CustomStringConvertible {
 
     public var run: RunRecord
     public var rows: [Row]
+    /// The units of the run's stages handed to workers (`--executor processes|slurm`), with their job, state and reason;
+    /// the state of a Slurm job not yet finished is asked of Slurm now.
+    public var units: [UnitRecord] = []
     /// The results directory.
     public var directory: String = ""
 
@@ -35,7 +38,20 @@ public struct RunStatus: Sendable, CustomStringConvertible {
             rows.append(Row(stageID: s.stageID, kind: record.kind, key: s.key, status: record.status, counts: counts,
                             eta: remaining > 0 ? mean.map { $0 * Double(remaining) } : nil, error: record.error))
         }
-        return RunStatus(run: run, rows: rows, directory: store.directory.path)
+        var status = RunStatus(run: run, rows: rows, directory: store.directory.path)
+        if store.schemaVersion >= 3 {
+            let keys = Set(rows.map(\.key))
+            status.units = try store.units().filter { keys.contains($0.unit.stageKey) }.map { record in
+                guard record.isActive, record.executor == "slurm", let job = record.job else { return record }
+                var live = record
+                switch SlurmQueue.state(of: job) {
+                case .active(let state, let reason): live.state = state.lowercased(); live.reason = reason
+                case .ended(let state, let reason): live.state = "ended \(state.lowercased())"; live.reason = reason
+                }
+                return live
+            }
+        }
+        return status
     }
 
     public var description: String {
@@ -54,6 +70,14 @@ public struct RunStatus: Sendable, CustomStringConvertible {
         }
         out += TextTable.render(columns: columns, rows: table, format: .table)
         for r in rows where r.error != nil { out += "\(r.stageID) failed: \(r.error ?? "")\n" }
+        if !units.isEmpty {
+            let names = Dictionary(rows.map { ($0.key, $0.stageID) }, uniquingKeysWith: { a, _ in a })
+            out += "units (\(units.first?.executor ?? "")):\n"
+            out += TextTable.render(columns: ["stage", "cells", "job", "state", "reason", "attempts", "error"], rows: units.map { u in
+                [names[u.unit.stageKey] ?? String(u.unit.stageKey.prefix(12)), u.unit.cellList, u.job ?? "", u.state, u.reason ?? "",
+                 String(u.attempts), u.error.map { String($0.prefix(120)) } ?? ""]
+            }, format: .table)
+        }
         return out
     }
 }

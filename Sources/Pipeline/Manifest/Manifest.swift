@@ -19,6 +19,8 @@ public struct Manifest: Sendable {
     public var baseDirectory: URL
     /// The source text (stored with each run so `reptune resume` can re-plan it).
     public var text: String
+    /// `executor.slurm`: how `--executor slurm` submits the units (nil when the manifest says nothing).
+    public var slurm: SlurmOptions?
 
     public func stage(_ id: String) -> StageSpec? { stages.first { $0.id == id } }
     public func dataset(_ name: String) -> DatasetRef? { datasets.first { $0.name == name } }

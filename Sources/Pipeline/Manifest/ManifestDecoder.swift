@@ -180,9 +180,49 @@ struct ManifestDecoder {
         if let v = root["stages"] {
             stages = decodeStages(v, datasets: datasets, defaults: defaults)
         }
+        let slurm = root["executor"].flatMap { decodeExecutor($0) }
         guard let model else { return nil }
-        return Manifest(name: name, summary: summary, model: model, datasets: datasets, defaults: defaults,
-                        stages: stages, file: file, baseDirectory: base, text: text)
+        var manifest = Manifest(name: name, summary: summary, model: model, datasets: datasets, defaults: defaults,
+                                stages: stages, file: file, baseDirectory: base, text: text)
+        manifest.slurm = slurm
+        return manifest
+    }
+
+    // MARK: executor
+
+    /// `executor`: `{"slurm": {partition, time, mem, cpus_per_task, account, extra}}`.
+    mutating func decodeExecutor(_ value: JSONValue) -> SlurmOptions? {
+        let path: JSONPath = "executor"
+        guard let ms = members(value, path, known: ["slurm"], what: "the executor object") else { return nil }
+        guard let slurm = ms.first(where: { $0.key == "slurm" })?.value else { return nil }
+        let sp = path + "slurm"
+        guard let fields = members(slurm, sp, known: ManifestFields.slurm.map(\.name), what: "the executor.slurm object") else { return nil }
+        var options = SlurmOptions()
+        for m in fields {
+            switch m.key {
+            case "cpus_per_task":
+                if let n = m.value.intValue, (1...4096).contains(n) { options.cpusPerTask = n }
+                else { fail(sp + m.key, m.value.location, expected: "an integer from 1 to 4096", found: m.value.summary) }
+            case "extra":
+                if let items = m.value.arrayValue, items.allSatisfy({ $0.stringValue?.isEmpty == false }) {
+                    options.extra = items.compactMap(\.stringValue)
+                } else {
+                    fail(sp + m.key, m.value.location, expected: "an array of non-empty strings (sbatch arguments)", found: m.value.summary)
+                }
+            default:
+                guard let text = m.value.stringValue, !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+                    fail(sp + m.key, m.value.location, expected: "a non-empty string without spaces (sbatch --\(m.key))", found: m.value.summary)
+                    continue
+                }
+                switch m.key {
+                case "partition": options.partition = text
+                case "time": options.time = text
+                case "mem": options.mem = text
+                default: options.account = text
+                }
+            }
+        }
+        return options
     }
 
     // MARK: model

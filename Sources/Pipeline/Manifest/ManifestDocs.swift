@@ -180,6 +180,15 @@ public enum ManifestDocs {
                                             ("properties", obj(defaultProps))]), fieldDoc(top, "defaults"))),
                 ("stages", described(obj([("type", "array"), ("minItems", .int(1)), ("items", obj([("$ref", "#/$defs/stage")]))]),
                                      fieldDoc(top, "stages"))),
+                ("executor", described(obj([("type", "object"), ("additionalProperties", .bool(false)), ("properties", obj([
+                    ("slurm", obj([("type", "object"), ("additionalProperties", .bool(false)), ("properties", obj(ManifestFields.slurm.map { f in
+                        switch f.name {
+                        case "cpus_per_task": return (f.name, described(obj([("type", "integer"), ("minimum", .int(1)), ("maximum", .int(4096))]), f.doc))
+                        case "extra": return (f.name, described(obj([("type", "array"), ("items", obj([("type", "string"), ("minLength", .int(1))]))]), f.doc))
+                        default: return (f.name, described(obj([("type", "string"), ("pattern", "^\\S+$")]), f.doc))
+                        }
+                    }))])),
+                ]))]), fieldDoc(top, "executor"))),
             ])),
             ("$defs", obj(defs)),
         ])
@@ -220,6 +229,9 @@ public enum ManifestDocs {
             + "repository, else `~/.cache/reptune/datasets`; `reptune datasets fetch MANIFEST` copies or downloads what "
             + "a manifest names. Old path spellings keep working.\n\n" + table(ManifestFields.dataset)
         md += "\n### Split object\n\nExactly one of:\n\n" + table(ManifestFields.split)
+        md += "\n## `executor.slurm` object\n\nHow `reptune run MANIFEST --executor slurm` submits the units (`--slurm-partition`, "
+            + "`--slurm-time`, `--slurm-mem`, `--slurm-cpus`, `--slurm-account`, `--slurm-arg` override it); every key is optional. "
+            + "Other executors ignore it, and it is in no cache key.\n\n" + table(ManifestFields.slurm)
         md += """
 
         ## Defaults

@@ -29,6 +29,19 @@ public enum ManifestFields {
         FieldDoc("defaults", required: false, "object",
                  "Parameter values applied to every stage whose kind has that parameter and does not set it."),
         FieldDoc("stages", required: true, "array", "The stages (below), in any order; they run in dependency order."),
+        FieldDoc("executor", required: false, "object",
+                 "How `run --executor slurm` submits this experiment's units: `{\"slurm\": {…}}` (below). Not part of any cache key; "
+                 + "`--slurm-*` options override it."),
+    ]
+
+    /// The keys of `executor.slurm` (`SlurmOptions`); each string a value for its `sbatch` option.
+    public static let slurm: [FieldDoc] = [
+        FieldDoc("partition", required: false, "string", "`sbatch --partition`: the partition the units run on (it must exist)."),
+        FieldDoc("time", required: false, "string", "`sbatch --time`: each unit's time limit (`30`, `2:00:00`, `1-00:00:00`)."),
+        FieldDoc("mem", required: false, "string", "`sbatch --mem`: memory per unit (`8G`, `16000M`)."),
+        FieldDoc("cpus_per_task", required: false, "integer", "`sbatch --cpus-per-task`: cores per unit (1–4096)."),
+        FieldDoc("account", required: false, "string", "`sbatch --account`: the account charged."),
+        FieldDoc("extra", required: false, "array of strings", "More `sbatch` arguments, passed as they are (`[\"--qos=debug\"]`)."),
     ]
 
     public static let model: [FieldDoc] = [

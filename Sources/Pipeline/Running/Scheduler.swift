@@ -14,10 +14,17 @@ public struct SchedulerOptions: Sendable {
     /// A cell claimed by another runner whose lease has not been renewed for this long is taken over (its runner
     /// stalled, or died on another host).
     public var lease: TimeInterval
+    /// Where the cells are computed: in this process (`local`), or by workers (`processes`, `slurm`), whose stages all
+    /// run at once as their dependencies allow (the executor bounds the work in flight, not the memory budget).
+    public var executor: Executor
+    /// How a unit that fails in a worker is retried (not used by the local executor).
+    public var retry: RetryPolicy
 
     public init(memoryBudget: Int = Int(ProcessInfo.processInfo.physicalMemory / 2), maxConcurrentStages: Int = 2,
                 pollInterval: TimeInterval = 0.2, heartbeatInterval: TimeInterval = RunLiveness.heartbeatInterval,
-                lease: TimeInterval = Store.defaultLease) {
+                lease: TimeInterval = Store.defaultLease, executor: Executor = .local, retry: RetryPolicy = RetryPolicy()) {
+        self.executor = executor
+        self.retry = retry
         self.memoryBudget = memoryBudget
         self.maxConcurrentStages = max(1, maxConcurrentStages)
         self.pollInterval = pollInterval
@@ -81,6 +88,8 @@ public struct Scheduler: Sendable {
             throw PlanError("stage \(s.id): no runner is registered for kind \(s.spec.kind) (registered: \(registry.kinds.map(\.rawValue).joined(separator: ", ")))")
         }
         try store.markGoneRunsInterrupted()
+        try CoordinatorLock.check(store, executor: options.executor, continuing: continuing)
+        if !work.isEmpty { try options.executor.prepare(directory) { observer?(.log(stageID: "run", message: $0)) } }
         let runID: Int
         if let continuing, try store.runs().contains(where: { $0.id == continuing }) {
             try store.continueRun(continuing, claimer: claimer)
@@ -91,6 +100,7 @@ public struct Scheduler: Sendable {
                 "engine": .int(plan.options.engineVersion),
             ])), claimer: claimer)
         }
+        try store.setRunExecutor(runID, options.executor.name)
         let heartbeat = RunHeartbeat(run: runID, directory: directory, claimer: claimer, interval: options.heartbeatInterval)
         defer { heartbeat.stop() }
         for s in plan.stages where s.action != .skipped { try ensureStage(s, store: store) }
@@ -131,15 +141,16 @@ public struct Scheduler: Sendable {
             }
             waiting = stillWaiting
             // Start what is ready and fits.
+            let remote = !options.executor.isLocal
             for s in waiting {
-                guard running.count < options.maxConcurrentStages else { break }
+                guard remote || running.count < options.maxConcurrentStages else { break }
                 let ready = s.spec.dependencies.allSatisfy { dep in
                     switch outcomes[dep] { case .cached?, .computed?, .skipped?: return true; default: return false }
                 }
                 guard ready, let runner = registry.runner(for: s.spec.kind) else { continue }
                 let memory = max(0, runner.memoryEstimate(s.spec))
                 let used = running.values.reduce(0, +)
-                guard running.isEmpty || used + memory <= options.memoryBudget else { continue }
+                guard remote || running.isEmpty || used + memory <= options.memoryBudget else { continue }
                 running[s.id] = memory
                 waiting.removeAll { $0.id == s.id }
                 let inputs = s.spec.inputs.map { slot in
@@ -148,7 +159,8 @@ public struct Scheduler: Sendable {
                 let job = StageJob(stage: s, inputs: inputs, model: plan.manifest.model, datasets: plan.manifest.datasets,
                                    directory: directory, runner: runner, claimer: claimer, options: options,
                                    cancellation: cancellation, observer: observer)
-                let thread = Thread { finished.post(s.id, job.execute()) }
+                let stage = remote ? RemoteStage(job: job, executor: options.executor, retry: options.retry, runID: runID) : nil
+                let thread = Thread { finished.post(s.id, stage?.execute() ?? job.execute()) }
                 thread.stackSize = 16 << 20
                 thread.start()
             }
@@ -207,6 +219,12 @@ struct StageJob: Sendable {
     let cancellation: CancellationFlag
     let observer: RunObserver?
 
+    /// Creates the stage and its cells in `store` unless they exist.
+    func ensure(_ store: Store) throws {
+        try store.ensureStage(key: stage.key.hex, stageID: stage.id, kind: stage.spec.kind, paramsJSON: CanonicalJSON.encode(stage.spec.params.json),
+                              keyJSON: stage.key.material, cells: stage.spec.cells)
+    }
+
     func execute() -> StageOutcome {
         do {
             return try executeThrowing()
@@ -219,8 +237,7 @@ struct StageJob: Sendable {
         let store = try Store(directory: directory)
         store.lease = options.lease
         let key = stage.key.hex
-        try store.ensureStage(key: key, stageID: stage.id, kind: stage.spec.kind, paramsJSON: CanonicalJSON.encode(stage.spec.params.json),
-                              keyJSON: stage.key.material, cells: stage.spec.cells)
+        try ensure(store)
         try store.retryFailedCells(key)
         try store.setStageStatus(key, .running)
         let start = try store.cellCounts(key)
