@@ -42,6 +42,8 @@ test: setup
 	@bash scripts/setup.sh openai-venv
 	@# Without ../shared and without the internet this fails: the suites that read the data then say they skip.
 	@$(BIN) datasets fetch $(TEST_DATA) || echo "make test: the paper's datasets could not all be fetched (above); the suites that read them are skipped"
+	@# The Slurm suite runs on a one-node cluster on loopback (Debian's slurmctld/slurmd/munge, installed when missing).
+	@bash scripts/slurm-local.sh start >/dev/null || echo "make test: the local Slurm cluster did not start (above); the Slurm suite says it skips"
 	@# The tests run on the OpenBLAS kernels the reptune binary runs on (see `reptune blas`).
 	OPENBLAS_CORETYPE="$${OPENBLAS_CORETYPE:-$$($(BIN) blas --core-type)}" $(SWIFT) test $(BUILD_ARGS) --skip-build
 

@@ -1,0 +1,194 @@
+import Foundation
+import Pipeline
+import Testing
+import TestSupport
+
+/// The local Slurm cluster `scripts/slurm-local.sh` starts (Debian's slurmctld, slurmd and munge on loopback), for
+/// the suite below: started once per test process; when it cannot start, the reason the suite skips.
+enum LocalSlurm {
+    static let directory = ProcessInfo.processInfo.environment["REPTUNE_SLURM_DIR"] ?? "/tmp/reptune-slurm"
+    static var environment: [String: String] { ["SLURM_CONF": "\(directory)/slurm.conf"] }
+
+    /// nil when the cluster is up, else why it is not.
+    static let problem: String? = {
+        guard getuid() == 0 else { return "the local Slurm cluster needs root (slurmd runs jobs as their user)" }
+        guard let bash = ["/usr/bin/bash", "/bin/bash"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }),
+              let out = try? CLI.run(executable: URL(fileURLWithPath: bash),
+                                     ["scripts/slurm-local.sh", "start", directory]) else { return "bash is missing" }
+        return out.status == 0 ? nil : "scripts/slurm-local.sh start failed: \(out.stderr.suffix(400))"
+    }()
+
+    static let skip: Comment = "SKIPPED: the local Slurm cluster did not start: \(problem ?? "")"
+
+    /// `squeue -h -j JOB -o %T`: the job's state while slurmctld lists it, else "".
+    static func state(_ job: String) -> String {
+        (try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/squeue"), ["-h", "-j", job, "-o", "%T"], environment: environment))?
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+}
+
+/// `--executor slurm` on a real one-node cluster: a reduced quickstart (the same stage kinds — activations, vector,
+/// sweep split into two array tasks, tune, evaluations, perplexity, report — on fewer rows, plus a judge whose
+/// endpoint refuses connections) stores the same numbers, generations and artifact sha256 as `--executor local`, cell
+/// for cell, and the judge's unit fails three times and fails its cell with the worker's message while the rest of the
+/// DAG finishes; the job running the tune `scancel`ed after its coordinator was killed, then `reptune resume`, gives
+/// the tuned weights of the uninterrupted run; a second coordinator, a missing `sbatch` and an unknown partition are
+/// refused with clear errors.
+@Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData),
+       .enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: LocalSlurm.problem == nil, LocalSlurm.skip))
+struct SlurmExecutorTests {
+    static let manifestText = """
+    {
+      "name": "slurm-suite",
+      "model": {"name": "smollm2-135m-instruct"},
+      "datasets": {
+        "facts": {"path": "\(Fixtures.datasets.path)/facts_true_false/facts_true_false.csv",
+                  "splits": {"vectors": {"rows": [0, 32]}, "train": {"rows": [160, 176]}, "val": {"rows": [560, 568]}}},
+        "gpt4": {"path": "\(Fixtures.datasets.path)/gpt4_facts/gpt4_facts.csv", "splits": {"quick": {"rows": [0, 6]}}},
+        "wiki": "\(Fixtures.datasets.path)/wikitext-2-raw/wiki.test.raw"
+      },
+      "defaults": {"max_new_tokens": 5},
+      "stages": [
+        {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts:vectors", "positions": [-9, "last"], "layers": [6, 8, 9, 10], "batch_size": 16}},
+        {"id": "honesty_vec", "kind": "vectors", "params": {"method": "mean_diff", "position": -9}, "inputs": {"activations": "acts"}},
+        {"id": "sweep", "kind": "steering_sweep", "inputs": {"vector": "honesty_vec"},
+         "params": {"dataset": "gpt4:quick", "task": "facts", "layers": [6, 10], "multipliers": [-6, 6]}},
+        {"id": "honesty_tune", "kind": "tune", "inputs": {"vector": "honesty_vec"},
+         "params": {"objective": "honesty", "dataset": "facts:train", "validation": "facts:val", "layers": [8, 9], "probe_position": -8,
+                    "epochs": 1, "warmup_steps": 1, "lr_vo": 1e-4, "lr_other": 1e-5, "early_stopping": false}},
+        {"id": "facts_tuned", "kind": "evaluate", "inputs": {"tuned": "honesty_tune"}, "params": {"task": "facts", "dataset": "gpt4:quick", "variant": "tuned"}},
+        {"id": "ppl_base", "kind": "perplexity", "params": {"dataset": "wiki", "window": 64, "stride": 32, "max_tokens": 256}},
+        {"id": "facts_base", "kind": "evaluate", "params": {"task": "facts", "dataset": "gpt4:quick"}},
+        {"id": "judge_unreachable", "kind": "judge", "inputs": {"a": "facts_base", "b": "facts_tuned"},
+         "params": {"backend": "openai", "url": "http://127.0.0.1:9/v1", "model": "judge", "key_env": "HOME"}},
+        {"id": "report", "kind": "report", "params": {"formats": ["md"]},
+         "inputs": {"from": ["honesty_vec", "sweep", "honesty_tune", "facts_tuned", "ppl_base"]}}
+      ]
+    }
+    """
+
+    static let directory: Result<URL, Error> = Result {
+        let dir = try Fixtures.temporaryDirectory("slurm-suite")
+        try Data(manifestText.utf8).write(to: dir.appendingPathComponent("manifest.json"))
+        return dir
+    }
+
+    static func reptune(_ args: [String], timeout: TimeInterval = 900, environment: [String: String] = [:]) throws -> CLI.Outcome {
+        try CLI.run(args, timeout: timeout, environment: LocalSlurm.environment.merging(environment) { $1 },
+                    directory: directory.get())
+    }
+
+    /// The manifest run with `--executor local` and with `--executor slurm` (two units per stage at most).
+    static let runs: Result<(local: URL, slurm: URL, slurmRun: CLI.Outcome), Error> = Result {
+        let dir = try directory.get()
+        let local = try reptune(["run", "manifest.json", "--results", "local"])
+        #expect(local.status == 1, "\(local)")
+        let slurm = try reptune(["run", "manifest.json", "--results", "slurm", "--executor", "slurm", "--workers", "2"])
+        return (dir.appendingPathComponent("local"), dir.appendingPathComponent("slurm"), slurm)
+    }
+
+    /// Everything the stages stored, by stage id and cell; `seconds` (wall-clock timings) left out.
+    static func stored(_ dir: URL) throws -> [String: [String]] {
+        let store = try Store(readOnlyDirectory: dir)
+        var out: [String: [String]] = [:]
+        for (table, sql) in [
+            ("metrics", "SELECT stage_id, cell_index, name, value FROM v_metrics WHERE name <> 'seconds' ORDER BY 1, 2, 3"),
+            ("generations", "SELECT stage_id, cell_index, item, prompt, output, score, meta FROM v_generations ORDER BY 1, 2, 3"),
+            ("artifacts", "SELECT stage_id, cell_index, name, sha256 FROM v_artifacts ORDER BY 1, 2, 3"),
+            ("cells", "SELECT stage_id, cell_index, status, outputs FROM v_cells ORDER BY 1, 2"),
+        ] {
+            out[table] = try store.db.query(sql).map { row in row.values.map { "\($0)" }.joined(separator: "|") }
+        }
+        return out
+    }
+
+    @Test func theQuickstartThroughSlurmStoresWhatTheLocalRunStores() throws {
+        let (local, slurm, outcome) = try Self.runs.get()
+        #expect(outcome.status == 1, "only the judge fails: \(outcome)")
+        let (a, b) = (try Self.stored(local), try Self.stored(slurm))
+        for table in ["metrics", "generations", "artifacts", "cells"] {
+            #expect(a[table] == b[table], "\(table) differ")
+            #expect(!(a[table] ?? []).isEmpty)
+        }
+        #expect((a["artifacts"] ?? []).contains { $0.hasPrefix("honesty_tune|0|") })
+        let units = try Store(readOnlyDirectory: slurm).units()
+        #expect(units.filter { $0.executor == "slurm" && $0.state == "done" }.count == 9, "\(units)")
+        #expect(units.contains { $0.job?.hasSuffix("_1") == true }, "the sweep's two units ran as one job array")
+    }
+
+    @Test func aUnitFailingThreeTimesFailsItsCellWithTheWorkersMessageAndTheDAGGoesOn() throws {
+        let (_, slurm, outcome) = try Self.runs.get()
+        #expect(outcome.stdout.contains("judge_unreachable: FAILED: cell #0 {}: failed 3 times; last: POST http://127.0.0.1:9/v1/chat/completions failed"), "\(outcome.stdout.suffix(1500))")
+        for id in ["acts", "sweep", "honesty_tune", "facts_tuned", "ppl_base", "report"] {
+            #expect(outcome.stdout.contains("  \(id): done"), "\(id)")
+        }
+        let judge = try #require(try Store(readOnlyDirectory: slurm).units().last { $0.state == "failed" })
+        #expect(judge.attempts == 3 && judge.error?.contains("Couldn't connect") == true, "\(judge)")
+        let status = try Self.reptune(["status", "slurm"])
+        #expect(status.stdout.contains("units (slurm)") && status.stdout.contains("failed") && status.stdout.contains(judge.job ?? "?"), "\(status.stdout)")
+    }
+
+    @Test func scancelOfTheTuneThenResumeGivesTheUninterruptedTunedWeights() throws {
+        let (local, _, _) = try Self.runs.get()
+        let dir = try Self.directory.get()
+        let coordinator = Process()
+        coordinator.executableURL = CLI.executable
+        coordinator.arguments = ["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"]
+        coordinator.currentDirectoryURL = dir
+        coordinator.environment = ProcessInfo.processInfo.environment.merging(LocalSlurm.environment) { $1 }
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        let results = dir.appendingPathComponent("killed")
+        // Wait for the tune's job to run for a while.
+        var job: String?
+        let deadline = Date().addingTimeInterval(300)
+        while job == nil, Date() < deadline {
+            Thread.sleep(forTimeInterval: 1)
+            let store = try? Store(readOnlyDirectory: results)
+            job = try store?.units().first { u in
+                u.state == "running" && (try? store?.stage(u.unit.stageKey)?.stageID) == "honesty_tune"
+            }?.job
+        }
+        let tuneJob = try #require(job, "the tune's job never ran")
+        Thread.sleep(forTimeInterval: 6)
+        // A second coordinator on the same results directory is refused, naming the first.
+        let second = try Self.reptune(["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"], timeout: 120)
+        #expect(second.status != 0 && second.stderr.contains("is being coordinated by run 1") && second.stderr.contains("process \(coordinator.processIdentifier)"),
+                "\(second)")
+        // The coordinator dies; its job keeps running; then the job is cancelled.
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        #expect(LocalSlurm.state(tuneJob) == "RUNNING", "the job outlives its coordinator")
+        _ = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/scancel"), [tuneJob], environment: LocalSlurm.environment)
+        while !LocalSlurm.state(tuneJob).isEmpty { Thread.sleep(forTimeInterval: 0.5) }
+        let scratch = results.appendingPathComponent("scratch/tune")
+        let saved = (FileManager.default.enumerator(atPath: scratch.path)?.allObjects as? [String]) ?? []
+        #expect(!saved.isEmpty, "the cancelled tune saved its progress in \(scratch.path)")
+
+        let resumed = try Self.reptune(["resume", "killed", "--executor", "slurm"])
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(resumed.stdout.contains("re-attached to unit 0 (job \(tuneJob))"), "\(resumed.stdout.suffix(2000))")
+        let tuned = { (dir: URL) throws -> String? in
+            let store = try Store(readOnlyDirectory: dir)
+            let key = try #require(try store.stages().first { $0.stageID == "honesty_tune" }).key
+            return try store.cells(key).first?.artifacts.values.first?.sha256
+        }
+        let uninterrupted = try tuned(local)
+        let afterResume = try tuned(results)
+        #expect(uninterrupted != nil && afterResume == uninterrupted)
+        let tune = try Store(readOnlyDirectory: results).units().filter { $0.state == "done" }.last
+        #expect(tune?.attempts == 2, "the resumed run retried the cancelled unit once: \(String(describing: tune))")
+    }
+
+    @Test func missingSbatchAndUnknownPartitionAreClearErrors() throws {
+        _ = try Self.runs.get()
+        let noSbatch = try Self.reptune(["run", "manifest.json", "--results", "nosbatch", "--executor", "slurm"], timeout: 120,
+                                        environment: ["PATH": "/nonexistent"])
+        #expect(noSbatch.status != 0 && noSbatch.stderr.contains("--executor slurm needs `sbatch` on PATH"), "\(noSbatch)")
+        let partition = try Self.reptune(["run", "manifest.json", "--results", "nopartition", "--executor", "slurm",
+                                          "--slurm-partition", "nowhere"], timeout: 120)
+        #expect(partition.status != 0 && partition.stderr.contains("Slurm partition nowhere does not exist (this cluster has: local)"), "\(partition)")
+    }
+}
