@@ -92,6 +92,7 @@ public enum ReptuneCommands {
                 Option("sweep-prompts", .integer(1...100_000), default: "50", "prompts of the sweep"),
                 Option("serve", .flag, "measure `reptune serve` instead: tokens/s at 1, 4 and 16 clients against the engine's own batched generate, time to first token at 16, steering overhead"),
                 Option("serve-tokens", .integer(1...4096), default: "64", "with --serve: tokens each request generates"),
+                Option("executors", .flag, "measure the executors' overheads instead: the coordinator's bundle ingest rate, a worker process's start, and (when sbatch is on PATH) Slurm's submit and submit-to-start times"),
                 .json,
             ]),
         CommandSpec("serve", arguments: [model],

@@ -9,7 +9,23 @@ import Server
 /// `reptune bench [MODEL]`: engine speed next to the machine's own sgemm peak and read bandwidth, measured in the
 /// same run, for each weights policy, with the ratios between them and the peak memory of a `generate` under each.
 enum BenchCommand {
+    /// `--executors`: the executors' per-unit overheads (docs/SCALING.md).
+    static func executors(json: Bool) throws {
+        let worker = WorkerInvocation(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+        let hasSbatch = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/sbatch") }
+        if !json && !hasSbatch { print("(no sbatch on PATH: Slurm not measured)") }
+        let figures = try ExecutorBenchmark(worker: worker).run(slurm: hasSbatch ? SlurmOptions() : nil) { f in
+            if !json { print(f.name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%10.1f ", f.value) + f.unit) }
+        }
+        if json {
+            struct Row: Encodable { var name: String; var value: Double; var unit: String }
+            try printJSON(figures.map { Row(name: $0.name, value: $0.value, unit: $0.unit) })
+        }
+    }
+
     static func run(_ a: ParsedArguments) throws {
+        if a.flag("executors") { return try executors(json: a.json) }
         let url = try ModelLocation.resolve(a.positional.first)
         if let t = a.int("threads") { MatMul.setThreads(t) }
         let json = a.json
