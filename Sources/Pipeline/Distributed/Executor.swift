@@ -34,6 +34,12 @@ public enum Executor: Sendable {
         }
     }
 
+    /// How long a coordinator waits between two looks at its units: Slurm is asked at most once a second.
+    func pollInterval(_ base: TimeInterval) -> TimeInterval {
+        if case .slurm = self { return max(base, 1) }
+        return base
+    }
+
     /// Checks, before anything is submitted, that workers can run and see the results directory (Slurm: `sbatch` on
     /// PATH, the partition exists, and a probe job sees a file the coordinator wrote there).
     func prepare(_ directory: URL, log: (String) -> Void) throws {

@@ -126,15 +126,10 @@ struct RemoteStage {
                 }
             }
             active = still
-            if !active.isEmpty || !waiting.isEmpty { Thread.sleep(forTimeInterval: job.options.pollInterval) }
+            if !active.isEmpty || !waiting.isEmpty { Thread.sleep(forTimeInterval: executor.pollInterval(job.options.pollInterval)) }
         }
         let counts = try store.cellCounts(key)
-        if counts.failed > 0 {
-            let cell = try store.cells(key).first { $0.status == .failed }
-            let message = cell.map { "cell #\($0.index) \(CanonicalJSON.encode($0.coordinates)): \($0.error ?? "failed")" } ?? "a cell failed"
-            try store.setStageStatus(key, .failed, error: message)
-            return .failed(message)
-        }
+        if counts.failed > 0 { return try StageJob.failWithFirstFailedCell(key, store: store) }
         guard counts.done == counts.total else {
             let message = "\(counts.total - counts.done) cells were not computed (\(counts))"
             try store.setStageStatus(key, .failed, error: message)

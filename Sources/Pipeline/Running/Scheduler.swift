@@ -219,6 +219,14 @@ struct StageJob: Sendable {
     let cancellation: CancellationFlag
     let observer: RunObserver?
 
+    /// Marks the stage failed with its first failed cell's error, and says so.
+    static func failWithFirstFailedCell(_ key: String, store: Store) throws -> StageOutcome {
+        let cell = try store.cells(key).first { $0.status == .failed }
+        let message = cell.map { "cell #\($0.index) \(CanonicalJSON.encode($0.coordinates)): \($0.error ?? "failed")" } ?? "a cell failed"
+        try store.setStageStatus(key, .failed, error: message)
+        return .failed(message)
+    }
+
     /// Creates the stage and its cells in `store` unless they exist.
     func ensure(_ store: Store) throws {
         try store.ensureStage(key: stage.key.hex, stageID: stage.id, kind: stage.spec.kind, paramsJSON: CanonicalJSON.encode(stage.spec.params.json),
@@ -250,12 +258,7 @@ struct StageJob: Sendable {
         var computed = 0
         while true {
             let counts = try store.cellCounts(key)
-            if counts.failed > 0 {
-                let cell = try store.cells(key).first { $0.status == .failed }
-                let message = cell.map { "cell #\($0.index) \(CanonicalJSON.encode($0.coordinates)): \($0.error ?? "failed")" } ?? "a cell failed"
-                try store.setStageStatus(key, .failed, error: message)
-                return .failed(message)
-            }
+            if counts.failed > 0 { return try Self.failWithFirstFailedCell(key, store: store) }
             if counts.done == counts.total {
                 try store.setStageStatus(key, .done)
                 return .computed(cells: computed)
