@@ -93,6 +93,27 @@ struct WorkerProtocolTests {
         #expect(try local.generations(try #require(try local.stages().first { $0.stageID == "steered" }).key, cell: 0).count == 4)
     }
 
+    @Test(.enabled(if: CLI.executable != nil, CLI.missing))
+    func theProcessesExecutorStoresWhatTheLocalExecutorStores() throws {
+        let (localDir, _, _, _, _) = try Self.runs.get()
+        let dir = try Fixtures.temporaryDirectory("worker-protocol-processes")
+        try Data(Self.manifestText.utf8).write(to: dir.appendingPathComponent("manifest.json"))
+        let run = try CLI.run(["run", "manifest.json", "--results", "results", "--executor", "processes", "--workers", "2"],
+                              timeout: 600, directory: dir)
+        #expect(run.status == 0, "\(run)")
+        let (local, workers) = (try Store(readOnlyDirectory: localDir), try Store(readOnlyDirectory: dir.appendingPathComponent("results")))
+        for id in ["acts", "vec", "steered"] {
+            let key = try #require(try local.stages().first { $0.stageID == id }).key
+            #expect(try workers.stage(key)?.status == .done)
+            for (x, y) in zip(try local.cells(key), try workers.cells(key)) {
+                #expect(x.metrics == y.metrics && x.outputs == y.outputs && x.artifacts.mapValues(\.sha256) == y.artifacts.mapValues(\.sha256))
+                #expect(try local.generations(key, cell: x.index) == workers.generations(key, cell: y.index))
+            }
+        }
+        let units = try workers.units()
+        #expect(units.count == 3 && units.allSatisfy { $0.executor == "processes" && $0.state == "done" && $0.job?.hasPrefix("pid:") == true }, "\(units)")
+    }
+
     @Test func ingestingABundleTwiceStoresItOnce() throws {
         let (_, _, _, _, twice) = try Self.runs.get()
         #expect(twice.map(\.stored) == [1, 0, 1, 0])
