@@ -6,7 +6,7 @@
 #                                (OPTS go to reptune run, e.g. --only a,b; Ctrl-C or SIGINT: stops soon; perplexity
 #                                keeps its running sums and a sweep block its answers so far)
 #   scripts/study.sh pack        pack runs/paper-honesty back into results/smollm2-135m/store
-#   scripts/study.sh report      render the committed store's run 1 (the whole manifest; cells are shared by key, so
+#   scripts/study.sh report      render the committed store's run 9 (the whole manifest with the controls; cells are shared by key, so
 #                                it shows every finished cell of any run) into results/smollm2-135m/paper-honesty
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ case "${1:-run}" in
     pack)
         "$BIN" pack "$RESULTS" --out "$PACK" ;;
     report)
-        "$BIN" report "$PACK" --run 1 --out results/smollm2-135m/paper-honesty --format md,csv,html,svg ;;
+        "$BIN" report "$PACK" --run 9 --out results/smollm2-135m/paper-honesty --format md,csv,html,svg ;;
     *)
         echo "usage: scripts/study.sh [run|pack|report]" >&2; exit 2 ;;
 esac

@@ -78,21 +78,27 @@ struct HardeningTests {
         #expect { try Store(emptyStandingFor: dir).digest(of: URL(fileURLWithPath: "/dev/zero")) } throws: { "\($0)".contains("character device") }
     }
 
-    /// Case 5: validation was quadratic (60,000 stages: 192 s to `--dry-run`). Decoding and planning 30,000 stages
-    /// (a chain of reports) now takes a few seconds; before, it took about a minute.
+    /// Case 5: validation was quadratic (60,000 stages: 192 s to `--dry-run`). Decoding and planning grow linearly
+    /// with the manifest now: 8× the stages (a chain of reports) take about 8× the time, where the quadratic
+    /// validation took 64×. Both sizes are timed in this one run (the best of three for the small one), so the
+    /// ratio, not a wall-clock bound, is checked: machines here are shared and noisy.
     @Test func validationAndPlanningAreLinearInTheManifest() throws {
-        let count = 30_000
-        var stages = [#"{"id": "acts", "kind": "collect_activations", "params": {"dataset": "nums", "layers": [0]}}"#]
-        for i in 0..<count { stages.append(#"{"id": "r\#(i)", "kind": "report", "inputs": {"from": "\#(i == 0 ? "acts" : "r\(i - 1)")"}}"#) }
-        let text = #"{"name": "big", "model": "model.gguf", "datasets": {"nums": "nums.txt"}, "stages": ["# + stages.joined(separator: ",\n") + "]}"
-        let dir = try Arith.experiment(text)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let started = Date()
-        let manifest = try Arith.load(dir)
-        let plan = try Planner.plan(manifest, options: PlanOptions(engineVersion: 1), store: Store(emptyStandingFor: dir.appendingPathComponent("results")))
-        let seconds = Date().timeIntervalSince(started)
-        #expect(plan.stages.count == count + 1 && plan.stages.last?.id == "r\(count - 1)")
-        #expect(seconds < 20, "\(seconds) s to decode and plan \(count + 1) stages")
+        func secondsToPlan(_ count: Int) throws -> Double {
+            var stages = [#"{"id": "acts", "kind": "collect_activations", "params": {"dataset": "nums", "layers": [0]}}"#]
+            for i in 0..<count { stages.append(#"{"id": "r\#(i)", "kind": "report", "inputs": {"from": "\#(i == 0 ? "acts" : "r\(i - 1)")"}}"#) }
+            let text = #"{"name": "big", "model": "model.gguf", "datasets": {"nums": "nums.txt"}, "stages": ["# + stages.joined(separator: ",\n") + "]}"
+            let dir = try Arith.experiment(text)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let started = Date()
+            let manifest = try Arith.load(dir)
+            let plan = try Planner.plan(manifest, options: PlanOptions(engineVersion: 1), store: Store(emptyStandingFor: dir.appendingPathComponent("results")))
+            let seconds = Date().timeIntervalSince(started)
+            #expect(plan.stages.count == count + 1 && plan.stages.last?.id == "r\(count - 1)")
+            return seconds
+        }
+        let small = try (0..<3).map { _ in try secondsToPlan(3_000) }.min()!
+        let large = try secondsToPlan(24_000)
+        #expect(large / small < 24, "24,000 stages took \(large) s, 3,000 took \(small) s: \(large / small)× for 8× the stages (quadratic would be 64×)")
     }
 
     /// Case 11 (`--force` of one stage by two runs at once computed it twice): a run that forces a stage another
