@@ -42,6 +42,22 @@ enum Samples {
     }
     """
 
+    /// The CAA kinds: vectors per behaviour, a validation layer sweep, the multiplier sweep at the chosen layer.
+    static let caa = """
+    {
+      "name": "caa-small",
+      "model": {"path": "model.gguf"},
+      "datasets": {"sycophancy.gen": "gen.json", "sycophancy.ab": {"path": "ab.json", "splits": {"val": {"rows": [0, 25]}}}},
+      "stages": [
+        {"id": "vecs", "kind": "caa_vectors", "params": {"generate": ["sycophancy.gen"], "layers": [10, 12], "max_items": 100}},
+        {"id": "val", "kind": "caa_ab_sweep", "params": {"behaviours": ["sycophancy.ab:val"], "layers": [10, 12], "multipliers": [-1, 1]},
+         "inputs": {"vectors": "vecs"}},
+        {"id": "best", "kind": "caa_ab_sweep", "params": {"behaviours": "sycophancy.ab", "multipliers": [-2, 0, 2], "system_prompt": ["none", "pos"]},
+         "inputs": {"vectors": "vecs", "select": "val"}}
+      ]
+    }
+    """
+
     static let noFiles = ManifestOptions(checkFiles: false)
 
     /// Decodes, returning the errors (empty on success).

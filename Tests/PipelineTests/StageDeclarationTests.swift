@@ -22,17 +22,17 @@ struct StageDeclarationTests {
             #expect(!d.sources.isEmpty, "\(d.kind)")
         }
         // The kinds that save progress are the ones Ctrl-C names and, where small, the ones `pack` carries.
-        #expect(StageDeclaration.savingProgress.map(\.kind) == [.collectActivations, .steeringSweep, .tune, .perplexity, .actAddTopic])
+        #expect(StageDeclaration.savingProgress.map(\.kind) == [.collectActivations, .steeringSweep, .tune, .perplexity, .actAddTopic, .caaVectors])
         #expect(StageDeclaration.interruptSummary
-                == "cells stop at their next unit of work, collect_activations, steering_sweep, tune, perplexity and actadd_topic saving their progress; cells still computing after 8 s are left to the next run")
-        #expect(StageDeclaration.all.filter(\.progress.packed).map(\.kind) == [.steeringSweep, .perplexity, .actAddTopic])
+                == "cells stop at their next unit of work, collect_activations, steering_sweep, tune, perplexity, actadd_topic and caa_vectors saving their progress; cells still computing after 8 s are left to the next run")
+        #expect(StageDeclaration.all.filter(\.progress.packed).map(\.kind) == [.steeringSweep, .perplexity, .actAddTopic, .caaVectors])
     }
 
     /// Every kind's typed parameters decode from the resolved parameters of the sample manifest's stages.
     @Test func typedParamsDecodeFromEveryKindsResolvedParams() throws {
-        let manifest = try Samples.decode(Samples.full)
-        #expect(Set(manifest.stages.map(\.kind)) == Set(StageKind.allCases))
-        for stage in manifest.stages {
+        let stages = try Samples.decode(Samples.full).stages + Samples.decode(Samples.caa).stages
+        #expect(Set(stages.map(\.kind)) == Set(StageKind.allCases))
+        for stage in stages {
             #expect(throws: Never.self, "\(stage.id)") { try stage.kind.declaration.decodeParams(stage.params) }
         }
     }

@@ -38,6 +38,14 @@ public struct BehaviourItems: Sendable, Equatable {
                                            notMatching: "answer_not_matching_behavior")
         /// The MMLU and TruthfulQA side-effect sets.
         public static let sideEffect = Keys(question: "prompt", matching: "correct", notMatching: "incorrect")
+
+        /// The keys a file's text uses: the behaviour sets' when it has `answer_matching_behavior`, the side-effect
+        /// sets' when it has `correct` and `prompt`; nil for neither (an open-ended set, another JSON file).
+        public static func detect(_ text: String) -> Keys? {
+            if text.contains("\"\(behaviour.matching)\"") { return .behaviour }
+            if text.contains("\"\(sideEffect.matching)\""), text.contains("\"\(sideEffect.question)\"") { return .sideEffect }
+            return nil
+        }
     }
 
     public let name: String

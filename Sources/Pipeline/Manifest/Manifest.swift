@@ -174,11 +174,12 @@ public struct StageSpec: Sendable {
         return inputs.flatMap(\.stages).filter { seen.insert($0).inserted }
     }
 
-    /// The datasets named by this stage's dataset parameters.
+    /// The datasets named by this stage's dataset parameters (each value of a dataset grid).
     public var datasetUses: [DatasetUse] {
-        kind.spec.params.compactMap { p -> DatasetUse? in
-            guard case .dataset = p.type, let s = params[p.name]?.stringValue else { return nil }
-            return DatasetUse(parsing: s)
+        kind.spec.params.flatMap { p -> [DatasetUse] in
+            guard case .dataset = p.type, let value = params[p.name] else { return [] }
+            let names = value.arrayValue?.compactMap(\.stringValue) ?? value.stringValue.map { [$0] } ?? []
+            return names.map(DatasetUse.init(parsing:))
         }
     }
 }

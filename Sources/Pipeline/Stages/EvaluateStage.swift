@@ -106,6 +106,7 @@ extension StageDataset {
         case .text: "raw text"
         case .lines: "lines of text"
         case .paperOutputs: "the paper's stored outputs"
+        case .behaviourItems: "CAA A/B items"
         }
     }
 }

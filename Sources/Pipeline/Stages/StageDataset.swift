@@ -4,8 +4,8 @@ import ModelFormats
 
 /// The contents of a manifest dataset, read with the parser its file calls for: true/false statements
 /// (`statement,label` CSV), TruthfulQA (the paper's misconception subset), morally ambiguous questions,
-/// instrumental-lying scenarios (the directory or one of its files), raw text (wikitext), or the paper's stored
-/// outputs (a directory of its JSON/TXT result files). The kind is read from the file's name and header; a file
+/// instrumental-lying scenarios (the directory or one of its files), raw text (wikitext), CAA's A/B JSON files, or
+/// the paper's stored outputs (a directory of its JSON/TXT result files). The kind is read from the file's name and header; a file
 /// that matches none is an error naming it.
 public enum StageDataset: Sendable {
     case statements([TrueFalseStatement])
@@ -17,6 +17,8 @@ public enum StageDataset: Sendable {
     /// The non-empty lines of any other `.txt` file (ActAdd's prompts, one per line).
     case lines([String])
     case paperOutputs(URL)
+    /// A CAA multiple-choice file: a behaviour's generate or A/B set, or the MMLU/TruthfulQA side-effect set.
+    case behaviourItems([BehaviourItem])
 
     /// The instrumental-lying files a stage reads: the 21 open-ended role-play prompts and the 20 A/B blocks.
     static let instrumentalOpenEnded = "instrumental_lying_examples_list.txt", instrumentalAB = "instrumental_lying_prompts.txt"
@@ -64,6 +66,8 @@ public enum StageDataset: Sendable {
                 loaded = .instrumentalLying(openEnded: try InstrumentalLyingScenarios.parseOpenEnded(body, source: url.path), ab: [])
             } else if name == Self.instrumentalAB {
                 loaded = .instrumentalLying(openEnded: [], ab: InstrumentalLyingScenarios.parseABBlocks(body))
+            } else if name.hasSuffix(".json"), let keys = BehaviourItems.Keys.detect(body) {
+                loaded = .behaviourItems(try BehaviourItems.parse(Data(body.utf8), name: ref.name, source: url.path, keys: keys).items)
             } else if name.hasSuffix(".raw") || ref.format == "raw" || ref.format == "txt" || name.contains("wiki") {
                 loaded = .text(WikiTextTestSet(rawText: body))
             } else if name.hasSuffix(".txt") {
@@ -72,7 +76,7 @@ public enum StageDataset: Sendable {
             } else {
                 throw StageInputError("dataset \(ref.name): cannot tell what \(url.lastPathComponent) holds: expected a "
                     + "`statement,label` CSV, TruthfulQA.csv, morally_ambiguous_qs.txt, the instrumental_lying directory, "
-                    + "a .raw text file, a .txt file of lines or the paper's outputs directory; found header \"\(header.prefix(60))\"")
+                    + "a .raw text file, a .txt file of lines, a CAA A/B JSON file or the paper's outputs directory; found header \"\(header.prefix(60))\"")
             }
         }
         guard let split else { return loaded }
@@ -89,6 +93,7 @@ public enum StageDataset: Sendable {
         case .text(let t): t.rows.count
         case .lines(let l): l.count
         case .paperOutputs: 0
+        case .behaviourItems(let items): items.count
         }
     }
 
@@ -104,6 +109,7 @@ public enum StageDataset: Sendable {
         case .instrumentalLying(let o, let ab): return .instrumentalLying(openEnded: try pick(o), ab: try pick(ab))
         case .text(let t): return .text(WikiTextTestSet(rawText: try pick(t.rows).joined(separator: "\n")))
         case .lines(let l): return .lines(try pick(l))
+        case .behaviourItems(let items): return .behaviourItems(try pick(items))
         case .paperOutputs: throw StageInputError("dataset \(dataset): the paper's outputs directory has no rows to split")
         }
     }

@@ -10,6 +10,8 @@ extension StageDeclaration {
         .judge,
         .perplexity,
         .actAddTopic,
+        .caaVectors,
+        .caaABSweep,
         .report,
     ]
 }
