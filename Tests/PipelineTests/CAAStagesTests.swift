@@ -52,7 +52,8 @@ struct CAAStagesTests {
           {"id": "best", "kind": "caa_ab_sweep", "inputs": {"vectors": "vecs", "select": "val"},
            "params": {"behaviours": ["sycophancy.ab", "refusal.ab"], "multipliers": [-4, 0, 4], "system_prompt": ["none", "pos"]}},
           {"id": "side", "kind": "caa_ab_sweep", "inputs": {"vectors": "vecs", "select": "val"},
-           "params": {"behaviours": ["sycophancy.ab"], "side_effect": "mmlu", "multipliers": [-4, 4]}}]}
+           "params": {"behaviours": ["sycophancy.ab"], "side_effect": "mmlu", "multipliers": [-4, 4]}},
+          {"id": "report", "kind": "report", "params": {"formats": ["md"]}, "inputs": {"from": ["vecs", "val", "best", "side"]}}]}
         """
         try Data(manifest.utf8).write(to: dir.appendingPathComponent("manifest.json"))
         return dir
@@ -96,6 +97,13 @@ struct CAAStagesTests {
         for cell in reference.values.flatMap(\.values) {
             #expect(cell.metrics.values.allSatisfy { $0.isFinite })
         }
+        // The report has CAA's figures: P(matching) vs layer for the layer sweep, vs multiplier at the chosen layer.
+        let report = dir.appendingPathComponent("reference/report")
+        let files = try FileManager.default.contentsOfDirectory(atPath: report.path)
+        #expect(["caa-val-layers.svg", "caa-best-multipliers.svg", "caa-side-multipliers.svg"].allSatisfy(files.contains), "\(files)")
+        let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("## Contrastive Activation Addition (A/B)") && markdown.contains("best: Layer \(layer) chosen on val"))
+        #expect(markdown.contains("Side effect on mmlu — side"))
         // Multiplier 0 is the unsteered model: the same at every layer, and a system prompt changes it.
         let unsteered = reference["best"]!.values.filter { $0.outputs["multiplier"]?.doubleValue == 0 && $0.outputs["behaviour"]?.stringValue == "refusal" }
         #expect(Set(unsteered.map { $0.outputs["system_prompt"]?.stringValue ?? "" }) == ["none", "pos"])

@@ -9,6 +9,7 @@ extension ReportModel {
                                 vectors: try vectorDiagnostics(stages), perplexity: try perplexityResults(stages), tunes: try tuneRuns(stages),
                                 judges: judgeResults(stages))
         model.actAddTopics = try actAddTopics(stages)
+        model.caa = try caaSweeps(stages)
         return model
     }
 

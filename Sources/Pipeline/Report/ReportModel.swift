@@ -134,4 +134,6 @@ public struct ReportModel: Sendable {
     public var judges: [JudgeResult]
     /// `actadd_topic` stages (`ActAddTopicReport.swift`).
     public var actAddTopics: [ActAddTopicResult] = []
+    /// `caa_ab_sweep` stages (CAAReportSection.swift).
+    public var caa: [CAASweepResult] = []
 }
