@@ -53,7 +53,9 @@ enum Samples {
         {"id": "val", "kind": "caa_ab_sweep", "params": {"behaviours": ["sycophancy.ab:val"], "layers": [10, 12], "multipliers": [-1, 1]},
          "inputs": {"vectors": "vecs"}},
         {"id": "best", "kind": "caa_ab_sweep", "params": {"behaviours": "sycophancy.ab", "multipliers": [-2, 0, 2], "system_prompt": ["none", "pos"]},
-         "inputs": {"vectors": "vecs", "select": "val"}}
+         "inputs": {"vectors": "vecs", "select": "val"}},
+        {"id": "open", "kind": "caa_open_ended", "params": {"behaviours": "sycophancy.gen", "layers": [10], "multipliers": [-2, 2], "neutral": "sycophancy.gen"},
+         "inputs": {"vectors": "vecs"}}
       ]
     }
     """

@@ -29,6 +29,11 @@ public struct CAASweepResult: Sendable {
 }
 
 extension ReportModel {
+    /// The `caa_open_ended` stages (their cells' metrics and outputs are shown as stored).
+    static func caaOpenEndedStages(_ stages: [StoredStage]) -> [StoredStage] {
+        stages.filter { $0.kind == .caaOpenEnded && !$0.cells.isEmpty }
+    }
+
     /// Every `caa_ab_sweep` stage's cells (malformed metrics name the stage and cell).
     static func caaSweeps(_ stages: [StoredStage]) throws -> [CAASweepResult] {
         try stages.filter { $0.kind == .caaABSweep && !$0.cells.isEmpty }.map { stage in
@@ -99,6 +104,21 @@ extension ReportModel {
                 note: "\(measure): mean over items of P(matching) / (P(A) + P(B)) after `… [/INST] (`; 95% CI: mean ± 1.96 standard errors "
                     + "over items; accuracy: items whose matching (correct) letter is the likelier; system prompt pos/neg: the prompting "
                     + "baseline; multiplier 0: unsteered; excluded: items answering other than (A)/(B)."))
+        }
+        for stage in caaOpenEnded {
+            let columns = ["behaviour", "system prompt", "layer", "multiplier", "n", "distinct-2", "repeated-2", "mean tokens", "KL(base ‖ steered)"]
+            let rows = stage.cells.map { cell -> [String] in
+                func number(_ name: String, _ digits: Int) -> String { cell.metrics[name].map { ReportNumber.fixed($0, digits) } ?? Self.none }
+                return [cell.outputs["behaviour"]?.stringValue ?? "?", cell.outputs["system_prompt"]?.stringValue ?? "none",
+                        cell.outputs["layer"]?.intValue.map(String.init) ?? Self.none,
+                        cell.outputs["multiplier"]?.doubleValue.map { ReportNumber.trimmed($0) } ?? Self.none,
+                        number("n", 0), number("distinct_2", 3), number("repeated_2", 3), number("mean_tokens", 1), number("kl_neutral", 4)]
+            }
+            tables.append(ReportTable(
+                id: "caa-" + Self.fileSafe(stage.stageID), title: "Open-ended answers — \(stage.stageID)", columns: columns,
+                numeric: [false, false] + [Bool](repeating: true, count: columns.count - 2), rows: rows,
+                note: "distinct-2: distinct word bigrams ÷ bigrams, mean over answers (repeated-2 = 1 − distinct-2); KL: mean over "
+                    + "positions of neutral text of KL(base ‖ steered) in nats, steered at every position; the answers are in the store."))
         }
         return ReportSection(title: "Contrastive Activation Addition (A/B)", paragraphs: paragraphs, tables: tables, figures: figures)
     }

@@ -10,6 +10,7 @@ extension ReportModel {
                                 judges: judgeResults(stages))
         model.actAddTopics = try actAddTopics(stages)
         model.caa = try caaSweeps(stages)
+        model.caaOpenEnded = caaOpenEndedStages(stages)
         return model
     }
 

@@ -136,4 +136,6 @@ public struct ReportModel: Sendable {
     public var actAddTopics: [ActAddTopicResult] = []
     /// `caa_ab_sweep` stages (CAAReportSection.swift).
     public var caa: [CAASweepResult] = []
+    /// `caa_open_ended` stages.
+    public var caaOpenEnded: [StoredStage] = []
 }

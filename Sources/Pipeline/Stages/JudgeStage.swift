@@ -150,8 +150,8 @@ extension StageDeclaration {
                           doc: "The judging question."),
             ],
             inputs: [
-                InputSpec("a", accepts: [.evaluate, .steeringSweep], required: true, doc: "First generations."),
-                InputSpec("b", accepts: [.evaluate, .steeringSweep], required: true, doc: "Second generations."),
+                InputSpec("a", accepts: [.evaluate, .steeringSweep, .caaOpenEnded], required: true, doc: "First generations."),
+                InputSpec("b", accepts: [.evaluate, .steeringSweep, .caaOpenEnded], required: true, doc: "Second generations."),
             ],
             rules: [ParamRule(when: "backend", in: ["openai"], requiresParams: ["url", "model"])]),
         version: 1,

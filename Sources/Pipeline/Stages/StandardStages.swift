@@ -12,6 +12,7 @@ extension StageDeclaration {
         .actAddTopic,
         .caaVectors,
         .caaABSweep,
+        .caaOpenEnded,
         .report,
     ]
 }
