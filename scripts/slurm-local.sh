@@ -93,13 +93,15 @@ start() {
     fi
     write_config
     export SLURM_CONF="$dir/slurm.conf"
+    # The daemons get no stdin/stdout/stderr of ours: a caller that reads this script's output through a pipe (a
+    # test starting the cluster) would otherwise wait for daemons that never close it. Their logs are under $dir/log.
     if ! pid_alive "$dir/munge/munged.pid"; then
         munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
             --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munge.seed" \
-            --force || die "munged did not start (see $dir/log/munged.log)"
+            --force </dev/null >>"$dir/log/daemons.out" 2>&1 || die "munged did not start (see $dir/log/munged.log)"
     fi
-    pid_alive "$dir/slurmctld.pid" || slurmctld -c || die "slurmctld did not start (see $dir/log/slurmctld.log)"
-    pid_alive "$dir/slurmd.pid" || slurmd -c || die "slurmd did not start (see $dir/log/slurmd.log)"
+    pid_alive "$dir/slurmctld.pid" || slurmctld -c </dev/null >>"$dir/log/daemons.out" 2>&1 || die "slurmctld did not start (see $dir/log/slurmctld.log)"
+    pid_alive "$dir/slurmd.pid" || slurmd -c </dev/null >>"$dir/log/daemons.out" 2>&1 || die "slurmd did not start (see $dir/log/slurmd.log)"
     local i
     for i in $(seq 1 60); do
         if sinfo -h -o '%t' 2>/dev/null | grep -qx 'idle\|mix\|alloc'; then
