@@ -74,7 +74,8 @@ JobCompLoc=${dir}/jobcomp.log
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 MinJobAge=300
-KillWait=5
+# Slurm's default grace between scancel's SIGTERM and SIGKILL: time for a worker to save the progress of its cell.
+KillWait=30
 InactiveLimit=0
 SlurmctldTimeout=30
 SlurmdTimeout=60

@@ -4,7 +4,8 @@ import Foundation
 import Pipeline
 
 /// `reptune worker DIR UNIT`: compute one unit of work and write its result bundle (the processes and slurm
-/// executors start it); `--probe TOKEN` only checks that the results directory is visible here.
+/// executors start it); `--probe TOKEN` only checks that the results directory is visible here. Progress goes to
+/// standard output as plain lines (the job's log: `logs/slurm-<job>.log`, or `logs/<unit>.log` for `processes`).
 enum WorkerCommand {
     static func run(_ a: ParsedArguments) throws {
         let directory = URL(fileURLWithPath: a.positional[0])
@@ -31,7 +32,8 @@ enum WorkerCommand {
         let bundle: ResultBundle
         do {
             bundle = try UnitWorker.run(unit, in: directory, manifestOptions: try RunCommand.manifestOptions(datasets: a.string("datasets")),
-                                        engineVersion: EngineVersion.current, cancellation: cancellation)
+                                        engineVersion: EngineVersion.current, cancellation: cancellation,
+                                        observer: ProgressDisplay(live: false).observer)
         } catch is StageCancelled {
             throw CLIError("worker: unit \(unit) stopped by a signal; its saved progress is kept for the retry", exitCode: 143)
         }

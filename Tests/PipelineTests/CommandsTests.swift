@@ -167,6 +167,7 @@ struct CommandsTests {
         clock.withLock { $0 = 3 }
         display.handle(.progress(stageID: "tune", label: "steps", done: 160, total: 366, status: "epoch 2/3"))
         #expect(lines.withLock { $0 } == """
+            [tune] 154/366 steps
             [tune] epoch 2/3: 160/366 steps, 2.0/s, ETA 1m43s
 
             """)

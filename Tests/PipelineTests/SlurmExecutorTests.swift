@@ -55,7 +55,7 @@ struct SlurmExecutorTests {
          "params": {"dataset": "gpt4:quick", "task": "facts", "layers": [6, 10], "multipliers": [-6, 6]}},
         {"id": "honesty_tune", "kind": "tune", "inputs": {"vector": "honesty_vec"},
          "params": {"objective": "honesty", "dataset": "facts:train", "validation": "facts:val", "layers": [8, 9], "probe_position": -8,
-                    "epochs": 1, "warmup_steps": 1, "lr_vo": 1e-4, "lr_other": 1e-5, "early_stopping": false}},
+                    "epochs": 1, "batch_size": 2, "warmup_steps": 1, "lr_vo": 1e-4, "lr_other": 1e-5, "early_stopping": false}},
         {"id": "facts_tuned", "kind": "evaluate", "inputs": {"tuned": "honesty_tune"}, "params": {"task": "facts", "dataset": "gpt4:quick", "variant": "tuned"}},
         {"id": "ppl_base", "kind": "perplexity", "params": {"dataset": "wiki", "window": 64, "stride": 32, "max_tokens": 256}},
         {"id": "facts_base", "kind": "evaluate", "params": {"task": "facts", "dataset": "gpt4:quick"}},
@@ -152,11 +152,19 @@ struct SlurmExecutorTests {
             }?.job
         }
         let tuneJob = try #require(job, "the tune's job never ran")
-        Thread.sleep(forTimeInterval: 6)
         // A second coordinator on the same results directory is refused, naming the first.
         let second = try Self.reptune(["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"], timeout: 120)
         #expect(second.status != 0 && second.stderr.contains("is being coordinated by run 1") && second.stderr.contains("process \(coordinator.processIdentifier)"),
                 "\(second)")
+        // Wait for the worker's first training step (its progress line in the job's log), so that there is progress
+        // to save: a fixed delay is not enough on a loaded machine, where loading the model alone takes seconds.
+        let jobLog = results.appendingPathComponent("logs/slurm-\(tuneJob).log")
+        let stepDeadline = Date().addingTimeInterval(300)
+        while Date() < stepDeadline, !((try? String(contentsOf: jobLog, encoding: .utf8))?.contains(" steps") ?? false) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let log = (try? String(contentsOf: jobLog, encoding: .utf8)) ?? ""
+        try #require(log.split(separator: "\n").contains { $0.hasPrefix("[honesty_tune] ") && $0.hasSuffix(" steps") }, "the tune's first step in \(jobLog.path): \(log)")
         // The coordinator dies; its job keeps running; then the job is cancelled.
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
@@ -165,7 +173,9 @@ struct SlurmExecutorTests {
         while !LocalSlurm.state(tuneJob).isEmpty { Thread.sleep(forTimeInterval: 0.5) }
         let scratch = results.appendingPathComponent("scratch/tune")
         let saved = (FileManager.default.enumerator(atPath: scratch.path)?.allObjects as? [String]) ?? []
-        #expect(!saved.isEmpty, "the cancelled tune saved its progress in \(scratch.path)")
+        let cancelledLog = (try? String(contentsOf: jobLog, encoding: .utf8)) ?? ""
+        #expect(!saved.isEmpty && cancelledLog.contains("progress saved in"),
+                "the cancelled tune saved its progress in \(scratch.path); its log: \(cancelledLog)")
 
         let resumed = try Self.reptune(["resume", "killed", "--executor", "slurm"])
         #expect(resumed.status == 0, "\(resumed)")

@@ -98,9 +98,10 @@ public final class ProgressDisplay: Sendable {
             case .progress(let id, let label, let done, let total, let status):
                 // A meter starts at the first count reported, so work resumed from a checkpoint (a tune
                 // restarting at step 154) is not counted in the rate.
-                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, now)
+                // In plain lines, the first report of a meter is printed at once (where a cell starts or resumes).
+                var d = s.details[id] ?? (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, -.infinity)
                 if d.label != label || d.meter.total != total || done < d.meter.done {
-                    d = (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, now)
+                    d = (label, ProgressMeter(total: total, done: done, startTime: now, unit: label), status, -.infinity)
                 }
                 d.meter.done = done
                 d.meter.now = now
