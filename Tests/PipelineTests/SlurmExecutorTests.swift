@@ -131,15 +131,12 @@ struct SlurmExecutorTests {
     @Test func scancelOfTheTuneThenResumeGivesTheUninterruptedTunedWeights() throws {
         let (local, _, _) = try Self.runs.get()
         let dir = try Self.directory.get()
-        let coordinator = Process()
-        coordinator.executableURL = CLI.executable
-        coordinator.arguments = ["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"]
-        coordinator.currentDirectoryURL = dir
-        coordinator.environment = ProcessInfo.processInfo.environment.merging(LocalSlurm.environment) { $1 }
-        coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
-        try coordinator.run()
-        defer { if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) } }
+        let coordinator = try ChildProcess(try #require(CLI.executable),
+                                           ["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"],
+                                           environment: ProcessInfo.processInfo.environment.merging(LocalSlurm.environment) { $1 },
+                                           directory: dir)
+        var reaped = false
+        defer { if !reaped { kill(coordinator.pid, SIGKILL); _ = coordinator.wait(timeout: 60) } }
         let results = dir.appendingPathComponent("killed")
         // Wait for the tune's job to run for a while.
         var job: String?
@@ -154,7 +151,7 @@ struct SlurmExecutorTests {
         let tuneJob = try #require(job, "the tune's job never ran")
         // A second coordinator on the same results directory is refused, naming the first.
         let second = try Self.reptune(["run", "manifest.json", "--results", "killed", "--executor", "slurm", "--only", "honesty_tune"], timeout: 120)
-        #expect(second.status != 0 && second.stderr.contains("is being coordinated by run 1") && second.stderr.contains("process \(coordinator.processIdentifier)"),
+        #expect(second.status != 0 && second.stderr.contains("is being coordinated by run 1") && second.stderr.contains("process \(coordinator.pid)"),
                 "\(second)")
         // Wait for the worker's first training step (its progress line in the job's log), so that there is progress
         // to save: a fixed delay is not enough on a loaded machine, where loading the model alone takes seconds.
@@ -166,8 +163,9 @@ struct SlurmExecutorTests {
         let log = (try? String(contentsOf: jobLog, encoding: .utf8)) ?? ""
         try #require(log.split(separator: "\n").contains { $0.hasPrefix("[honesty_tune] ") && $0.hasSuffix(" steps") }, "the tune's first step in \(jobLog.path): \(log)")
         // The coordinator dies; its job keeps running; then the job is cancelled.
-        kill(coordinator.processIdentifier, SIGKILL)
-        coordinator.waitUntilExit()
+        kill(coordinator.pid, SIGKILL)
+        _ = coordinator.wait(timeout: 60)
+        reaped = true
         #expect(LocalSlurm.state(tuneJob) == "RUNNING", "the job outlives its coordinator")
         _ = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/scancel"), [tuneJob], environment: LocalSlurm.environment)
         while !LocalSlurm.state(tuneJob).isEmpty { Thread.sleep(forTimeInterval: 0.5) }

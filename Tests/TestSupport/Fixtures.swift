@@ -107,24 +107,15 @@ public enum CLI {
         return try run(executable: exe, args, environment: environment, unset: unset, directory: directory)
     }
 
-    /// The same for any executable (`curl`, a virtualenv's `python`).
+    /// The same for any executable (`curl`, a virtualenv's `python`, `scripts/slurm-local.sh`).
     public static func run(executable exe: URL, _ args: [String], environment: [String: String] = [:], unset: [String] = [],
                            directory: URL = Fixtures.repoRoot) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         for k in unset { env[k] = nil }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let child = try ChildProcess(exe, args, environment: env, directory: directory)
+        let end = child.wait(timeout: .infinity)
+        return (end.status, end.stdout, end.stderr)
     }
 }
 
@@ -150,54 +141,11 @@ extension CLI {
     public static func run(_ args: [String], timeout: TimeInterval, signal: Int32? = nil, signalAfter: TimeInterval = 0,
                            environment: [String: String] = [:], directory: URL = Fixtures.repoRoot) throws -> Outcome {
         guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = directory
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        let collected = Collected()
-        let group = DispatchGroup()
-        for (pipe, isOut) in [(out, true), (err, false)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, stdout: isOut)
-                group.leave()
-            }
-        }
-        let start = Date()
-        try p.run()
-        var timedOut = false, sent = false
-        while p.isRunning {
-            let elapsed = Date().timeIntervalSince(start)
-            if let signal, !sent, elapsed >= signalAfter {
-                kill(p.processIdentifier, signal)
-                sent = true
-            }
-            if elapsed > timeout {
-                timedOut = true
-                kill(p.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(10_000)
-        }
-        p.waitUntilExit()
-        group.wait()
-        let (o, e) = collected.both
-        return Outcome(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal, timedOut: timedOut,
-                       seconds: Date().timeIntervalSince(start), stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out = Data(), err = Data()
-        func set(_ data: Data, stdout: Bool) { lock.lock(); if stdout { out = data } else { err = data }; lock.unlock() }
-        var both: (Data, Data) { lock.lock(); defer { lock.unlock() }; return (out, err) }
+        let child = try ChildProcess(exe, args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                     directory: directory)
+        let end = child.wait(timeout: timeout, signal: signal.map { ($0, signalAfter) })
+        return Outcome(status: end.status, signalled: end.signalled, timedOut: end.timedOut, seconds: end.seconds,
+                       stdout: end.stdout, stderr: end.stderr)
     }
 }
 
