@@ -12,12 +12,12 @@ enum WorkerCommand {
         if let token = a.string("probe") {
             return try UnitWorker.answerProbe(token, in: directory)
         }
-        guard a.positional.count > 1 else { throw CLIError("worker: give the UNIT to compute (STAGE_KEY[:CELLS]) or --probe TOKEN", exitCode: 2) }
+        guard a.positional.count > 1 else { throw CLIError("give the UNIT to compute (STAGE_KEY[:CELLS]) or --probe TOKEN", exitCode: 2) }
         var unit = a.positional[1]
         if a.flag("array") {
             let units = unit.split(separator: ";").map(String.init)
             guard let task = ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"].flatMap(Int.init), units.indices.contains(task) else {
-                throw CLIError("worker --array: SLURM_ARRAY_TASK_ID is \(ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] ?? "unset"), expected 0…\(units.count - 1)", exitCode: 2)
+                throw CLIError("--array: SLURM_ARRAY_TASK_ID is \(ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] ?? "unset"), expected 0…\(units.count - 1)", exitCode: 2)
             }
             unit = units[task]
         }
@@ -35,11 +35,11 @@ enum WorkerCommand {
                                         engineVersion: EngineVersion.current, cancellation: cancellation,
                                         observer: ProgressDisplay(live: false).observer)
         } catch is StageCancelled {
-            throw CLIError("worker: unit \(unit) stopped by a signal; its saved progress is kept for the retry", exitCode: 143)
+            throw CLIError("unit \(unit) stopped by a signal; its saved progress is kept for the retry", exitCode: 143)
         }
         print("unit \(bundle.unit): \(bundle.results.count) cell(s) computed, \(bundle.failures.count) failed; bundle \(bundle.unit.bundleURL(in: directory).path)")
         if let first = bundle.failures.first {
-            throw CLIError("worker: cell #\(first.cell) failed: \(first.error)", exitCode: 1)
+            throw CLIError("cell #\(first.cell) failed: \(first.error)", exitCode: 1)
         }
     }
 }
