@@ -51,6 +51,13 @@ public enum CAASystemPrompts {
         return kind == .pos ? pair.pos : pair.neg
     }
 
+    /// `template` with `{behaviour}` replaced by the behaviour's one-sentence description (its `pos` text), as a
+    /// judge's question for that behaviour's answers.
+    public static func question(_ template: String, behaviour: String) throws -> String {
+        guard template.contains("{behaviour}") else { return template }
+        return template.replacingOccurrences(of: "{behaviour}", with: try text(.pos, behaviour: behaviour) ?? behaviour)
+    }
+
     /// A system prompt was asked for a behaviour that has none.
     public struct UnknownBehaviour: Error, CustomStringConvertible, Sendable {
         public let behaviour: String

@@ -169,12 +169,12 @@ extension ReportModel {
     }
 
     /// Judge cells with their stored metrics; when several judges compared the same two generation sets, each
-    /// also gets `kappa_between_judges`: Cohen's κ of its per-item scores against the first other such judge's.
+    /// (and, for per-behaviour judges, the same behaviour) also gets `kappa_between_judges`: Cohen's κ of its per-item scores against the first other such judge's.
     static func judgeResults(_ stages: [StoredStage]) -> [JudgeResult] {
         let judges = stages.filter { $0.kind == .judge }
         func pair(_ cell: CellRecord) -> String? {
             guard let a = cell.outputs["a"]?.stringValue, let b = cell.outputs["b"]?.stringValue else { return nil }
-            return a + "\u{1F}" + b
+            return [a, b, cell.outputs["behaviour"]?.stringValue ?? ""].joined(separator: "\u{1F}")
         }
         func scores(_ cell: CellRecord) -> [Int: Int] {
             var out: [Int: Int] = [:]

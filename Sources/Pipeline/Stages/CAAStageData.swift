@@ -14,6 +14,12 @@ enum CAAStageData {
         return String(ref.name.prefix { $0 != "." })
     }
 
+    /// A behaviour named by a manifest string — `sycophancy`, `caa_sycophancy`, or a dataset use such as
+    /// `sycophancy.open:test` — as CAA's behaviour name.
+    static func behaviour(named text: String) -> String {
+        CAASystemPrompts.key(String(text.prefix { $0 != "." && $0 != ":" }))
+    }
+
     /// The dataset a cell's coordinate (or the stage's parameter) names: `name` or `name:split`.
     static func dataset(_ context: StageContext, use text: String) throws -> (DatasetRef, DatasetSplit?) {
         let use = DatasetUse(parsing: text)
