@@ -46,6 +46,38 @@ struct CLIRunPlanTests {
         #expect(paper.stdout.contains("7 blocks × 317204480 weights"), "the tune stages' trainable blocks are counted")
     }
 
+    /// The steering-experiment kinds are estimated too, from counts that the manifests' descriptions state: CAA's
+    /// 7 behaviours × 150 generate items, 30 layers × 2 multipliers × 25 validation items, 95 MMLU and 103
+    /// TruthfulQA side-effect items × 21 cells; ActAdd's 58 prompts × 10 samples × 40 tokens, 19 cells after
+    /// <|endoftext|> against 5 for the first-token control (the time scales with the cells).
+    @Test func dryRunEstimatesTheSteeringExperimentKinds() throws {
+        func lines(_ manifest: String) throws -> [String: String] {
+            let results = try Fixtures.temporaryDirectory("runs")
+            let r = try CLI.run(["run", "experiments/\(manifest)", "--dry-run", "--results", results.path])
+            #expect(r.status == 0, "\(r.stderr)")
+            var out: [String: String] = [:]
+            for line in r.stdout.split(separator: "\n") where line.contains(" ≈ ") {
+                if let id = line.split(separator: " ").first { out[String(id)] = String(line) }
+            }
+            return out
+        }
+        func seconds(_ line: String?) -> Double? {
+            guard let line, let r = line.range(of: " ≈ ") else { return nil }
+            let words = line[r.upperBound...].split(separator: " ")
+            guard words.count >= 2, let x = Double(words[0]) else { return nil }
+            return x * (["s": 1, "min": 60, "h": 3600, "days": 86400][String(words[1])] ?? .nan)
+        }
+        let caa = try lines("caa-behaviors.json")
+        for (id, work) in [("caa_vectors", "1050 items × 2 answers"), ("layers_val", "10500 A/B prompts × ~130 tokens over 420 cells"),
+                           ("mmlu_side", "1995 A/B prompts"), ("tqa_side", "2163 A/B prompts"), ("open_ended", "210 answers × 48 tokens")] {
+            #expect(caa[id]?.contains(work) == true && seconds(caa[id]) != nil, "\(id): \(caa[id] ?? "missing")")
+        }
+        let actadd = try lines("actadd-topics.json")
+        #expect(actadd["after_eot"]?.contains("58 prompts × 10 samples × 40 tokens per cell") == true, "\(actadd)")
+        let ratio = try #require(seconds(actadd["after_eot"])) / #require(seconds(actadd["first_token"]))
+        #expect(abs(ratio / (19.0 / 5.0) - 1) < 0.1, "\(actadd)")
+    }
+
     /// The manifests that run part of the study on its cached results plan the shared stages with the study's keys
     /// (a copied stage that drifted would silently recompute hours of work).
     @Test func partialManifestsShareTheStudysKeys() throws {

@@ -119,6 +119,15 @@ public struct ResourceEstimate: Sendable {
                 stages.append(Stage(id: spec.id, kind: spec.kind,
                                     memory: local ? memory(.generation(batch: Self.judgeBatch, context: 400)) : nil,
                                     seconds: nil, work: local ? "pairwise judgements on the engine" : "pairwise judgements over HTTP"))
+            case .actAddTopic, .caaVectors, .caaABSweep, .caaOpenEnded:
+                let counts = SteeringWorkCounts(spec: spec, manifest: manifest, cells: cells)
+                let work = counts.work
+                stages.append(Stage(id: spec.id, kind: spec.kind,
+                                    memory: memory(.generation(batch: work.batch, context: work.context)),
+                                    seconds: work.known ? rates.prefillSeconds(tokens: work.prefillTokens, flopsPerToken: flops)
+                                        + rates.decodeSeconds(steps: work.decodeSteps, batch: work.batch, bytesPerStep: bytesPerStep,
+                                                              flopsPerToken: flops) : nil,
+                                    work: work.text))
             case .vectors, .report:
                 stages.append(Stage(id: spec.id, kind: spec.kind, memory: nil, seconds: 0, work: "no model"))
             default:
@@ -192,6 +201,10 @@ enum DatasetRows {
             case .indices(let i): return i.count
             case .file(_, let url): return lines(url)
             }
+        }
+        if ds.url.pathExtension.lowercased() == "json", let data = try? Data(contentsOf: ds.url),
+           let items = try? JSONSerialization.jsonObject(with: data) as? [Any] {
+            return items.count
         }
         guard let n = lines(ds.url) else { return nil }
         return ds.url.pathExtension.lowercased() == "csv" ? max(0, n - 1) : n

@@ -1,0 +1,85 @@
+import Foundation
+
+/// The tokens the steering-experiment kinds (`actadd_topic`, `caa_vectors`, `caa_ab_sweep`, `caa_open_ended`) will
+/// prefill and the decode steps they will take, counted from their parameters and dataset sizes for
+/// `ResourceEstimate`. Prompt lengths are typical values (CAA's A/B prompts ~130 tokens, ActAdd's prompts ~12);
+/// a stage with cells already done counts the remaining share of its cells.
+struct SteeringWorkCounts {
+    struct Work {
+        var prefillTokens = 0.0
+        var decodeSteps = 0.0
+        /// Sequences decoded together, and the longest context, for the memory plan.
+        var batch = 1
+        var context = 256
+        /// False when a dataset's size is unknown (then there is no time estimate).
+        var known = true
+        var text = ""
+    }
+
+    static let abTokens = 130, actAddPromptTokens = 12, openEndedTokens = 60
+
+    let work: Work
+
+    init(spec: StageSpec, manifest: Manifest, cells remaining: Int) {
+        let p = spec.params
+        func int(_ name: String, _ fallback: Int) -> Int { p[name]?.intValue ?? fallback }
+        func rows(_ use: String?) -> Int? {
+            guard let use else { return nil }
+            let u = DatasetUse(parsing: use)
+            return manifest.dataset(u.dataset).flatMap { DatasetRows.count($0, split: u.split) }
+        }
+        func value(_ cell: SweepCell, _ axis: String, _ param: String) -> JSONValue? { cell[axis] ?? p[param] }
+        let cells = spec.cells.isEmpty ? [SweepCell(index: 0, coordinates: [])] : spec.cells
+        let share = Double(remaining) / Double(cells.count)
+        var w = Work()
+        switch spec.kind {
+        case .actAddTopic:
+            let prompts = rows(p["prompts"]?.stringValue), samples = int("samples_per_prompt", 10), newTokens = int("max_new_tokens", 40)
+            let chunk = min(samples, 32), calls = (samples + 31) / 32
+            // Relatedness: each essay and the wikitext documents scored steered, per cell.
+            let essays = ["on_topic_text", "off_topic_text"].compactMap { p[$0]?.stringValue }
+                .compactMap { manifest.dataset(DatasetUse(parsing: $0).dataset).flatMap(DatasetRows.approximateTokens) }.reduce(0, +)
+            let documents = p["relatedness_text"] == nil ? 0 : int("relatedness_documents", 200) * int("relatedness_max_tokens", 128)
+            w.known = prompts != nil
+            let n = Double(prompts ?? 0) * Double(cells.count) * share
+            w.decodeSteps = n * Double(calls * newTokens)
+            w.prefillTokens = n * Double(calls * chunk * Self.actAddPromptTokens) + Double(cells.count) * share * Double(essays + documents)
+            w.batch = chunk
+            w.context = Self.actAddPromptTokens + newTokens
+            w.text = "\(prompts.map(String.init) ?? "?") prompts × \(samples) samples × \(newTokens) tokens per cell"
+                + (essays + documents > 0 ? ", ~\(essays + documents) relatedness tokens" : "")
+        case .caaVectors:
+            let cap = p["max_items"]?.intValue
+            let items = cells.map { c in rows(value(c, "behaviour", "generate")?.stringValue).map { min($0, cap ?? $0) } }
+            w.known = !items.contains(nil)
+            let total = items.compactMap { $0 }.reduce(0, +)
+            // Two prompts per item: the matching and the other answer letter.
+            w.prefillTokens = Double(2 * total * Self.abTokens) * share
+            w.batch = int("batch_size", 8)
+            w.context = Self.abTokens
+            w.text = "\(w.known ? String(total) : "?") items × 2 answers × ~\(Self.abTokens) tokens"
+        case .caaABSweep:
+            let cap = p["max_items"]?.intValue, side = p["side_effect"]?.stringValue
+            let items = cells.map { c in rows(side ?? value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
+            w.known = !items.contains(nil)
+            let total = items.compactMap { $0 }.reduce(0, +)
+            w.prefillTokens = Double(total * Self.abTokens) * share
+            w.batch = int("prompts_per_batch", 8)
+            w.context = Self.abTokens
+            w.text = "\(w.known ? String(total) : "?") A/B prompts × ~\(Self.abTokens) tokens over \(cells.count) cells"
+        default:  // caa_open_ended
+            let cap = p["max_items"]?.intValue, newTokens = int("max_new_tokens", 48)
+            let items = cells.map { c in rows(value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
+            w.known = !items.contains(nil)
+            let total = items.compactMap { $0 }.reduce(0, +)
+            let neutral = p["neutral"] == nil ? 0 : 2 * int("neutral_tokens", 256)
+            w.prefillTokens = (Double(total * Self.openEndedTokens) + Double(cells.count * neutral)) * share
+            // The questions of a cell are answered together.
+            w.decodeSteps = Double(cells.count * newTokens) * share
+            w.batch = max(1, items.compactMap { $0 }.max() ?? 1)
+            w.context = Self.openEndedTokens + newTokens
+            w.text = "\(w.known ? String(total) : "?") answers × \(newTokens) tokens" + (neutral > 0 ? ", KL on \(neutral / 2) neutral tokens per cell" : "")
+        }
+        work = w
+    }
+}
