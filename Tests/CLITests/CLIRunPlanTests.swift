@@ -68,7 +68,7 @@ struct CLIRunPlanTests {
             return x * (["s": 1, "min": 60, "h": 3600, "days": 86400][String(words[1])] ?? .nan)
         }
         let caa = try lines("caa-behaviors.json")
-        for (id, work) in [("caa_vectors", "1050 items × 2 answers"), ("layers_val", "10500 A/B prompts × ~130 tokens over 420 cells"),
+        for (id, work) in [("caa_vectors", "1050 items × 2 answers"), ("layers_val", "10500 A/B prompts over 420 cells"),
                            ("mmlu_side", "1995 A/B prompts"), ("tqa_side", "2163 A/B prompts"), ("open_ended", "210 answers × 48 tokens")] {
             #expect(caa[id]?.contains(work) == true && seconds(caa[id]) != nil, "\(id): \(caa[id] ?? "missing")")
         }

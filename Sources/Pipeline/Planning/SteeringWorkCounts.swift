@@ -16,7 +16,7 @@ struct SteeringWorkCounts {
         var text = ""
     }
 
-    static let abTokens = 130, actAddPromptTokens = 12, openEndedTokens = 60
+    static let abTokens = 130, abSuffixTokens = 6, actAddPromptTokens = 12, openEndedTokens = 60
 
     let work: Work
 
@@ -59,14 +59,23 @@ struct SteeringWorkCounts {
             w.context = Self.abTokens
             w.text = "\(w.known ? String(total) : "?") items × 2 answers × ~\(Self.abTokens) tokens"
         case .caaABSweep:
+            // A behaviour's cells (per system prompt) share each prompt's unsteered prefix: it is prefilled once,
+            // and each cell runs only the tokens from `[/INST]` on.
             let cap = p["max_items"]?.intValue, side = p["side_effect"]?.stringValue
-            let items = cells.map { c in rows(side ?? value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
+            var groups: [String: Int] = [:]
+            let items = cells.map { c -> Int? in
+                let n = rows(side ?? value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) }
+                let group = [value(c, "behaviour", "behaviours"), value(c, "system_prompt", "system_prompt")]
+                    .map { $0?.stringValue ?? "" }.joined(separator: "|")
+                groups[group] = n ?? 0
+                return n
+            }
             w.known = !items.contains(nil)
             let total = items.compactMap { $0 }.reduce(0, +)
-            w.prefillTokens = Double(total * Self.abTokens) * share
+            w.prefillTokens = (Double(groups.values.reduce(0, +) * Self.abTokens) + Double(total * Self.abSuffixTokens)) * share
             w.batch = int("prompts_per_batch", 8)
             w.context = Self.abTokens
-            w.text = "\(w.known ? String(total) : "?") A/B prompts × ~\(Self.abTokens) tokens over \(cells.count) cells"
+            w.text = "\(w.known ? String(total) : "?") A/B prompts over \(cells.count) cells, ~\(Self.abTokens) tokens prefilled once per behaviour"
         default:  // caa_open_ended
             let cap = p["max_items"]?.intValue, newTokens = int("max_new_tokens", 48)
             let items = cells.map { c in rows(value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
