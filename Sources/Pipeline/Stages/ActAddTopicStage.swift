@@ -11,7 +11,7 @@ extension StageRunner {
     /// and their topic words counted (FORMAT.md's rule). A cell also scores the on-/off-topic texts and the
     /// relatedness documents with and without the steering (perplexity ratios). The `baseline` cell samples unsteered.
     ///
-    /// A cell's completions so far are saved at prompt boundaries (`ActAddTopicCheckpoint`); a re-run continues at
+    /// A cell's completions so far are saved at prompt boundaries (`ActAddTopicProgress`); a re-run continues at
     /// the next prompt with the completions of an uninterrupted run.
     public static var actAddTopic: StageRunner {
         StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
@@ -21,8 +21,7 @@ extension StageRunner {
             // The unsteered log-probability of each scored text, computed once for every cell of this process.
             var unsteered: [String: Double] = [:]
             while let cell = try context.nextCells(1).first {
-                var checkpoint = ActAddTopicCheckpoint(context: context, cell: cell, prompts: setup.prompts.count,
-                                                       samples: p.samplesPerPrompt)
+                var checkpoint = CellCheckpoint(context, name: "cell-\(cell.index).json")
                 let result = try actAddTopicCell(context, cell, p, setup, model: model, checkpoint: &checkpoint, unsteered: &unsteered)
                 try context.commit(cell, result)
                 checkpoint.remove()
@@ -31,7 +30,7 @@ extension StageRunner {
     }
 
     private static func actAddTopicCell(_ context: StageContext, _ cell: SweepCell, _ p: ActAddTopicParams, _ setup: ActAddTopicSetup,
-                                        model: StageModel, checkpoint: inout ActAddTopicCheckpoint,
+                                        model: StageModel, checkpoint: inout CellCheckpoint,
                                         unsteered: inout [String: Double]) throws -> CellResult {
         let isBaseline = cell["baseline"]?.boolValue == true
         var steering: ActAddSteering?
@@ -46,11 +45,18 @@ extension StageRunner {
             steering = s
         }
         let interventions = steering.map { [$0.intervention] } ?? []
-        var completions = checkpoint.restore()
+        let (prompts, samples) = (setup.prompts.count, p.samplesPerPrompt)
+        var completions = checkpoint.restore(ActAddTopicProgress.self, context, expected: "\(prompts) prompts × \(samples) samples") {
+            $0.prompts == prompts && $0.samples == samples && $0.completions.count <= prompts && $0.completions.allSatisfy { $0.count == samples }
+        }?.completions ?? []
         let resumeAt = completions.count
+        if resumeAt > 0 {
+            context.log("cell \(cell.index): resuming at prompt \(resumeAt) of \(prompts) from \(checkpoint.url.lastPathComponent)")
+        }
         context.progress("prompts", done: resumeAt, total: setup.prompts.count, status: label)
         for i in resumeAt..<setup.prompts.count {
-            try checkpoint.reached(completions, start: i, resumedAt: resumeAt)
+            try checkpoint.reached(context, done: "cell \(cell.index): interrupted after prompt \(i) of \(prompts)", hasNew: i > resumeAt,
+                                   save: CellCheckpoint.json(ActAddTopicProgress(prompts: prompts, samples: samples, completions: completions)))
             var texts: [String] = []
             for chunk in stride(from: 0, to: p.samplesPerPrompt, by: ActAddTopicSetup.chunk) {
                 let size = min(ActAddTopicSetup.chunk, p.samplesPerPrompt - chunk)
@@ -235,52 +241,14 @@ struct ActAddTopicSetup {
     }
 }
 
-/// The completions so far of one `actadd_topic` cell, saved under the results directory so that an interrupted cell
-/// resumes at its next prompt. The stage key fixes model, pair, prompts and sampling; the prompt and sample counts are
-/// stored as a check all the same.
-struct ActAddTopicCheckpoint {
-    private struct Contents: Codable {
-        var prompts: Int
-        var samples: Int
-        /// Per prompt done, its completions.
-        var completions: [[String]]
-    }
-
-    let prompts: Int
-    let samples: Int
-    let cell: Int
-    private var file: CellCheckpoint
-    private let context: StageContext
-
-    init(context: StageContext, cell: SweepCell, prompts: Int, samples: Int) {
-        self.context = context
-        self.prompts = prompts
-        self.samples = samples
-        self.cell = cell.index
-        file = CellCheckpoint(context, name: "cell-\(cell.index).json")
-    }
-
-    /// The saved completions when they fit this cell; none otherwise (with a note when a file does not fit).
-    func restore() -> [[String]] {
-        guard file.exists else { return [] }
-        if let saved = file.loadJSON(Contents.self), saved.prompts == prompts, saved.samples == samples,
-           saved.completions.count <= prompts, saved.completions.allSatisfy({ $0.count == samples }) {
-            context.log("cell \(cell): resuming at prompt \(saved.completions.count) of \(prompts) from \(file.url.lastPathComponent)")
-            return saved.completions
-        }
-        context.log("cell \(cell): starting over: \(file.url.path) does not fit this cell (expected \(prompts) prompts × \(samples) samples)")
-        remove()
-        return []
-    }
-
-    /// Before prompt `start`: saves the completions so far when it is time to (or the run is cancelled: then throws
-    /// `StageCancelled`).
-    mutating func reached(_ completions: [[String]], start: Int, resumedAt: Int) throws {
-        try file.reached(context, done: "cell \(cell): interrupted after prompt \(start) of \(prompts)", hasNew: start > resumedAt,
-                         save: CellCheckpoint.json(Contents(prompts: prompts, samples: samples, completions: completions)))
-    }
-
-    func remove() { file.remove() }
+/// The completions so far of one `actadd_topic` cell (its `CellCheckpoint`), so that an interrupted cell resumes at
+/// its next prompt. The stage key fixes model, pair, prompts and sampling; the prompt and sample counts are stored as
+/// a check all the same.
+struct ActAddTopicProgress: Codable {
+    var prompts: Int
+    var samples: Int
+    /// Per prompt done, its completions.
+    var completions: [[String]]
 }
 
 extension StageKind {

@@ -30,12 +30,10 @@ extension StageRunner {
             let behaviour = CAAStageData.behaviour(ref)
             let builder = CAAVectorBuilder(model: model.network, layers: layers, batchSize: p.batchSize)
             var checkpoint = CellCheckpoint(context, name: "cell-\(cell.index).json")
-            var sums = CAAVectorBuilder.Sums(count: 0, difference: [:])
-            if let saved = checkpoint.loadJSON(CAAVectorsProgress.self), saved.pairs == pairs.count, saved.layers == layers,
-               saved.sums.count <= pairs.count, saved.sums.count % p.batchSize == 0 {
-                sums = saved.sums
-                context.log("\(behaviour): resuming at item \(sums.count) of \(pairs.count)")
-            }
+            var sums = checkpoint.restore(CAAVectorsProgress.self, context, expected: "\(pairs.count) pairs at layers \(layers)") {
+                $0.pairs == pairs.count && $0.layers == layers && $0.sums.count <= pairs.count && $0.sums.count % p.batchSize == 0
+            }?.sums ?? CAAVectorBuilder.Sums(count: 0, difference: [:])
+            if sums.count > 0 { context.log("\(behaviour): resuming at item \(sums.count) of \(pairs.count)") }
             let resumedAt = sums.count
             try builder.accumulate(pairs, into: &sums) { sofar in
                 context.progress("items", done: sofar.count, total: pairs.count, status: behaviour)

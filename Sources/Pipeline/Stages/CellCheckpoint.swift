@@ -56,6 +56,17 @@ struct CellCheckpoint {
         }
     }
 
+    /// The saved JSON contents when they decode and `fit` this cell; nil otherwise. A file that is there but does not
+    /// fit (another cell's shape, a damaged file) is removed, with a note naming it and what the cell `expected`.
+    func restore<Contents: Decodable>(_ type: Contents.Type, _ context: StageContext, expected: @autoclosure () -> String,
+                                      fits: (Contents) -> Bool) -> Contents? {
+        guard exists else { return nil }
+        if let saved = loadJSON(type), fits(saved) { return saved }
+        context.log("starting over: \(url.path) does not fit this cell (expected \(expected()))")
+        remove()
+        return nil
+    }
+
     /// The saved JSON contents; nil when there is no file or it does not decode.
     func loadJSON<Contents: Decodable>(_ type: Contents.Type) -> Contents? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }

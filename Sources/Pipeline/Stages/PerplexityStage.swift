@@ -22,7 +22,7 @@ extension StageRunner {
         }
     }
 
-    private static func perplexityCell(_ context: StageContext, _ cell: SweepCell) throws -> (CellResult, PerplexityCheckpoint) {
+    private static func perplexityCell(_ context: StageContext, _ cell: SweepCell) throws -> (CellResult, CellCheckpoint) {
         guard case .text(let text) = try context.loadDataset("dataset") else {
             throw StageInputError("stage \(context.stage.id): perplexity needs a raw text dataset (e.g. wiki.test.raw)")
         }
@@ -36,14 +36,18 @@ extension StageRunner {
         let scorer = SlidingWindowPerplexity(window: p.window, stride: p.stride, streams: p.streams, maxTokens: p.maxTokens, batch: 2)
         let tokens = PerplexityText.tokens(text.joined(), tokenizer: model.tokenizer, budget: scorer.maxTokens.map { $0 + scorer.streams })
         context.log("\(model.label): scoring \(scorer.maxTokens.map { min($0, tokens.count) } ?? tokens.count) tokens")
-        var checkpoint = PerplexityCheckpoint(context: context, cell: cell,
-                                              windows: scorer.jobs(count: tokens.count).count, tokens: tokens.count)
-        let start = checkpoint.restore()
-        context.progress("windows", done: start.windows, total: checkpoint.windows)
+        var checkpoint = CellCheckpoint(context, name: "cell-\(cell.index).json")
+        let windows = scorer.jobs(count: tokens.count).count
+        let start = checkpoint.restore(PerplexityProgress.self, context, expected: "\(windows) windows over \(tokens.count) tokens") {
+            $0.windowsTotal == windows && $0.tokens == tokens.count && $0.tally.windows <= windows
+        }?.tally ?? .init()
+        if start.windows > 0 { context.log("resuming at window \(start.windows) of \(windows) from \(checkpoint.url.lastPathComponent)") }
+        context.progress("windows", done: start.windows, total: windows)
         let result = try scorer.evaluate(tokens, model: model.network, interventions: model.interventions, from: start) { tally, total in
             context.progress("windows", done: tally.windows, total: total)
             guard tally.windows < total else { return }
-            try checkpoint.reached(tally, cell: cell)
+            try checkpoint.reached(context, done: "cell \(cell.index): interrupted after window \(tally.windows) of \(windows)",
+                                   save: CellCheckpoint.json(PerplexityProgress(windowsTotal: windows, tokens: tokens.count, tally: tally)))
         }
         guard result.negativeLogLikelihood.isFinite, result.perplexity.isFinite else {
             checkpoint.remove()
@@ -60,47 +64,13 @@ extension StageRunner {
     }
 }
 
-/// The running sums of one perplexity cell, saved under the results directory so that an interrupted cell resumes
-/// at its next window. The stage key fixes model, text and settings; the window and token counts are stored as a
-/// check all the same.
-struct PerplexityCheckpoint {
-    private struct Contents: Codable {
-        var windowsTotal: Int
-        var tokens: Int
-        var tally: SlidingWindowPerplexity.Tally
-    }
-
-    let windows: Int
-    let tokens: Int
-    private var file: CellCheckpoint
-    private let context: StageContext
-
-    init(context: StageContext, cell: SweepCell, windows: Int, tokens: Int) {
-        self.context = context
-        self.windows = windows
-        self.tokens = tokens
-        file = CellCheckpoint(context, name: "cell-\(cell.index).json")
-    }
-
-    /// The saved tally when there is one for this cell; a fresh tally otherwise (and a note when a file does not fit).
-    func restore() -> SlidingWindowPerplexity.Tally {
-        guard file.exists else { return .init() }
-        if let saved = file.loadJSON(Contents.self), saved.windowsTotal == windows, saved.tokens == tokens, saved.tally.windows <= windows {
-            context.log("resuming at window \(saved.tally.windows) of \(windows) from \(file.url.lastPathComponent)")
-            return saved.tally
-        }
-        context.log("starting over: \(file.url.path) does not fit this cell (expected \(windows) windows over \(tokens) tokens)")
-        remove()
-        return .init()
-    }
-
-    /// Saves `tally` when it is time to (or the run is cancelled: then throws `StageCancelled`).
-    mutating func reached(_ tally: SlidingWindowPerplexity.Tally, cell: SweepCell) throws {
-        try file.reached(context, done: "cell \(cell.index): interrupted after window \(tally.windows) of \(windows)",
-                         save: CellCheckpoint.json(Contents(windowsTotal: windows, tokens: tokens, tally: tally)))
-    }
-
-    func remove() { file.remove() }
+/// The running sums of one perplexity cell (its `CellCheckpoint`), so that an interrupted cell resumes at its next
+/// window. The stage key fixes model, text and settings; the window and token counts are stored as a check all the
+/// same.
+struct PerplexityProgress: Codable {
+    var windowsTotal: Int
+    var tokens: Int
+    var tally: SlidingWindowPerplexity.Tally
 }
 
 /// The token stream perplexity is measured on: the whole text with BOS, as METHOD.md §7 tokenises it.
