@@ -3,16 +3,17 @@ import Testing
 import Pipeline
 import TestSupport
 
-/// The committed study report is what `reptune report` renders from the committed study store: the numbers in
-/// `results/smollm2-135m/paper-honesty/` come from `results/smollm2-135m/store/`, file for file, byte for byte.
-@Suite("The committed SmolLM2 study")
+/// Every committed study report is what `reptune report` renders from its committed store: the numbers in
+/// `results/<study>/<report>/` come from `results/<study>/store/`, file for file, byte for byte.
+@Suite("The committed studies")
 struct CommittedStudyTests {
-    static let study = Fixtures.repoRoot.appendingPathComponent("results/smollm2-135m")
-    static let present = FileManager.default.fileExists(atPath: study.appendingPathComponent("store/reptune.sqlite").path)
+    /// (folder under results/, the report's folder in it).
+    static let studies = [("smollm2-135m", "paper-honesty"), ("caa-smollm2-135m", "report")]
 
-    @Test(.enabled(if: present, "SKIPPED: no committed study store under results/smollm2-135m/store"))
-    func reportIsRenderedFromTheStore() throws {
-        let committed = Self.study.appendingPathComponent("paper-honesty")
+    @Test(arguments: studies)
+    func reportIsRenderedFromTheStore(study: String, report: String) throws {
+        let root = Fixtures.repoRoot.appendingPathComponent("results/\(study)")
+        let committed = root.appendingPathComponent(report)
         let markdown = try String(contentsOf: committed.appendingPathComponent("report.md"), encoding: .utf8)
         // The report names its run: "Run N of manifest …".
         let run = try #require(markdown.split(separator: "\n").lazy.compactMap { line -> Int? in
@@ -21,14 +22,14 @@ struct CommittedStudyTests {
         }.first, "report.md names no run")
         let out = try Fixtures.temporaryDirectory("reptune-study-report")
         defer { try? FileManager.default.removeItem(at: out) }
-        let files = try ReportGenerator.write(resultsDirectory: Self.study.appendingPathComponent("store"),
+        let files = try ReportGenerator.write(resultsDirectory: root.appendingPathComponent("store"),
                                               formats: [.md, .csv, .html, .svg], output: out, runID: run)
         let rendered = files.map(\.lastPathComponent).sorted()
         let stored = try FileManager.default.contentsOfDirectory(atPath: committed.path).sorted()
         #expect(rendered == stored)
         for name in rendered {
             let a = try Data(contentsOf: out.appendingPathComponent(name)), b = try Data(contentsOf: committed.appendingPathComponent(name))
-            #expect(a == b, "\(name) differs from what the store renders")
+            #expect(a == b, "\(study)/\(report)/\(name) differs from what the store renders")
         }
     }
 }
