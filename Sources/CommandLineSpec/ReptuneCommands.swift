@@ -38,6 +38,7 @@ public enum ReptuneCommands {
                "where cells are computed: this process (local), `reptune worker` processes here (processes), or Slurm jobs (slurm); the results directory must be on storage the nodes share"),
         Option("workers", .integer(1...4096), default: "2", value: "N", "worker processes at once (processes), or units a stage is split into at most (slurm: one array task each)"),
         Option("retries", .integer(1...100), default: "3", value: "N", "attempts a unit gets before its cells are failed (processes, slurm)"),
+        Option("worker-wrapper", .file, value: "PROGRAM", "run each worker as PROGRAM REPTUNE worker … (processes, slurm): a script that enters a container or sets up a node, then runs \"$@\"; same path on every node"),
         Option("slurm-partition", .text, value: "NAME", "sbatch --partition (overrides the manifest's executor.slurm)"),
         Option("slurm-time", .text, value: "LIMIT", "sbatch --time, e.g. 2:00:00"),
         Option("slurm-mem", .text, value: "SIZE", "sbatch --mem, e.g. 8G"),

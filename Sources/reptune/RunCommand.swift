@@ -81,8 +81,16 @@ enum RunCommand {
 
     /// `--jobs`, and the executor `--executor` names with its options (Slurm's over the manifest's `executor.slurm`).
     static func schedulerOptions(_ a: ParsedArguments, manifest: Manifest) throws -> SchedulerOptions {
+        var wrapper: String?
+        if let given = a.string("worker-wrapper") {
+            let path = URL(fileURLWithPath: given).standardizedFileURL.path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw CLIError("--worker-wrapper \(given): expected an executable file, found \(FileManager.default.fileExists(atPath: path) ? "a file that is not executable" : "nothing") at \(path)", exitCode: 2)
+            }
+            wrapper = path
+        }
         let worker = WorkerInvocation(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
-                                      datasets: a.string("datasets"))
+                                      datasets: a.string("datasets"), wrapper: wrapper)
         let executor: Executor
         switch a.string("executor") ?? "local" {
         case "processes":

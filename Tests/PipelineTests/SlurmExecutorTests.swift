@@ -27,49 +27,19 @@ enum LocalSlurm {
     }
 }
 
-/// `--executor slurm` on a real one-node cluster: a reduced quickstart (the same stage kinds — activations, vector,
-/// sweep split into two array tasks, tune, evaluations, perplexity, report — on fewer rows, plus a judge whose
-/// endpoint refuses connections) stores the same numbers, generations and artifact sha256 as `--executor local`, cell
-/// for cell, and the judge's unit fails three times and fails its cell with the worker's message while the rest of the
-/// DAG finishes; the job running the tune `scancel`ed after its coordinator was killed, then `reptune resume`, gives
-/// the tuned weights of the uninterrupted run; a second coordinator, a missing `sbatch` and an unknown partition are
-/// refused with clear errors.
+/// `--executor slurm` on a real one-node cluster: the quickstart (`SlurmSuiteManifest`: experiments/quickstart.json
+/// on fewer rows, plus a judge whose endpoint refuses connections) stores the same numbers, generations and artifact
+/// sha256 as `--executor local`, cell for cell, and the judge's unit fails three times and fails its cell with the
+/// worker's message while the rest of the DAG finishes; the job running the tune `scancel`ed after its coordinator was
+/// killed, then `reptune resume`, gives the tuned weights of the uninterrupted run; a second coordinator, a missing
+/// `sbatch`, an unknown partition and a results directory the workers cannot see are refused with clear errors.
 @Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData),
+       .enabled(if: ActAddFiles.present, ActAddFiles.missing),
        .enabled(if: CLI.executable != nil, CLI.missing), .enabled(if: LocalSlurm.problem == nil, LocalSlurm.skip))
 struct SlurmExecutorTests {
-    static let manifestText = """
-    {
-      "name": "slurm-suite",
-      "model": {"name": "smollm2-135m-instruct"},
-      "datasets": {
-        "facts": {"path": "\(Fixtures.datasets.path)/facts_true_false/facts_true_false.csv",
-                  "splits": {"vectors": {"rows": [0, 32]}, "train": {"rows": [160, 176]}, "val": {"rows": [560, 568]}}},
-        "gpt4": {"path": "\(Fixtures.datasets.path)/gpt4_facts/gpt4_facts.csv", "splits": {"quick": {"rows": [0, 6]}}},
-        "wiki": "\(Fixtures.datasets.path)/wikitext-2-raw/wiki.test.raw"
-      },
-      "defaults": {"max_new_tokens": 5},
-      "stages": [
-        {"id": "acts", "kind": "collect_activations", "params": {"dataset": "facts:vectors", "positions": [-9, "last"], "layers": [6, 8, 9, 10], "batch_size": 16}},
-        {"id": "honesty_vec", "kind": "vectors", "params": {"method": "mean_diff", "position": -9}, "inputs": {"activations": "acts"}},
-        {"id": "sweep", "kind": "steering_sweep", "inputs": {"vector": "honesty_vec"},
-         "params": {"dataset": "gpt4:quick", "task": "facts", "layers": [6, 10], "multipliers": [-6, 6]}},
-        {"id": "honesty_tune", "kind": "tune", "inputs": {"vector": "honesty_vec"},
-         "params": {"objective": "honesty", "dataset": "facts:train", "validation": "facts:val", "layers": [8, 9], "probe_position": -8,
-                    "epochs": 1, "batch_size": 2, "warmup_steps": 1, "lr_vo": 1e-4, "lr_other": 1e-5, "early_stopping": false}},
-        {"id": "facts_tuned", "kind": "evaluate", "inputs": {"tuned": "honesty_tune"}, "params": {"task": "facts", "dataset": "gpt4:quick", "variant": "tuned"}},
-        {"id": "ppl_base", "kind": "perplexity", "params": {"dataset": "wiki", "window": 64, "stride": 32, "max_tokens": 256}},
-        {"id": "facts_base", "kind": "evaluate", "params": {"task": "facts", "dataset": "gpt4:quick"}},
-        {"id": "judge_unreachable", "kind": "judge", "inputs": {"a": "facts_base", "b": "facts_tuned"},
-         "params": {"backend": "openai", "url": "http://127.0.0.1:9/v1", "model": "judge", "key_env": "HOME"}},
-        {"id": "report", "kind": "report", "params": {"formats": ["md"]},
-         "inputs": {"from": ["honesty_vec", "sweep", "honesty_tune", "facts_tuned", "ppl_base"]}}
-      ]
-    }
-    """
-
     static let directory: Result<URL, Error> = Result {
         let dir = try Fixtures.temporaryDirectory("slurm-suite")
-        try Data(manifestText.utf8).write(to: dir.appendingPathComponent("manifest.json"))
+        try Data(SlurmSuiteManifest.text(writingTextsTo: dir).utf8).write(to: dir.appendingPathComponent("manifest.json"))
         return dir
     }
 
@@ -111,15 +81,23 @@ struct SlurmExecutorTests {
             #expect(!(a[table] ?? []).isEmpty)
         }
         #expect((a["artifacts"] ?? []).contains { $0.hasPrefix("honesty_tune|0|") })
-        let units = try Store(readOnlyDirectory: slurm).units()
-        #expect(units.filter { $0.executor == "slurm" && $0.state == "done" }.count == 9, "\(units)")
-        #expect(units.contains { $0.job?.hasSuffix("_1") == true }, "the sweep's two units ran as one job array")
+        // Every quickstart stage stored its cells in both runs.
+        for (id, _) in try SlurmSuiteManifest.quickstartStages() {
+            #expect((b["cells"] ?? []).contains { $0.hasPrefix("\(id)|") && $0.contains("|done|") }, "\(id) has no done cell")
+        }
+        // Each stage's cells went out as min(cells, --workers 2) units; every stage but the judge's finished them.
+        let store = try Store(readOnlyDirectory: slurm)
+        let cellsPerStage = try store.db.query("SELECT stage_id, count(*) FROM v_cells WHERE stage_id <> 'judge_unreachable' GROUP BY stage_id")
+            .compactMap { $0[1].int }
+        let units = try store.units()
+        #expect(units.filter { $0.executor == "slurm" && $0.state == "done" }.count == cellsPerStage.map { min($0, 2) }.reduce(0, +), "\(units)")
+        #expect(units.contains { $0.job?.hasSuffix("_1") == true }, "a stage's two units ran as one job array")
     }
 
     @Test func aUnitFailingThreeTimesFailsItsCellWithTheWorkersMessageAndTheDAGGoesOn() throws {
         let (_, slurm, outcome) = try Self.runs.get()
         #expect(outcome.stdout.contains("judge_unreachable: FAILED: cell #0 {}: failed 3 times; last: POST http://127.0.0.1:9/v1/chat/completions failed"), "\(outcome.stdout.suffix(1500))")
-        for id in ["acts", "sweep", "honesty_tune", "facts_tuned", "ppl_base", "report"] {
+        for (id, _) in try SlurmSuiteManifest.quickstartStages() {
             #expect(outcome.stdout.contains("  \(id): done"), "\(id)")
         }
         let judge = try #require(try Store(readOnlyDirectory: slurm).units().last { $0.state == "failed" })
@@ -188,6 +166,42 @@ struct SlurmExecutorTests {
         #expect(uninterrupted != nil && afterResume == uninterrupted)
         let tune = try Store(readOnlyDirectory: results).units().filter { $0.state == "done" }.last
         #expect(tune?.attempts == 2, "the resumed run retried the cancelled unit once: \(String(describing: tune))")
+    }
+
+    /// A results directory the nodes cannot see: the workers run (through `--worker-wrapper`) in a mount namespace of
+    /// their own where an empty tmpfs covers the results directory, as on a node that does not mount the shared
+    /// storage. The coordinator's probe job does not find the file the coordinator wrote there, and the run stops
+    /// before it submits any unit, naming the directory and the probe job; the store, the units and the bundles are as
+    /// they were.
+    @Test func aResultsDirectoryTheWorkersCannotSeeIsRefusedBeforeAnyUnitIsSubmitted() throws {
+        let (_, slurm, _) = try Self.runs.get()
+        let wrapper = try Self.directory.get().appendingPathComponent("hide-results.sh")
+        try Data("""
+        #!/bin/sh
+        # A node that does not see the results directory: an empty tmpfs over it, in a mount namespace of the worker's own.
+        exec unshare --mount sh -c 'mount -t tmpfs reptune-hidden "$0" && exec "$@"' \("'" + slurm.path.replacingOccurrences(of: "'", with: "'\\''") + "'") "$@"
+        """.utf8).write(to: wrapper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        func snapshot() throws -> [String] {
+            let store = try Store(readOnlyDirectory: slurm)
+            let files = { (sub: String) in
+                ((FileManager.default.enumerator(atPath: slurm.appendingPathComponent(sub).path)?.allObjects as? [String]) ?? []).sorted()
+            }
+            return try Self.stored(slurm).sorted { $0.key < $1.key }.flatMap { [$0.key] + $0.value }
+                + store.units().map { "\($0)" } + store.runs().map { "run \($0.id)" } + files("bundles") + files("probe")
+                + files("logs").filter { !$0.hasPrefix("probe-") }
+        }
+        let before = try snapshot()
+        // The judge's failed cell is work to do, so the coordinator probes before it would submit its unit.
+        let hidden = try Self.reptune(["run", "manifest.json", "--results", "slurm", "--executor", "slurm", "--worker-wrapper", wrapper.path],
+                                      timeout: 300)
+        #expect(hidden.status != 0, "\(hidden)")
+        let job = hidden.stderr.components(separatedBy: "the probe job ").dropFirst().first?.prefix { $0.isNumber } ?? ""
+        #expect(!job.isEmpty && hidden.stderr.contains("did not see \(slurm.path)/probe/")
+                && hidden.stderr.contains("the results directory must be on storage the compute nodes share"), "\(hidden)")
+        // The worker did run, under the wrapper, and looked: its own message, from the namespace where the directory is empty.
+        #expect(hidden.stderr.contains("is not visible on"), "\(hidden.stderr)")
+        #expect(try snapshot() == before, "nothing was submitted, ingested or changed")
     }
 
     @Test func missingSbatchAndUnknownPartitionAreClearErrors() throws {

@@ -85,15 +85,26 @@ public enum Executor: Sendable {
     }
 }
 
-/// How a worker is started: the `reptune` executable (the coordinator's own) and the options it passes on.
+/// How a worker is started: the `reptune` executable (the coordinator's own), the options it passes on, and an optional
+/// wrapper program the worker runs under.
 public struct WorkerInvocation: Sendable {
     public var executable: String
     /// `--datasets` of the coordinator, so that workers resolve dataset names alike.
     public var datasets: String?
+    /// `--worker-wrapper`: an executable started as `WRAPPER REPTUNE worker …` instead of `REPTUNE worker …` (a script
+    /// that enters a container, loads modules or sets up the node's environment, then `exec "$@"`). Like the `reptune`
+    /// executable, it must exist at the same path on the nodes.
+    public var wrapper: String?
 
-    public init(executable: String, datasets: String? = nil) {
+    public init(executable: String, datasets: String? = nil, wrapper: String? = nil) {
         self.executable = executable
         self.datasets = datasets
+        self.wrapper = wrapper
+    }
+
+    /// The command line of `reptune ARGUMENTS` as this invocation runs it (under the wrapper, if any).
+    func command(_ arguments: [String]) -> [String] {
+        (wrapper.map { [$0] } ?? []) + [executable] + arguments
     }
 
     func arguments(_ directory: URL, unit: String, array: Bool = false) -> [String] {

@@ -9,14 +9,15 @@ enum LocalWorkers {
         try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: worker.executable)
-        process.arguments = worker.arguments(directory, unit: unit.description)
+        let command = worker.command(worker.arguments(directory, unit: unit.description))
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw WorkUnitError("cannot start the worker \(worker.executable): \(error)")
+            throw WorkUnitError("cannot start the worker \(command[0]): \(error)")
         }
         try? handle.close()
         let pid = process.processIdentifier

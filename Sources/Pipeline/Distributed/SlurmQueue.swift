@@ -70,7 +70,7 @@ enum SlurmQueue {
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     static func wrap(_ worker: WorkerInvocation, _ arguments: [String]) -> String {
-        "exec " + ([worker.executable] + arguments).map(quote).joined(separator: " ")
+        "exec " + worker.command(arguments).map(quote).joined(separator: " ")
     }
 
     /// Checks the partition and that a job sees the results directory: writes `probe/<token>`, submits `reptune
