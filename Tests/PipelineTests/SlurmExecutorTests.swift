@@ -31,7 +31,8 @@ enum LocalSlurm {
 /// on fewer rows, plus a judge whose endpoint refuses connections) stores the same numbers, generations and artifact
 /// sha256 as `--executor local`, cell for cell, and the judge's unit fails three times and fails its cell with the
 /// worker's message while the rest of the DAG finishes; the job running the tune `scancel`ed after its coordinator was
-/// killed, then `reptune resume`, gives the tuned weights of the uninterrupted run; a second coordinator, a missing
+/// killed, then `reptune resume`, gives the tuned weights of the uninterrupted run; workers that cannot read the
+/// database compute their units from the coordinator's snapshot of it; a second coordinator, a missing
 /// `sbatch`, an unknown partition and a results directory the workers cannot see are refused with clear errors.
 @Suite(.serialized, .enabled(if: Fixtures.hasModel, Fixtures.noModel), .enabled(if: Fixtures.hasPaperData, Fixtures.noPaperData),
        .enabled(if: ActAddFiles.present, ActAddFiles.missing),
@@ -48,13 +49,33 @@ struct SlurmExecutorTests {
                     directory: directory.get())
     }
 
-    /// The manifest run with `--executor local` and with `--executor slurm` (two units per stage at most).
+    /// A `--worker-wrapper` that runs the worker in a mount namespace of its own where `commands` (shell, `$0` the
+    /// results directory) have run first.
+    static func wrapper(_ name: String, results: URL, _ commands: String) throws -> URL {
+        let url = try directory.get().appendingPathComponent(name)
+        let quoted = "'" + results.path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        try Data("#!/bin/sh\nexec unshare --mount sh -c '\(commands) && exec \"$@\"' \(quoted) \"$@\"\n".utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        return url
+    }
+
+    /// Workers that cannot read the live database: every `reptune.sqlite*` file of the results directory covered by
+    /// /dev/null (opening it fails: a disk I/O error, or no such table). They read the stage's snapshot instead
+    /// (`StoreSnapshot`).
+    static func databaseHidden(_ results: URL) throws -> URL {
+        try wrapper("hide-database.sh", results: results, #"for f in "$0"/reptune.sqlite*; do mount --bind /dev/null "$f" || exit 1; done"#)
+    }
+
+    /// The manifest run with `--executor local` and with `--executor slurm` (two units per stage at most; the workers
+    /// with the database hidden).
     static let runs: Result<(local: URL, slurm: URL, slurmRun: CLI.Outcome), Error> = Result {
         let dir = try directory.get()
         let local = try reptune(["run", "manifest.json", "--results", "local"])
         #expect(local.status == 1, "\(local)")
-        let slurm = try reptune(["run", "manifest.json", "--results", "slurm", "--executor", "slurm", "--workers", "2"])
-        return (dir.appendingPathComponent("local"), dir.appendingPathComponent("slurm"), slurm)
+        let results = dir.appendingPathComponent("slurm")
+        let slurm = try reptune(["run", "manifest.json", "--results", "slurm", "--executor", "slurm", "--workers", "2",
+                                 "--worker-wrapper", databaseHidden(results).path])
+        return (dir.appendingPathComponent("local"), results, slurm)
     }
 
     /// Everything the stages stored, by stage id and cell; `seconds` (wall-clock timings) left out.
@@ -92,6 +113,12 @@ struct SlurmExecutorTests {
         let units = try store.units()
         #expect(units.filter { $0.executor == "slurm" && $0.state == "done" }.count == cellsPerStage.map { min($0, 2) }.reduce(0, +), "\(units)")
         #expect(units.contains { $0.job?.hasSuffix("_1") == true }, "a stage's two units ran as one job array")
+        // The workers never read the live database: under their wrapper it cannot be read at all; they read each
+        // stage's snapshot, removed once the stage was settled.
+        let hidden = try CLI.run(executable: Self.databaseHidden(slurm), [CLI.executable!.path, "query", slurm.path, "SELECT count(*) FROM runs"])
+        #expect(hidden.status != 0 && hidden.stderr.contains("SQLite error") && hidden.stderr.contains("\(slurm.path)/reptune.sqlite"), "\(hidden)")
+        let snapshots = try FileManager.default.contentsOfDirectory(atPath: slurm.appendingPathComponent("snapshots").path)
+        #expect(snapshots.isEmpty, "\(snapshots)")
     }
 
     @Test func aUnitFailingThreeTimesFailsItsCellWithTheWorkersMessageAndTheDAGGoesOn() throws {
@@ -175,13 +202,8 @@ struct SlurmExecutorTests {
     /// they were.
     @Test func aResultsDirectoryTheWorkersCannotSeeIsRefusedBeforeAnyUnitIsSubmitted() throws {
         let (_, slurm, _) = try Self.runs.get()
-        let wrapper = try Self.directory.get().appendingPathComponent("hide-results.sh")
-        try Data("""
-        #!/bin/sh
-        # A node that does not see the results directory: an empty tmpfs over it, in a mount namespace of the worker's own.
-        exec unshare --mount sh -c 'mount -t tmpfs reptune-hidden "$0" && exec "$@"' \("'" + slurm.path.replacingOccurrences(of: "'", with: "'\\''") + "'") "$@"
-        """.utf8).write(to: wrapper)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        // A node that does not see the results directory: an empty tmpfs over it.
+        let wrapper = try Self.wrapper("hide-results.sh", results: slurm, #"mount -t tmpfs reptune-hidden "$0""#)
         func snapshot() throws -> [String] {
             let store = try Store(readOnlyDirectory: slurm)
             let files = { (sub: String) in

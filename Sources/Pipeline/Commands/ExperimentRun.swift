@@ -22,8 +22,8 @@ public struct ExperimentRun {
     /// directory, so relative paths resolve as before) and the same `--only` selection, without `--force` (finished
     /// cells are kept; only pending and failed ones are computed). Also returns the run continued.
     public static func resuming(_ directory: URL, run id: Int? = nil, engineVersion: Int,
-                                manifestOptions: ManifestOptions = ManifestOptions()) throws -> (ExperimentRun, RunRecord) {
-        let runs = try Store(readOnlyDirectory: directory).runs()
+                                manifestOptions: ManifestOptions = ManifestOptions(), store: Store? = nil) throws -> (ExperimentRun, RunRecord) {
+        let runs = try (store ?? Store(readOnlyDirectory: directory)).runs()
         guard let last = runs.last else {
             throw PlanError("\(directory.path) holds no run to resume (start one with `reptune run MANIFEST --results \(directory.path)`)")
         }

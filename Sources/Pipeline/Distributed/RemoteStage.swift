@@ -1,12 +1,13 @@
 import Foundation
 
 /// One stage computed by workers (`--executor processes|slurm`), on a coordinator thread: claims the stage's pending
-/// cells in the store (the run's heartbeat renews the claims), splits them into units, hands the units to the executor,
-/// and ingests each unit's bundle as it appears. A unit whose worker fails — an error in its bundle, or a job that
-/// ended without one (`scancel`, node failure, time limit, OOM) — is handed out again after a backoff, up to the retry
-/// limit; then its cells are failed with the worker's message and the stage fails, while the rest of the DAG goes on.
-/// Units recorded as submitted by an earlier coordinator (killed, or stopped with Ctrl-C) are re-attached to, not
-/// submitted again. After a cancellation the stage returns at once, leaving its jobs running.
+/// cells in the store (the run's heartbeat renews the claims), splits them into units, writes the snapshot of the
+/// database its workers read (`StoreSnapshot`, once per stage), hands the units to the executor, and ingests each
+/// unit's bundle as it appears. A unit whose worker fails — an error in its bundle, or a job that ended without one
+/// (`scancel`, node failure, time limit, OOM) — is handed out again after a backoff, up to the retry limit; then its
+/// cells are failed with the worker's message and the stage fails, while the rest of the DAG goes on. Units recorded
+/// as submitted by an earlier coordinator (killed, or stopped with Ctrl-C) are re-attached to, not submitted again.
+/// After a cancellation the stage returns at once, leaving its jobs running (and their snapshot).
 struct RemoteStage {
     let job: StageJob
     let executor: Executor
@@ -51,6 +52,9 @@ struct RemoteStage {
             active.append(Active(unit: record.unit, job: job, attempts: record.attempts))
             log("re-attached to unit \(record.unit.cellList) (job \(job))")
         }
+        // Jobs re-attached to may be reading the snapshot: it is not replaced under them (on NFS a reader of a file
+        // renamed over loses it). Else it is written before the first units go out, and kept for the retries.
+        var snapshotWritten = !active.isEmpty && FileManager.default.fileExists(atPath: StoreSnapshot.url(stageKey: key, in: directory).path)
         let pending = try store.claimCells(key, limit: Int.max, claimer: job.claimer).map(\.index)
         waiting += WorkUnit.split(stageKey: key, cells: pending, parts: executor.unitsPerStage).map { Waiting(unit: $0, attempts: 0, notBefore: .distantPast) }
 
@@ -66,6 +70,10 @@ struct RemoteStage {
             let due = waiting.filter { $0.notBefore <= Date() }
             if !due.isEmpty {
                 for u in due { try? FileManager.default.removeItem(at: u.unit.bundleURL(in: directory)) }
+                if !snapshotWritten {
+                    try StoreSnapshot.write(store, stageKey: key)
+                    snapshotWritten = true
+                }
                 let jobs = try executor.submit(due.map(\.unit), stageID: stage.id, in: directory)
                 for (u, id) in zip(due, jobs) {
                     guard let id else { continue }
@@ -128,6 +136,7 @@ struct RemoteStage {
             active = still
             if !active.isEmpty || !waiting.isEmpty { Thread.sleep(forTimeInterval: executor.pollInterval(job.options.pollInterval)) }
         }
+        StoreSnapshot.remove(stageKey: key, in: directory)
         let counts = try store.cellCounts(key)
         if counts.failed > 0 { return try StageJob.failWithFirstFailedCell(key, store: store) }
         guard counts.done == counts.total else {

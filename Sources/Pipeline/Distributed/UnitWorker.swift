@@ -4,10 +4,11 @@ import ModelFormats
 /// `reptune worker`: computes one unit of work in its own process, on this machine or a cluster node. It finds the
 /// unit's stage by planning the manifest of the run that recorded the stage key (so a worker whose files differ from
 /// the coordinator's finds no such key and refuses), reads its inputs from the results directory — the database
-/// read-only, artifacts by sha256 — runs the stage kind's registered runner (the very code the local executor runs),
-/// and writes the unit's `ResultBundle` beside the database. It never writes the database: only the coordinator does,
-/// when it ingests the bundle. Long cells keep their progress in the results directory's `scratch/` as always
-/// (`CellCheckpoint`), so a retried unit continues where a killed one stopped.
+/// snapshot the coordinator wrote for the stage (`StoreSnapshot`: never the live database), artifacts by sha256 —
+/// runs the stage kind's registered runner (the very code the local executor runs), and writes the unit's
+/// `ResultBundle` beside the database. It never writes the database: only the coordinator does, when it ingests the
+/// bundle. Long cells keep their progress in the results directory's `scratch/` as always (`CellCheckpoint`), so a
+/// retried unit continues where a killed one stopped.
 public enum UnitWorker {
     /// Computes `unit` (`<stage key>[:<cells>]`) of the results directory `directory` and writes its bundle; returns
     /// it. A runner error fails the cells it reached (and the ones it did not), recorded in the bundle. After a
@@ -17,13 +18,14 @@ public enum UnitWorker {
                            registry: StageRegistry = .standard, cancellation: CancellationFlag = CancellationFlag(),
                            observer: RunObserver? = nil) throws -> ResultBundle {
         let started = Date().timeIntervalSince1970
-        let store = try Store(readOnlyDirectory: directory)
         let key = String(unitText.prefix { $0 != ":" })
+        let store = try StoreSnapshot.open(stageKey: key, in: directory)
         guard let runID = try store.db.query("SELECT run_id FROM run_stages WHERE stage_key = ? ORDER BY run_id DESC LIMIT 1",
                                               [.text(key)]).first?[0].int else {
             throw WorkUnitError("unit \(unitText): no run in \(directory.path) planned a stage with key \(key) (a coordinator records its run's stages before it hands out units)")
         }
-        var (experiment, _) = try ExperimentRun.resuming(directory, run: runID, engineVersion: engineVersion, manifestOptions: manifestOptions)
+        var (experiment, _) = try ExperimentRun.resuming(directory, run: runID, engineVersion: engineVersion, manifestOptions: manifestOptions,
+                                                          store: store)
         experiment.options.only = []
         let plan = try Planner.plan(experiment.manifest, options: experiment.options, store: store)
         guard let planned = plan.stages.first(where: { $0.key.hex == key }) else {

@@ -82,12 +82,20 @@ public final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var progressBox: Unmanaged<ProgressCheck>?
 
-    /// Opens (creating unless `readOnly`) the database at `path`.
-    public init(path: String, readOnly: Bool = false, busyTimeout: TimeInterval = 60) throws(SQLiteError) {
+    /// Opens (creating unless `readOnly`) the database at `path`. `immutable`: a read-only file that nothing changes
+    /// while it is open (a snapshot), read without any locking, journal or shared memory — safe on a network file
+    /// system.
+    public init(path: String, readOnly: Bool = false, immutable: Bool = false, busyTimeout: TimeInterval = 60) throws(SQLiteError) {
         self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            let plain = CharacterSet(charactersIn: "/-._~").union(.alphanumerics)
+            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: plain) ?? path) + "?immutable=1"
+        }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -96,7 +104,7 @@ public final class SQLiteConnection {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Int32(min(busyTimeout * 1000, Double(Int32.max))))
-        if !readOnly {
+        if !readOnly && !immutable {
             // Switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
             // the busy handler) when another connection is opening it at the same moment: retry until the timeout.
             let deadline = Date().addingTimeInterval(busyTimeout)

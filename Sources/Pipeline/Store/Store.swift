@@ -62,14 +62,15 @@ public final class Store {
             ? try Store(readOnlyDirectory: directory) : try Store(emptyStandingFor: directory)
     }
 
-    /// Opens an existing store read-only (for `reptune query`); fails if there is none.
-    public init(readOnlyDirectory directory: URL) throws {
+    /// Opens an existing store read-only (for `reptune query`); fails if there is none. `snapshot`: read the database
+    /// from that file instead, opened immutable (`StoreSnapshot`), the results directory's files from `directory`.
+    public init(readOnlyDirectory directory: URL, snapshot: URL? = nil) throws {
         self.directory = directory.standardizedFileURL
-        let path = directory.appendingPathComponent(Self.databaseName).path
+        let path = snapshot?.path ?? directory.appendingPathComponent(Self.databaseName).path
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError("no results database at \(path) (run `reptune run` first)")
         }
-        db = try SQLiteConnection(path: path, readOnly: true)
+        db = try SQLiteConnection(path: path, readOnly: true, immutable: snapshot != nil)
         isReadOnly = true
         let version = try db.userVersion
         guard version <= StoreSchema.version else {
