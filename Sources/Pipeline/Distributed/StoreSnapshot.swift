@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// The database as the workers of one stage read it: a consistent copy the coordinator writes with `VACUUM INTO`
-/// (`snapshots/<stage key>.sqlite`: a temporary name, then a rename) each time it hands out units of the stage, and
-/// that workers open immutable — no lock, journal, WAL or shared memory — so that no worker ever opens the live
+/// (`snapshots/<stage key>.sqlite`: a temporary name, then a rename) before it hands out the stage's first units
+/// (retries reuse it), and that workers open immutable — no lock, journal, WAL or shared memory — so that no worker ever opens the live
 /// database, whose WAL SQLite does not support across the hosts of a network file system. It holds all a worker reads
 /// from the database: the run and its manifest, the planned stages, the inputs' cells, generations and artifact
 /// references, the digest cache. The coordinator removes it when the stage is settled.
