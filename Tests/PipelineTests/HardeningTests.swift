@@ -81,9 +81,8 @@ struct HardeningTests {
     /// Case 5: validation was quadratic (60,000 stages: 192 s to `--dry-run`). Decoding and planning grow linearly
     /// with the manifest now: 8× the stages (a chain of reports) take about 8× the time, where the quadratic
     /// validation took 64×. Both sizes are timed in this one run (the best of three for the small one, of two for the
-    /// large), so the
-    /// ratio, not a wall-clock bound, is checked (below 32, half what quadratic growth gives, with
-    /// room for n log n and load): machines here are shared and noisy.
+    /// large), so the ratio, not a wall-clock bound, is checked (below 32, half what quadratic growth gives, with room
+    /// for n log n and load): machines here are shared and noisy.
     @Test func validationAndPlanningAreLinearInTheManifest() throws {
         func secondsToPlan(_ count: Int) throws -> Double {
             var stages = [#"{"id": "acts", "kind": "collect_activations", "params": {"dataset": "nums", "layers": [0]}}"#]
