@@ -49,8 +49,8 @@ struct CAAOperatorTests {
         for (i, prompt) in prompts.enumerated() {
             for (v, steering) in variants.enumerated() {
                 var whole = [ForwardItem(tokens: prompt.tokens, cache: model.network.makeCache(),
-                                         interventions: steering.map { [.steer(layer: $0.layer, vector: $0.vector, multiplier: $0.multiplier,
-                                                                               positions: .from(prompt.start))] } ?? [])]
+                                         interventions: steering.map { s in s.terms.map { .steer(layer: $0.layer, vector: $0.vector, multiplier: $0.multiplier,
+                                                                                                  positions: .from(prompt.start)) } } ?? [])]
                 let logits = model.network.forward(&whole)[0].lastLogits
                 // The direct two-token share from the full softmax.
                 let top = Double(logits.max()!)

@@ -62,7 +62,16 @@ struct ManifestDocsTests {
                 .components(separatedBy: "\n### ").first)
             let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `") }
                 .map { String($0.dropFirst(3).prefix { $0 != "`" }) }
-            #expect(rows == schemaParams + schemaInputs, "docs rows of \(kind)")
+            // A record parameter's fields have a table of their own after the parameters'.
+            let fields = kind.spec.params.flatMap { p -> [String] in
+                var type = p.type
+                if case .list(let element) = type { type = element }
+                guard case .record(_, let fields) = type else { return [] }
+                #expect(Self.keys(defs?["params_\(kind.rawValue)"]?["properties"]?[p.name]?["items"]?["properties"] ?? defs?["params_\(kind.rawValue)"]?["properties"]?[p.name]?["properties"])
+                        == fields.map(\.name), "schema fields of \(kind).\(p.name)")
+                return fields.map(\.name)
+            }
+            #expect(rows == schemaParams + fields + schemaInputs, "docs rows of \(kind)")
 
             // The decoder accepts every schema field (with a value of its type) and rejects a near miss.
             let params = schemaParams.map { name -> String in
@@ -93,6 +102,9 @@ struct ManifestDocsTests {
         case .list(let e): return .array([sample(e)])
         case .positions: return "last"
         case .dataset: return "d"
+        case .record(_, let fields):
+            return .object(fields.filter { if case .required = $0.presence { return true }; return false }
+                .map { JSONMember(key: $0.name, value: $0.axis == nil ? sample($0.type) : .array([sample($0.type)])) })
         }
     }
 

@@ -119,7 +119,7 @@ struct ManifestTests {
 
     @Test func unknownStageKindsAreReportedWithSuggestions() {
         let texts = Samples.errors(Samples.full(replacing: "\"kind\": \"vectors\"", with: "\"kind\": \"vector\"")).map(\.description)
-        #expect(texts.contains { $0.hasPrefix("stages[1].kind (line ") && $0.hasSuffix("expected a stage kind: collect_activations, vectors, steering_sweep, tune, evaluate, judge, perplexity, actadd_topic, caa_vectors, caa_ab_sweep, caa_open_ended, report, found unknown kind \"vector\"; did you mean \"vectors\"?") }, "\(texts)")
+        #expect(texts.contains { $0.hasPrefix("stages[1].kind (line ") && $0.hasSuffix("expected a stage kind: collect_activations, vectors, steering_sweep, tune, evaluate, judge, perplexity, actadd_topic, caa_vectors, caa_ab_sweep, caa_open_ended, caa_conditional, report, found unknown kind \"vector\"; did you mean \"vectors\"?") }, "\(texts)")
     }
 
     @Test func referencesToMissingStagesSuggestIds() {

@@ -4,22 +4,24 @@ import ModelFormats
 
 /// CAA's A/B evaluation (`prompting_with_steering.py`): each prompt `… [/INST] (` scored by P(A) and P(B) at its
 /// last position, unsteered or with `multiplier · vector` added to the output of one block at the last token of
-/// `[/INST]` and every later position (the question's tokens untouched).
+/// `[/INST]` and every later position (the question's tokens untouched) — or several such vectors at once, each at
+/// its own block, multiplier and positions (`SteeringTerm`).
 ///
 /// The prompt up to the steering start runs once, unsteered (steering cannot reach it); each variant continues
 /// from that KV cache with the remaining few tokens, all variants of a prompt in one batch. This equals running
 /// each variant's whole prompt with `PositionSelector.from(start)`.
 public struct CAAABScorer: Sendable {
-    /// One condition: unsteered, or a vector added at a block with a multiplier.
+    /// One condition: vectors added at blocks with multipliers, each from its own positions (`SteeringTerm`).
     public struct Steering: Sendable, Equatable {
-        public var layer: Int
-        public var vector: [Float]
-        public var multiplier: Float
+        public var terms: [SteeringTerm]
 
+        public init(terms: [SteeringTerm]) {
+            self.terms = terms
+        }
+
+        /// CAA's condition: one vector at one block from the steering start on.
         public init(layer: Int, vector: [Float], multiplier: Float) {
-            self.layer = layer
-            self.vector = vector
-            self.multiplier = multiplier
+            terms = [SteeringTerm(layer: layer, vector: vector, multiplier: multiplier)]
         }
     }
 
@@ -64,16 +66,28 @@ public struct CAAABScorer: Sendable {
 
     /// P(A), P(B) of every prompt under every variant: `[prompt][variant]`, nil where the logits were not finite.
     public func score(_ prompts: [Prompt], variants: [Steering?]) -> [[MatchingProbability?]] {
+        score(prompts, variants: variants, capturing: nil).probabilities
+    }
+
+    /// What `score` returns with a capture: `[prompt][variant]` probabilities, and each prompt's residual at the
+    /// captured block over its unsteered prefix (the tokens before the steering start), `[tokens × width]`.
+    public struct Scores: Sendable {
+        public var probabilities: [[MatchingProbability?]]
+        public var captures: [[Float]]
+    }
+
+    /// `score`, recording the output of block `capturing` over each prompt's unsteered prefix (CAST's condition
+    /// reads it; steering never reaches those positions).
+    public func score(_ prompts: [Prompt], variants: [Steering?], capturing: Int?) -> Scores {
         var prefixes = prompts.map { p in
-            ForwardItem(tokens: Array(p.tokens[..<p.start]), cache: model.makeCache(reserve: p.tokens.count), logits: .none)
+            ForwardItem(tokens: Array(p.tokens[..<p.start]), cache: model.makeCache(reserve: p.tokens.count),
+                        interventions: capturing.map { [.capture(.block($0))] } ?? [], logits: .none)
         }
-        _ = model.forward(&prefixes)
+        let prefixOutputs = model.forward(&prefixes)
         var rows: [(prompt: Int, variant: Int, item: ForwardItem)] = []
         for (i, p) in prompts.enumerated() {
             for (v, steering) in variants.enumerated() {
-                let interventions = steering.map {
-                    [Intervention.steer(layer: $0.layer, vector: $0.vector, multiplier: $0.multiplier, positions: .from(p.start))]
-                } ?? []
+                let interventions = steering?.terms.map { $0.intervention(start: p.start, length: p.tokens.count) } ?? []
                 rows.append((i, v, ForwardItem(tokens: Array(p.tokens[p.start...]), cache: prefixes[i].cache,
                                                interventions: interventions, logits: .last)))
             }
@@ -91,6 +105,7 @@ public struct CAAABScorer: Sendable {
                                                                    matching: prompts[row.prompt].matching)
             }
         }
-        return out
+        let captures = capturing.map { layer in prefixOutputs.map { $0.capture(at: .block(layer))?.values ?? [] } } ?? []
+        return Scores(probabilities: out, captures: captures)
     }
 }

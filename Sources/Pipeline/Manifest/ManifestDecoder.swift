@@ -740,6 +740,22 @@ struct ManifestDecoder {
                 return nil
             }
             return value
+        case .record(let name, let fields):
+            guard let ms = members(value, path, known: fields.map(\.name), what: "a \(name) object") else { return nil }
+            var out: [JSONMember] = []
+            var ok = true
+            for field in fields {
+                let given = ms.first { $0.key == field.name }?.value
+                guard let v = given ?? field.presence.defaultValue else {
+                    if case .required = field.presence {
+                        fail(path + field.name, value.location, expected: "\(field.type.expected) (required in a \(name) object)", found: "nothing")
+                        ok = false
+                    }
+                    continue
+                }
+                if let n = check(v, field, path + field.name, datasets: datasets) { out.append(JSONMember(key: field.name, value: n)) } else { ok = false }
+            }
+            return ok && ms.allSatisfy({ m in fields.contains { $0.name == m.key } }) ? .object(out) : nil
         }
     }
 

@@ -47,6 +47,10 @@ public enum ManifestDocs {
             ]))])
         case .dataset:
             return obj([("type", "string"), ("pattern", "^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$")])
+        case .record(_, let fields):
+            return obj([("type", "object"), ("additionalProperties", .bool(false)),
+                        ("properties", obj(fields.map { ($0.name, schema(of: $0)) })),
+                        ("required", strings(fields.filter { if case .required = $0.presence { return true }; return false }.map(\.name)))])
         }
     }
 
@@ -273,17 +277,27 @@ public enum ManifestDocs {
             if spec.params.isEmpty {
                 md += "No parameters.\n"
             } else {
-                md += "| parameter | type | default | meaning |\n|---|---|---|---|\n"
-                for p in spec.params {
-                    var type = p.axis.map { "grid of \(p.type.expected) (cell axis `\($0)`)" } ?? p.type.expected
-                    if let limit = p.modelLimit { type += "; \(limit.doc)" }
-                    let def: String
-                    switch p.presence {
-                    case .required: def = "**required**"
-                    case .optional: def = "—"
-                    case .defaulted(let v): def = "`\(CanonicalJSON.encode(v))`"
+                func table(_ params: [ParamSpec], heading: String) -> String {
+                    var md = "| \(heading) | type | default | meaning |\n|---|---|---|---|\n"
+                    for p in params {
+                        var type = p.axis.map { "grid of \(p.type.expected) (cell axis `\($0)`)" } ?? p.type.expected
+                        if let limit = p.modelLimit { type += "; \(limit.doc)" }
+                        let def: String
+                        switch p.presence {
+                        case .required: def = "**required**"
+                        case .optional: def = "—"
+                        case .defaulted(let v): def = "`\(CanonicalJSON.encode(v))`"
+                        }
+                        md += "| `\(p.name)` | \(type) | \(def) | \(p.doc) |\n"
                     }
-                    md += "| `\(p.name)` | \(type) | \(def) | \(p.doc) |\n"
+                    return md
+                }
+                md += table(spec.params, heading: "parameter")
+                for p in spec.params {
+                    var type = p.type
+                    if case .list(let element) = type { type = element }
+                    guard case .record(let name, let fields) = type else { continue }
+                    md += "\nFields of a \(name) object (`\(p.name)`):\n\n" + table(fields, heading: "field")
                 }
             }
             if !spec.inputs.isEmpty {

@@ -111,6 +111,32 @@ struct ManifestFileChecks {
                 }
             }
         }
+        checkRecordBlocks(stage, blockCount: c.blockCount, model: name)
+    }
+
+    /// The blocks inside record parameters (a `steer` entry's `layers`), against the model's depth, each error at
+    /// its own place (`stages[2].params.steer[1].layers[0]`).
+    private mutating func checkRecordBlocks(_ stage: StageSpec, blockCount: Int, model name: String) {
+        for p in stage.kind.spec.params {
+            var type = p.type
+            if case .list(let element) = type { type = element }
+            guard case .record(_, let fields) = type, let value = stage.params[p.name] else { continue }
+            let source = stage.sources[p.name] ?? ParamSource(path: JSONPath("stages") + stage.index + "params" + p.name, written: value)
+            let entries = value.arrayValue ?? [value]
+            for (i, entry) in entries.enumerated() {
+                for field in fields where field.modelLimit == .block {
+                    for (j, block) in (entry[field.name]?.arrayValue ?? entry[field.name].map { [$0] } ?? []).enumerated() {
+                        guard let v = block.intValue, v >= blockCount else { continue }
+                        let written = (value.arrayValue == nil ? source.written : source.written.arrayValue?[i])?[field.name]
+                        let path = (value.arrayValue == nil ? source.path : source.path + i) + field.name
+                        let error = ManifestError(path: written?.arrayValue == nil ? path : path + j,
+                                                  location: (written?.arrayValue?[j] ?? written)?.location,
+                                                  expected: "a block of the model (0...\(blockCount - 1))", found: "block \(v) (\(name) has \(blockCount) blocks)")
+                        if !errors.contains(error) { errors.append(error) }
+                    }
+                }
+            }
+        }
     }
 
     // MARK: vectors

@@ -15,6 +15,9 @@ public indirect enum ParamType: Sendable {
     case positions
     /// A dataset declared in the manifest's `datasets`, optionally with a split: `"facts"` or `"facts:train"`.
     case dataset
+    /// A JSON object with these named fields (each checked as a parameter is: type, presence, default; no other
+    /// keys), called `name` in docs and errors — a steering term `{"vector", "layers", "positions", "multiplier"}`.
+    case record(name: String, fields: [ParamSpec])
 
     /// Human-readable expectation used in error messages and docs.
     public var expected: String {
@@ -29,6 +32,7 @@ public indirect enum ParamType: Sendable {
             return "non-empty array of \(element.expected)"
         case .positions: return "\"last\", an offset from the last token (integer in -\(ManifestFields.maxTokens)...0), or an array of those"
         case .dataset: return "dataset name declared in \"datasets\", optionally \"name:split\""
+        case .record(let name, let fields): return "\(name) object {" + fields.map { "\"\($0.name)\"" }.joined(separator: ", ") + "}"
         }
     }
 

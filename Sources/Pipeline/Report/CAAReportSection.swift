@@ -120,6 +120,7 @@ extension ReportModel {
                 note: "distinct-2: distinct word bigrams ÷ bigrams, mean over answers (repeated-2 = 1 − distinct-2); KL: mean over "
                     + "positions of neutral text of KL(base ‖ steered) in nats, steered at every position; the answers are in the store."))
         }
+        tables += caaConditionalTables()
         return ReportSection(title: "Contrastive Activation Addition (A/B)", paragraphs: paragraphs, tables: tables, figures: figures)
     }
 

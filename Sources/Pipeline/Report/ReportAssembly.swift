@@ -11,6 +11,7 @@ extension ReportModel {
         model.actAddTopics = try actAddTopics(stages)
         model.caa = try caaSweeps(stages)
         model.caaOpenEnded = caaOpenEndedStages(stages)
+        model.caaConditional = caaConditionalStages(stages)
         return model
     }
 

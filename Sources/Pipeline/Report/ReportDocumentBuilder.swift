@@ -17,7 +17,7 @@ extension ReportModel {
         if !tunes.isEmpty { sections.append(try tuneSection()) }
         if !judges.isEmpty { sections.append(try judgeSection()) }
         if !actAddTopics.isEmpty { sections.append(actAddSection()) }
-        if !caa.isEmpty || !caaOpenEnded.isEmpty { sections.append(caaSection()) }
+        if !caa.isEmpty || !caaOpenEnded.isEmpty || !caaConditional.isEmpty { sections.append(caaSection()) }
         return ReportDocument(title: title, preamble: preamble, sections: sections)
     }
 

@@ -138,4 +138,6 @@ public struct ReportModel: Sendable {
     public var caa: [CAASweepResult] = []
     /// `caa_open_ended` stages.
     public var caaOpenEnded: [StoredStage] = []
+    /// `caa_conditional` stages (CAAConditionalReport.swift).
+    public var caaConditional: [StoredStage] = []
 }

@@ -20,6 +20,7 @@ extension StageRunner {
             let selection = p.layers == nil ? try CAAStageData.selectedLayer(context) : nil
             let scorer = try CAAABScorer(model: model.network, tokenizer: model.tokenizer)
             let format = CAAStageData.format(context, p.format, model: model)
+            let also = try SteerEntry.terms(p.steer ?? [], vectors: vectors, width: model.network.config.embeddingLength, stage: context.stage.id)
             func coordinate(_ cell: SweepCell, _ axis: String, _ param: String) -> JSONValue? { context.value(param, axis: axis, in: cell) }
             // Groups: behaviour × system prompt, in cell order.
             var groups: [(key: String, indices: [Int])] = []
@@ -41,24 +42,19 @@ extension StageRunner {
                 let abItems = scored.filter(\.isAB), excluded = scored.filter { !$0.isAB }.map(\.index)
                 let items = p.maxItems.map { Array(abItems.prefix($0)) } ?? abItems
                 let system = try CAASystemPrompts.text(systemKind, behaviour: behaviour)
-                let prompts = try items.map { item -> CAAABScorer.Prompt in
-                    let tokens = format.tokens(question: item.question, answer: "(", systemPrompt: system, tokenizer: model.tokenizer)
-                    do {
-                        return CAAABScorer.Prompt(tokens: tokens, start: try format.steeringStart(in: tokens, tokenizer: model.tokenizer), matching: item.matching)
-                    } catch {
-                        throw StageInputError("stage \(context.stage.id): item \(item.index) of \(p.sideEffect ?? use): \(error)")
-                    }
+                let prompts = try items.map {
+                    try CAAStageData.abPrompt(context, $0, format: format, systemPrompt: system, model: model, source: p.sideEffect ?? use)
                 }
                 let variants = try claimed.map { cell -> CAAABScorer.Steering? in
                     let multiplier = coordinate(cell, "multiplier", "multipliers")?.doubleValue ?? 0
                     guard let layer = coordinate(cell, "layer", "layers")?.intValue ?? selection?.chosen.layer else {
                         throw StageInputError("stage \(context.stage.id): cell \(cell.index) has no layer")
                     }
-                    guard multiplier != 0 else { return nil }
+                    guard multiplier != 0 else { return also.isEmpty ? nil : CAAABScorer.Steering(terms: also) }
                     guard let v = vector[layer] else {
                         throw StageInputError("stage \(context.stage.id): the \(behaviour) vectors have no layer \(layer) (they have \(vector.keys.sorted()))")
                     }
-                    return CAAABScorer.Steering(layer: layer, vector: v, multiplier: Float(multiplier))
+                    return CAAABScorer.Steering(terms: [SteeringTerm(layer: layer, vector: v, multiplier: Float(multiplier))] + also)
                 }
                 var results: [[MatchingProbability?]] = []
                 for start in stride(from: 0, to: prompts.count, by: p.promptsPerBatch) {
@@ -73,7 +69,8 @@ extension StageRunner {
                     let column = results.map { $0[c] }
                     guard column.allSatisfy({ $0 != nil }) else {
                         try context.fail(cell, NonFiniteError(stage: context.stage.id, cells: [cell], what: "the logits",
-                                                              setting: "steering block \(layer)'s output with multiplier \(PythonNumber.format(multiplier)) (\(behaviour))"))
+                                                              setting: "steering block \(layer)'s output with multiplier \(PythonNumber.format(multiplier)) (\(behaviour))"
+                                                                  + (p.steer.map { " together with \(SteerEntry.label($0))" } ?? "")))
                         continue
                     }
                     let summary = CAAABSummary(column.map { $0! })
@@ -83,6 +80,7 @@ extension StageRunner {
                         "format": .string(p.format), "excluded_items": .array(excluded.map { .int($0) }),
                         "items": .array(zip(items, column).map { .object(["item": .int($0.index), "p": .double($1!.normalised)]) }),
                     ]
+                    if let steer = p.steer { outputs["steer"] = SteerEntry.json(steer) }
                     if let selection {
                         outputs["selection"] = .object(["input": .string(context.input("select")?.stageID ?? ""), "rule": .string(selection.rule),
                                                         "layer": .int(selection.chosen.layer), "score": .double(selection.chosen.score)])
@@ -168,6 +166,8 @@ extension StageDeclaration {
                           doc: "Score only the first N A/B items (after the split); absent = all."),
                 ParamSpec("prompts_per_batch", StageCatalog.batch, .defaulted(.int(8)),
                           doc: "Prompts whose continuations (one per cell of the group) run together."),
+                SteerEntry.param("Vectors added in every cell besides the cell's own (multiplier 0 included), each with its own "
+                                 + "blocks, positions and multiplier: e.g. refusal held at +2 while sycophancy is swept. Absent = none."),
             ],
             inputs: [
                 InputSpec("vectors", accepts: [.caaVectors], required: true, doc: "The behaviour vectors."),
@@ -190,8 +190,10 @@ extension StageDeclaration {
             ],
             notes: "One cell per behaviour × layer × multiplier × system prompt. Outputs: `{\"behaviour\", \"dataset\", "
                 + "\"side_effect\", \"layer\", \"multiplier\", \"system_prompt\", \"format\", \"excluded_items\": [i…], "
-                + "\"items\": [{\"item\": i, \"p\": P}…], \"selection\": {\"input\", \"rule\", \"layer\", \"score\"} (when chosen)}`."),
+                + "\"items\": [{\"item\": i, \"p\": P}…], \"selection\": {\"input\", \"rule\", \"layer\", \"score\"} (when chosen), "
+                + "\"steer\": [{\"vector\", \"layers\", \"positions\", \"multiplier\"}…] (when given)}`."),
         sources: ["Pipeline/Stages/CAAABSweepStage.swift", "Pipeline/Stages/CAAStageData.swift", "Pipeline/Stages/StageModels.swift",
+                  "Pipeline/Stages/SteerParam.swift", "Experiments/Steering/SteeringTerm.swift",
                   "Pipeline/Stages/NonFiniteError.swift", "Experiments/CAA", "Experiments/Steering/ValidationSelection.swift",
                   "Experiments/Scoring/ExactLogSumExp.swift"],
         runner: .caaABSweep)
@@ -204,7 +206,8 @@ struct CAAABSweepParams: Decodable {
     var format: String
     var maxItems: Int?
     var promptsPerBatch: Int
+    var steer: [SteerEntry]?
     enum CodingKeys: String, CodingKey {
-        case layers, format, sideEffect = "side_effect", maxItems = "max_items", promptsPerBatch = "prompts_per_batch"
+        case layers, format, steer, sideEffect = "side_effect", maxItems = "max_items", promptsPerBatch = "prompts_per_batch"
     }
 }

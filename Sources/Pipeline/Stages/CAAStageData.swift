@@ -40,6 +40,18 @@ enum CAAStageData {
         return (ref, items)
     }
 
+    /// An A/B item as the scorer reads it: `… [/INST] (` in `format`, with its steering start; a prompt without the
+    /// format's marker is an error naming the item and its set.
+    static func abPrompt(_ context: StageContext, _ item: BehaviourItem, format: CAAPromptFormat, systemPrompt: String?,
+                         model: StageModel, source: String) throws -> CAAABScorer.Prompt {
+        let tokens = format.tokens(question: item.question, answer: "(", systemPrompt: systemPrompt, tokenizer: model.tokenizer)
+        do {
+            return CAAABScorer.Prompt(tokens: tokens, start: try format.steeringStart(in: tokens, tokenizer: model.tokenizer), matching: item.matching)
+        } catch {
+            throw StageInputError("stage \(context.stage.id): item \(item.index) of \(source): \(error)")
+        }
+    }
+
     /// The prompt format the stage's `format` parameter names, with the model's template for `chat`.
     static func format(_ context: StageContext, _ name: String, model: StageModel) -> CAAPromptFormat {
         CAAPromptFormat(name: name, template: model.template)

@@ -13,6 +13,7 @@ extension StageDeclaration {
         .caaVectors,
         .caaABSweep,
         .caaOpenEnded,
+        .caaConditional,
         .report,
     ]
 }
