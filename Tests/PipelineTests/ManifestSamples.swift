@@ -55,7 +55,10 @@ enum Samples {
         {"id": "best", "kind": "caa_ab_sweep", "params": {"behaviours": "sycophancy.ab", "multipliers": [-2, 0, 2], "system_prompt": ["none", "pos"]},
          "inputs": {"vectors": "vecs", "select": "val"}},
         {"id": "open", "kind": "caa_open_ended", "params": {"behaviours": "sycophancy.gen", "layers": [10], "multipliers": [-2, 2], "neutral": "sycophancy.gen"},
-         "inputs": {"vectors": "vecs"}}
+         "inputs": {"vectors": "vecs"}},
+        {"id": "cast", "kind": "caa_conditional", "inputs": {"vectors": "vecs"},
+         "params": {"steer": [{"vector": "sycophancy", "layers": [10, 12], "positions": "last", "multiplier": 2}], "condition_layer": [4, 8],
+                    "should_steer": ["sycophancy.ab"], "should_not_steer": ["sycophancy.gen"], "thresholds": [0, 0.5], "test_split": "val"}}
       ]
     }
     """

@@ -119,7 +119,7 @@ public struct ResourceEstimate: Sendable {
                 stages.append(Stage(id: spec.id, kind: spec.kind,
                                     memory: local ? memory(.generation(batch: Self.judgeBatch, context: 400)) : nil,
                                     seconds: nil, work: local ? "pairwise judgements on the engine" : "pairwise judgements over HTTP"))
-            case .actAddTopic, .caaVectors, .caaABSweep, .caaOpenEnded:
+            case .actAddTopic, .caaVectors, .caaABSweep, .caaOpenEnded, .caaConditional:
                 let counts = SteeringWorkCounts(spec: spec, manifest: manifest, cells: cells)
                 let work = counts.work
                 stages.append(Stage(id: spec.id, kind: spec.kind,

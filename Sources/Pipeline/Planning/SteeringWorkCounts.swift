@@ -1,7 +1,7 @@
 import Foundation
 
-/// The tokens the steering-experiment kinds (`actadd_topic`, `caa_vectors`, `caa_ab_sweep`, `caa_open_ended`) will
-/// prefill and the decode steps they will take, counted from their parameters and dataset sizes for
+/// The tokens the steering-experiment kinds (`actadd_topic`, `caa_vectors`, `caa_ab_sweep`, `caa_open_ended`,
+/// `caa_conditional`) will prefill and the decode steps they will take, counted from their parameters and dataset sizes for
 /// `ResourceEstimate`. Prompt lengths are typical values (CAA's A/B prompts ~130 tokens, ActAdd's prompts ~12);
 /// a stage with cells already done counts the remaining share of its cells.
 struct SteeringWorkCounts {
@@ -76,6 +76,19 @@ struct SteeringWorkCounts {
             w.batch = int("prompts_per_batch", 8)
             w.context = Self.abTokens
             w.text = "\(w.known ? String(total) : "?") A/B prompts over \(cells.count) cells, ~\(Self.abTokens) tokens prefilled once per behaviour"
+        case .caaConditional:
+            // Every cell (condition block) reads every labelled prompt of both splits once up to `[/INST]`, then its
+            // last tokens unsteered and steered.
+            let cap = p["max_items"]?.intValue
+            let sets = ["should_steer", "should_not_steer"].flatMap { p[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            let splits = ["validation_split", "test_split"].compactMap { p[$0]?.stringValue }
+            let counts = sets.flatMap { set in splits.map { rows("\(set):\($0)").map { min($0, cap ?? $0) } } }
+            w.known = !counts.contains(nil)
+            let prompts = counts.compactMap { $0 }.reduce(0, +)
+            w.prefillTokens = Double(cells.count * prompts * (Self.abTokens + 2 * Self.abSuffixTokens)) * share
+            w.batch = int("prompts_per_batch", 8)
+            w.context = Self.abTokens
+            w.text = "\(w.known ? String(prompts) : "?") labelled A/B prompts × \(cells.count) condition blocks, scored unsteered and steered"
         default:  // caa_open_ended
             let cap = p["max_items"]?.intValue, newTokens = int("max_new_tokens", 48)
             let items = cells.map { c in rows(value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
