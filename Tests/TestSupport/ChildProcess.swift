@@ -9,14 +9,20 @@ import Glibc
 /// started `scripts/slurm-local.sh` from a static initializer never saw the script exit).
 public struct ChildProcess {
     /// How the child ended.
-    public struct End: Sendable {
+    public struct End: Sendable, CustomStringConvertible {
+        /// The exit status, or the signal's number when `signalled`.
         public var status: Int32
         /// Ended by a signal (a crash, or the kill after the time bound), not by exiting.
         public var signalled: Bool
+        /// Still running at the time bound, and killed.
         public var timedOut: Bool
         public var seconds: Double
         public var stdout: String
         public var stderr: String
+
+        public var description: String {
+            "status \(status)\(signalled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""), \(String(format: "%.1f", seconds)) s; stderr: \(stderr.prefix(600))"
+        }
     }
 
     public let pid: pid_t

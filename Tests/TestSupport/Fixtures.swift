@@ -121,20 +121,7 @@ public enum CLI {
 
 extension CLI {
     /// How a bounded run of the executable ended.
-    public struct Outcome: Sendable, CustomStringConvertible {
-        public var status: Int32
-        /// It was ended by a signal (a crash, or the kill after `timedOut`), not by exiting.
-        public var signalled: Bool
-        /// It was still running at the time bound and was killed.
-        public var timedOut: Bool
-        public var seconds: Double
-        public var stdout: String
-        public var stderr: String
-
-        public var description: String {
-            "status \(status)\(signalled ? " (signal)" : "")\(timedOut ? " (timed out)" : ""), \(String(format: "%.1f", seconds)) s; stderr: \(stderr.prefix(600))"
-        }
-    }
+    public typealias Outcome = ChildProcess.End
 
     /// Runs `reptune args...` in `directory` (default: the repository) for at most `timeout` seconds (then
     /// SIGKILL), with `signal` sent after `signalAfter` seconds when given (e.g. SIGINT, as Ctrl-C).
@@ -143,9 +130,7 @@ extension CLI {
         guard let exe = executable else { throw CocoaError(.fileNoSuchFile) }
         let child = try ChildProcess(exe, args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
                                      directory: directory)
-        let end = child.wait(timeout: timeout, signal: signal.map { ($0, signalAfter) })
-        return Outcome(status: end.status, signalled: end.signalled, timedOut: end.timedOut, seconds: end.seconds,
-                       stdout: end.stdout, stderr: end.stderr)
+        return child.wait(timeout: timeout, signal: signal.map { ($0, signalAfter) })
     }
 }
 
