@@ -56,16 +56,7 @@ public struct SteeringCondition: Sendable, Equatable {
 
     /// cos(h − centre, v) for a prompt's mean residual `h`.
     public static func similarity(mean h: [Double], vector: [Float], centre: [Double]?) -> Double {
-        cosine(centre.map { zip(h, $0).map { $0 - $1 } } ?? h, vector)
-    }
-
-    /// cos(h, v) in fp64; 0 when either is zero.
-    public static func cosine(_ h: [Double], _ v: [Float]) -> Double {
-        var dot = 0.0, hh = 0.0, vv = 0.0
-        for (x, y) in zip(h, v) {
-            dot += x * Double(y); hh += x * x; vv += Double(y) * Double(y)
-        }
-        return hh > 0 && vv > 0 ? dot / (hh.squareRoot() * vv.squareRoot()) : 0
+        Cosine.of(centre.map { zip(h, $0).map { $0 - $1 } } ?? h, vector)
     }
 
     public func similarity(rows: [Float]) -> Double { Self.similarity(rows: rows, width: vector.count, vector: vector, centre: centre) }

@@ -45,22 +45,12 @@ public struct CosineMap: Sendable, Equatable {
                     let v = directions[layers[i]]!
                     for (k, position) in capture.positions.enumerated() {
                         guard let w = wanted.first(where: { $0.position == position }) else { continue }
-                        sums[i][w.column] += cosine(capture.values[k * d..<(k + 1) * d], v)
+                        sums[i][w.column] += Cosine.of(capture.values[k * d..<(k + 1) * d], v)
                     }
                 }
             }
         }
         let values = sums.map { row in row.enumerated().map { j, s in counts[j] > 0 ? s / Double(counts[j]) : .nan } }
         return CosineMap(layers: layers, positions: positions, values: values)
-    }
-
-    static func cosine(_ h: ArraySlice<Float>, _ v: [Float]) -> Double {
-        var hh = 0.0, vv = 0.0, hv = 0.0
-        for (a, b) in zip(h, v) {
-            hh += Double(a) * Double(a)
-            vv += Double(b) * Double(b)
-            hv += Double(a) * Double(b)
-        }
-        return hh > 0 && vv > 0 ? hv / (hh * vv).squareRoot() : 0
     }
 }

@@ -28,7 +28,11 @@ struct SteeringWorkCounts {
             let u = DatasetUse(parsing: use)
             return manifest.dataset(u.dataset).flatMap { DatasetRows.count($0, split: u.split) }
         }
+        /// A dataset's items the stage reads: its rows, at most `max_items`.
+        func items(_ use: String?) -> Int? { rows(use).map { min($0, p["max_items"]?.intValue ?? $0) } }
         func value(_ cell: SweepCell, _ axis: String, _ param: String) -> JSONValue? { cell[axis] ?? p[param] }
+        /// The total of counts, and whether every one is known.
+        func sum(_ counts: [Int?]) -> (known: Bool, total: Int) { (!counts.contains(nil), counts.compactMap { $0 }.reduce(0, +)) }
         let cells = spec.cells.isEmpty ? [SweepCell(index: 0, coordinates: [])] : spec.cells
         let share = Double(remaining) / Double(cells.count)
         var w = Work()
@@ -49,10 +53,8 @@ struct SteeringWorkCounts {
             w.text = "\(prompts.map(String.init) ?? "?") prompts × \(samples) samples × \(newTokens) tokens per cell"
                 + (essays + documents > 0 ? ", ~\(essays + documents) relatedness tokens" : "")
         case .caaVectors:
-            let cap = p["max_items"]?.intValue
-            let items = cells.map { c in rows(value(c, "behaviour", "generate")?.stringValue).map { min($0, cap ?? $0) } }
-            w.known = !items.contains(nil)
-            let total = items.compactMap { $0 }.reduce(0, +)
+            let total: Int
+            (w.known, total) = sum(cells.map { items(value($0, "behaviour", "generate")?.stringValue) })
             // Two prompts per item: the matching and the other answer letter.
             w.prefillTokens = Double(2 * total * Self.abTokens) * share
             w.batch = int("batch_size", 8)
@@ -61,17 +63,17 @@ struct SteeringWorkCounts {
         case .caaABSweep:
             // A behaviour's cells (per system prompt) share each prompt's unsteered prefix: it is prefilled once,
             // and each cell runs only the tokens from `[/INST]` on.
-            let cap = p["max_items"]?.intValue, side = p["side_effect"]?.stringValue
+            let side = p["side_effect"]?.stringValue
             var groups: [String: Int] = [:]
-            let items = cells.map { c -> Int? in
-                let n = rows(side ?? value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) }
+            let counts = cells.map { c -> Int? in
+                let n = items(side ?? value(c, "behaviour", "behaviours")?.stringValue)
                 let group = [value(c, "behaviour", "behaviours"), value(c, "system_prompt", "system_prompt")]
                     .map { $0?.stringValue ?? "" }.joined(separator: "|")
                 groups[group] = n ?? 0
                 return n
             }
-            w.known = !items.contains(nil)
-            let total = items.compactMap { $0 }.reduce(0, +)
+            let total: Int
+            (w.known, total) = sum(counts)
             w.prefillTokens = (Double(groups.values.reduce(0, +) * Self.abTokens) + Double(total * Self.abSuffixTokens)) * share
             w.batch = int("prompts_per_batch", 8)
             w.context = Self.abTokens
@@ -79,26 +81,24 @@ struct SteeringWorkCounts {
         case .caaConditional:
             // Every cell (condition block) reads every labelled prompt of both splits once up to `[/INST]`, then its
             // last tokens unsteered and steered.
-            let cap = p["max_items"]?.intValue
             let sets = ["should_steer", "should_not_steer"].flatMap { p[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
             let splits = ["validation_split", "test_split"].compactMap { p[$0]?.stringValue }
-            let counts = sets.flatMap { set in splits.map { rows("\(set):\($0)").map { min($0, cap ?? $0) } } }
-            w.known = !counts.contains(nil)
-            let prompts = counts.compactMap { $0 }.reduce(0, +)
+            let prompts: Int
+            (w.known, prompts) = sum(sets.flatMap { set in splits.map { items("\(set):\($0)") } })
             w.prefillTokens = Double(cells.count * prompts * (Self.abTokens + 2 * Self.abSuffixTokens)) * share
             w.batch = int("prompts_per_batch", 8)
             w.context = Self.abTokens
             w.text = "\(w.known ? String(prompts) : "?") labelled A/B prompts × \(cells.count) condition blocks, scored unsteered and steered"
         default:  // caa_open_ended
-            let cap = p["max_items"]?.intValue, newTokens = int("max_new_tokens", 48)
-            let items = cells.map { c in rows(value(c, "behaviour", "behaviours")?.stringValue).map { min($0, cap ?? $0) } }
-            w.known = !items.contains(nil)
-            let total = items.compactMap { $0 }.reduce(0, +)
+            let newTokens = int("max_new_tokens", 48)
+            let counts = cells.map { items(value($0, "behaviour", "behaviours")?.stringValue) }
+            let total: Int
+            (w.known, total) = sum(counts)
             let neutral = p["neutral"] == nil ? 0 : 2 * int("neutral_tokens", 256)
             w.prefillTokens = (Double(total * Self.openEndedTokens) + Double(cells.count * neutral)) * share
             // The questions of a cell are answered together.
             w.decodeSteps = Double(cells.count * newTokens) * share
-            w.batch = max(1, items.compactMap { $0 }.max() ?? 1)
+            w.batch = max(1, counts.compactMap { $0 }.max() ?? 1)
             w.context = Self.openEndedTokens + newTokens
             w.text = "\(w.known ? String(total) : "?") answers × \(newTokens) tokens" + (neutral > 0 ? ", KL on \(neutral / 2) neutral tokens per cell" : "")
         }

@@ -110,6 +110,7 @@ struct CAAConditionalOutcome {
     init(_ context: StageContext, _ p: CAAConditionalParams, sets: CAAConditionalSets, layer: Int, width: Int,
          vectors: [String: [Int: [Float]]], means: [[Double]], unsteered: [Double], steered: [Double]) throws {
         let entries = sets.prompts
+        let validation = entries.indices.filter { entries[$0].validation }
         let vector: [Float]
         if let name = p.conditionVector {
             guard let v = vectors[name]?[layer] else {
@@ -119,17 +120,14 @@ struct CAAConditionalOutcome {
             vector = v
             conditionSource = name
         } else {
-            let validation = entries.indices.filter { entries[$0].validation }
             vector = SteeringCondition.meanDifference(steer: validation.filter { entries[$0].shouldSteer }.map { means[$0] },
                                                       keep: validation.filter { !entries[$0].shouldSteer }.map { means[$0] })
             conditionSource = "mean_difference"
         }
         // Centred: each prompt's mean residual less the validation prompts' mean (both sets), fixed on the validation split.
-        let validationMeans = entries.indices.filter { entries[$0].validation }.map { means[$0] }
-        let centre = p.centre ? SteeringCondition.mean(validationMeans) : nil
+        let centre = p.centre ? SteeringCondition.mean(validation.map { means[$0] }) : nil
         do {
             let similarities = means.map { SteeringCondition.similarity(mean: $0, vector: vector, centre: centre) }
-            let validation = entries.indices.filter { entries[$0].validation }
             search = try ThresholdSearch(similarities: validation.map { similarities[$0] }, labels: validation.map { entries[$0].shouldSteer },
                                          thresholds: p.thresholds, comparator: p.comparatorValue, metric: p.metric)
             condition = try SteeringCondition(layer: layer, vector: vector, width: width, comparator: p.comparatorValue,
@@ -261,7 +259,7 @@ extension StageDeclaration {
                 + "\"should_steer\", \"similarity\", \"steered\", \"p_unsteered\", \"p_steered\"}…], \"steer\": […], \"format\"}`."),
         sources: ["Pipeline/Stages/CAAConditionalStage.swift", "Pipeline/Stages/SteerParam.swift", "Pipeline/Stages/CAAStageData.swift",
                   "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/CAA", "Experiments/Conditional",
-                  "Experiments/Steering/SteeringTerm.swift", "Experiments/Scoring/ExactLogSumExp.swift"],
+                  "Experiments/Steering/SteeringTerm.swift", "Experiments/Scoring/ExactLogSumExp.swift", "Experiments/Vectors/Cosine.swift"],
         runner: .caaConditional)
 }
 

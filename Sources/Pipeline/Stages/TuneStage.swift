@@ -355,7 +355,7 @@ extension StageDeclaration {
         progress: .checkpointed(what: "full training state (weights, AdamW moments, step, early-stopping state)", packed: false),
         sources: ["Pipeline/Stages/TuneStage.swift", "Pipeline/Stages/TrainingStatePlacement.swift",
                   "Pipeline/Stages/CellCheckpoint.swift", "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/Tuning", "Experiments/Prompts",
-                  "Experiments/Datasets"],
+                  "Experiments/Datasets", "Experiments/Vectors/Cosine.swift"],
         runner: .tune)
 }
 
