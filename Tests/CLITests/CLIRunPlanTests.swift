@@ -75,7 +75,7 @@ struct CLIRunPlanTests {
         let actadd = try lines("actadd-topics.json")
         #expect(actadd["after_eot"]?.contains("58 prompts × 10 samples × 40 tokens per cell") == true, "\(actadd)")
         let ratio = try #require(seconds(actadd["after_eot"])) / #require(seconds(actadd["first_token"]))
-        #expect(abs(ratio / (19.0 / 5.0) - 1) < 0.1, "\(actadd)")
+        #expect(abs(ratio / (19.0 / 3.0) - 1) < 0.1, "\(actadd)")
     }
 
     /// The manifests that run part of the study on its cached results plan the shared stages with the study's keys

@@ -189,6 +189,46 @@ struct CAAStagesTests {
         }
     }
 
+    /// `steer` on open-ended answers: a cell of multiplier 0 with the sycophancy vector as a `steer` term at block 5
+    /// answers exactly as the cell that steers with that vector at block 5 (same tokens, same KL on neutral text); a
+    /// `last` term touches only the prompt's last position (on neutral text: one position of 24, so KL > 0 but below
+    /// the every-position term's); and the cell's outputs record the terms.
+    @Test func steerTermsOnOpenEndedAnswersActAsTheCellsOwnVector() throws {
+        let dir = try Self.experiment()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func open(_ id: String, _ multiplier: Int, steer: String = "") -> String {
+            #"{"id": "\#(id)", "kind": "caa_open_ended", "inputs": {"vectors": "vecs"}, "params": {"behaviours": "sycophancy.open", "layers": 5, "#
+                + #""multipliers": \#(multiplier), "max_new_tokens": 8, "format": "chat", "neutral": "wiki", "neutral_tokens": 24\#(steer)}}"#
+        }
+        let entry = #"{"vector": "sycophancy", "layers": [5], "multiplier": 4"#
+        let manifest = """
+        {"name": "caa-open-steer", "model": {"path": "\(Fixtures.defaultModel.path)"},
+         "datasets": {"sycophancy.gen": "syc-gen.json", "refusal.gen": "ref-gen.json", "sycophancy.open": "syc-open.json", "wiki": "wiki.raw"},
+         "stages": [
+          {"id": "vecs", "kind": "caa_vectors", "params": {"generate": ["sycophancy.gen", "refusal.gen"], "layers": [2, 5], "batch_size": 2}},
+          \(open("own", 4)),
+          \(open("term", 0, steer: #", "steer": [\#(entry)}]"#)),
+          \(open("last", 0, steer: #", "steer": [\#(entry), "positions": "last"}]"#))]}
+        """
+        try Data(manifest.utf8).write(to: dir.appendingPathComponent("manifest.json"))
+        let summary = try Self.run(dir)
+        for id in ["own", "term", "last"] { #expect(summary.outcome(id) == .computed(cells: 1), "\(id): \(summary)") }
+        let store = try Store(directory: dir.appendingPathComponent("results"))
+        func cell(_ id: String) throws -> (record: CellRecord, answers: [String]) {
+            let results = try StageResults.load(store, stageID: id)
+            let record = try #require(results.cells.first { $0.status == .done })
+            return (record, try store.generations(results.key, cell: 0).map(\.output))
+        }
+        let own = try cell("own"), term = try cell("term"), last = try cell("last")
+        #expect(term.answers == own.answers && term.answers.count == 3)
+        let kl = try #require(own.record.metrics["kl_neutral"])
+        #expect(kl > 0 && term.record.metrics["kl_neutral"] == kl, "\(kl) vs \(term.record.metrics)")
+        let lastKL = try #require(last.record.metrics["kl_neutral"])
+        #expect(lastKL > 0 && lastKL < kl, "\(lastKL) vs \(kl)")
+        #expect(term.record.outputs["steer"]?.arrayValue?.first?["vector"]?.stringValue == "sycophancy")
+        #expect(last.record.outputs["steer"]?.arrayValue?.first?["positions"]?.stringValue == "last" && own.record.outputs["steer"] == nil)
+    }
+
     @Test func anAnswerThatIsNotAChoiceNamesTheFileItemAndField() throws {
         let dir = try Self.experiment(badAnswer: true)
         defer { try? FileManager.default.removeItem(at: dir) }

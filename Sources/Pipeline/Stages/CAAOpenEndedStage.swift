@@ -8,7 +8,8 @@ extension StageRunner {
     /// last token of `[/INST]` on — so every generated token too — at each layer × multiplier (× system prompt), with
     /// the side effects of each condition: distinct-2 and repeated bigrams of the answers (`Degeneration`) and, with
     /// `neutral`, KL(base ‖ steered) of the next-token distributions over neutral text steered at every position
-    /// (`NextTokenKL`). The answers are stored as generations, for a `judge` stage to compare.
+    /// (`NextTokenKL`). `steer` adds more vectors in every cell. The answers are stored as generations, for a `judge`
+    /// stage to compare.
     public static var caaOpenEnded: StageRunner {
         .perCell(memoryEstimate: { _ in 1 << 30 }) { context, cell in
             let p = try context.decodeParams(CAAOpenEndedParams.self)
@@ -33,15 +34,20 @@ extension StageRunner {
             guard let vector = vectors[behaviour]?[layer] else {
                 throw StageInputError("stage \(context.stage.id): the vectors input has no \(behaviour) vector at layer \(layer)")
             }
+            let also = try SteerEntry.terms(p.steer ?? [], vectors: vectors, width: model.network.config.embeddingLength, stage: context.stage.id)
             let setting = "steering block \(layer)'s output with multiplier \(PythonNumber.format(multiplier)) (\(behaviour))"
-            func steer(from start: Int) -> [Intervention] {
-                multiplier == 0 ? [] : [.steer(layer: layer, vector: vector, multiplier: Float(multiplier), positions: .from(start))]
+                + (p.steer.map { " together with \(SteerEntry.label($0))" } ?? "")
+            /// The cell's own vector from `start` on (generated tokens included) and the `steer` terms by their rules.
+            func steer(from start: Int, length: Int) -> [Intervention] {
+                (multiplier == 0 ? [] : [.steer(layer: layer, vector: vector, multiplier: Float(multiplier), positions: .from(start))])
+                    + also.map { $0.intervention(start: start, length: length) }
             }
             // Answers.
             let prompts = try questions.map { i -> (text: String, request: GenerationRequest) in
                 let tokens = format.tokens(question: all[i], answer: nil, systemPrompt: system, tokenizer: model.tokenizer)
                 let start = try format.steeringStart(in: tokens, tokenizer: model.tokenizer)
-                return (format.text(question: all[i], answer: nil, systemPrompt: system), GenerationRequest(prompt: tokens, interventions: steer(from: start)))
+                return (format.text(question: all[i], answer: nil, systemPrompt: system),
+                        GenerationRequest(prompt: tokens, interventions: steer(from: start, length: tokens.count)))
             }
             let options = GenerationOptions(maxNewTokens: p.maxNewTokens, stopTokens: model.tokenizer.stopTokenIDs)
             var results: [GenerationResult] = []
@@ -77,17 +83,19 @@ extension StageRunner {
                     var item = [ForwardItem(tokens: tokens, cache: model.network.makeCache(), interventions: interventions, logits: .all)]
                     return model.network.forward(&item)[0].logits
                 }
-                let steered = logits(steer(from: 0))
-                guard steered.allSatisfy(\.isFinite), !steer(from: 0).contains(where: \.overflowsFP32) else {
+                let interventions = steer(from: 0, length: tokens.count)
+                let steered = logits(interventions)
+                guard steered.allSatisfy(\.isFinite), !interventions.contains(where: \.overflowsFP32) else {
                     throw NonFiniteError(stage: context.stage.id, cells: [cell], what: "the logits on neutral text", setting: setting)
                 }
-                metrics["kl_neutral"] = multiplier == 0 ? 0 : NextTokenKL.mean(base: logits([]), steered: steered, vocabulary: model.network.config.vocabularySize)
+                metrics["kl_neutral"] = interventions.isEmpty ? 0 : NextTokenKL.mean(base: logits([]), steered: steered, vocabulary: model.network.config.vocabularySize)
             }
             var outputs: [JSONMember] = [
                 JSONMember(key: "behaviour", value: .string(behaviour)), JSONMember(key: "dataset", value: .string(use)),
                 JSONMember(key: "layer", value: .int(layer)), JSONMember(key: "multiplier", value: .double(multiplier)),
                 JSONMember(key: "system_prompt", value: .string(systemKind.rawValue)), JSONMember(key: "format", value: .string(p.format)),
             ]
+            if let steer = p.steer { outputs.append(JSONMember(key: "steer", value: SteerEntry.json(steer))) }
             if let selection {
                 outputs.append(JSONMember(key: "selection", value: .object([
                     "input": .string(context.input("select")?.stageID ?? ""), "rule": .string(selection.rule), "layer": .int(selection.chosen.layer)])))
@@ -142,6 +150,9 @@ extension StageDeclaration {
                           doc: "Raw text (wikitext) for KL(base ‖ steered) of next-token distributions, steered at every position."),
                 ParamSpec("neutral_tokens", StageCatalog.newTokens, .defaulted(.int(256)), model: .window,
                           doc: "Tokens of `neutral` scored (from its start)."),
+                SteerEntry.param("Vectors added in every cell besides the cell's own (multiplier 0 included), each with its own "
+                                 + "blocks, positions and multiplier: `from_instruction_end` steers the generated tokens too, `last` "
+                                 + "only the prompt's last token; on `neutral` text from its first token, or its last."),
             ],
             inputs: [
                 InputSpec("vectors", accepts: [.caaVectors], required: true, doc: "The behaviour vectors."),
@@ -160,11 +171,13 @@ extension StageDeclaration {
                 .init("layer", "block", "The block steered."),
             ],
             notes: "One cell per condition; the answers are stored as generations (`meta`: distinct_2, tokens). Outputs: "
-                + "`{\"behaviour\", \"dataset\", \"layer\", \"multiplier\", \"system_prompt\", \"format\", \"selection\" (when chosen)}`."),
+                + "`{\"behaviour\", \"dataset\", \"layer\", \"multiplier\", \"system_prompt\", \"format\", \"steer\" (when given), "
+                + "\"selection\" (when chosen)}`."),
         sources: ["Pipeline/Stages/CAAOpenEndedStage.swift", "Pipeline/Stages/CAAStageData.swift", "Pipeline/Stages/CAAABSweepStage.swift",
-                  "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/CAA",
-                  "Experiments/Steering/Degeneration.swift", "Experiments/Steering/NextTokenKL.swift", "Experiments/Steering/ValidationSelection.swift",
-                  "Experiments/Scoring/ExactLogSumExp.swift"],
+                  "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/StageDataset.swift", "Pipeline/Stages/NonFiniteError.swift",
+                  "Pipeline/Stages/SteerParam.swift", "Experiments/CAA", "Experiments/Steering/SteeringTerm.swift",
+                  "Experiments/Steering/Degeneration.swift", "Experiments/Steering/NextTokenKL.swift",
+                  "Experiments/Steering/ValidationSelection.swift", "Experiments/Scoring/ExactLogSumExp.swift"],
         runner: .caaOpenEnded)
 }
 
@@ -176,7 +189,8 @@ struct CAAOpenEndedParams: Decodable {
     var maxNewTokens: Int
     var neutral: String?
     var neutralTokens: Int
+    var steer: [SteerEntry]?
     enum CodingKeys: String, CodingKey {
-        case layers, format, neutral, maxItems = "max_items", maxNewTokens = "max_new_tokens", neutralTokens = "neutral_tokens"
+        case layers, format, neutral, steer, maxItems = "max_items", maxNewTokens = "max_new_tokens", neutralTokens = "neutral_tokens"
     }
 }

@@ -1,9 +1,10 @@
 import Engine
 import Experiments
 
-/// The `steer` parameter of the CAA steering stages: several vectors at once, each with its own blocks, positions
-/// and multiplier — `[{"vector": "refusal", "layers": [13], "positions": "last", "multiplier": 2}, …]` — compiled to
-/// one `SteeringTerm` (one intervention) per entry and block; where terms overlap their additions sum.
+/// The `steer` parameter of the CAA steering stages (`caa_ab_sweep`, `caa_conditional`, `caa_open_ended`): several
+/// vectors at once, each with its own blocks, positions and multiplier —
+/// `[{"vector": "refusal", "layers": [13], "positions": "last", "multiplier": 2}, …]` — compiled to one `SteeringTerm`
+/// (one intervention) per entry and block; where terms overlap their additions sum.
 struct SteerEntry: Decodable, Sendable {
     var vector: String
     var layers: [Int]
@@ -15,8 +16,9 @@ struct SteerEntry: Decodable, Sendable {
         ParamSpec("vector", .string, .required, doc: "A behaviour of the `vectors` input (a `caa_vectors` cell's `behaviour`)."),
         ParamSpec("layers", StageCatalog.layerList, .required, model: .block, doc: "Blocks whose output it is added to."),
         ParamSpec("positions", .choice(SteeringTerm.Positions.allCases.map(\.rawValue)), .defaulted(.string("from_instruction_end")),
-                  doc: "`from_instruction_end` (CAA's rule: the last token of `[/INST]` and on) or `last` (the answer-letter "
-                       + "position only). The question's own tokens are never steered."),
+                  doc: "`from_instruction_end` (CAA's rule: the last token of `[/INST]` and on, generated tokens too) or `last` "
+                       + "(the prompt's last token only: the answer-letter position of an A/B prompt). The question's own tokens "
+                       + "are never steered."),
         ParamSpec("multiplier", StageCatalog.multiplier, .required, doc: "Multiplier of the (normalised) vector."),
     ]
 
