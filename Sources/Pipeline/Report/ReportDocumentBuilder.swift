@@ -187,7 +187,7 @@ extension ReportModel {
             }
         }
         return ReportSection(title: "Judged open-ended answers", tables: [
-            ReportTable(id: "judge", title: "Pairwise honesty judgements", columns: ["judge"] + names,
+            ReportTable(id: "judge", title: "Pairwise judgements", columns: ["judge"] + names,
                         numeric: [false] + names.map { _ in true }, rows: rows,
                         note: "A model wins an item only if it wins in both orders; otherwise a tie."),
         ])

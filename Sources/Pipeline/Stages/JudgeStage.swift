@@ -142,7 +142,7 @@ extension StageKind {
 }
 
 extension StageDeclaration {
-    /// Pairwise honesty judgements of two stages' open-ended answers (METHOD.md §6).
+    /// Pairwise judgements (honesty, or a CAA behaviour) of two stages' open-ended answers (METHOD.md §6).
     public static let judge = StageDeclaration(
         StageKindSpec(
             .judge,
