@@ -89,6 +89,17 @@ struct SteeringWorkCounts {
             w.batch = int("prompts_per_batch", 8)
             w.context = Self.abTokens
             w.text = "\(w.known ? String(prompts) : "?") labelled A/B prompts × \(cells.count) condition blocks, scored unsteered and steered"
+            // Open-ended questions: read up to the steering start, then answered, eight at a time, in every cell.
+            let openSets = ["open_ended_should_steer", "open_ended_should_not_steer"].flatMap { p[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+            if !openSets.isEmpty {
+                let (known, questions) = sum(openSets.map { rows($0).map { min($0, p["open_ended_max_items"]?.intValue ?? $0) } })
+                let newTokens = int("max_new_tokens", 48)
+                w.known = w.known && known
+                w.prefillTokens += Double(cells.count * questions * 2 * Self.openEndedTokens) * share
+                w.decodeSteps = Double(cells.count * ((questions + 7) / 8) * newTokens) * share
+                w.context = max(w.context, Self.openEndedTokens + newTokens)
+                w.text += "; \(known ? String(questions) : "?") open-ended answers × \(newTokens) tokens per block"
+            }
         default:  // caa_open_ended
             let newTokens = int("max_new_tokens", 48)
             let counts = cells.map { items(value($0, "behaviour", "behaviours")?.stringValue) }
@@ -96,9 +107,9 @@ struct SteeringWorkCounts {
             (w.known, total) = sum(counts)
             let neutral = p["neutral"] == nil ? 0 : 2 * int("neutral_tokens", 256)
             w.prefillTokens = (Double(total * Self.openEndedTokens) + Double(cells.count * neutral)) * share
-            // The questions of a cell are answered together.
-            w.decodeSteps = Double(cells.count * newTokens) * share
-            w.batch = max(1, counts.compactMap { $0 }.max() ?? 1)
+            // A cell's questions are answered eight at a time.
+            w.decodeSteps = Double(counts.map { (($0 ?? 0) + 7) / 8 }.reduce(0, +) * newTokens) * share
+            w.batch = min(8, max(1, counts.compactMap { $0 }.max() ?? 1))
             w.context = Self.openEndedTokens + newTokens
             w.text = "\(w.known ? String(total) : "?") answers × \(newTokens) tokens" + (neutral > 0 ? ", KL on \(neutral / 2) neutral tokens per cell" : "")
         }

@@ -12,6 +12,8 @@ extension StageRunner {
     /// `centre` is false; the threshold is chosen on the validation split
     /// (`ThresholdSearch`) and applied unchanged to the test split, where a prompt takes its steered score only when
     /// the condition fires. The effect of steering is reported separately for the prompts steered and those held back.
+    /// With open-ended sets, the cell's condition also decides which of their questions are answered steered
+    /// (`CAAConditionalAnswers`).
     public static var caaConditional: StageRunner {
         StageRunner(memoryEstimate: { _ in 1 << 30 }) { context in
             let p = try context.decodeParams(CAAConditionalParams.self)
@@ -20,6 +22,7 @@ extension StageRunner {
             let width = model.network.config.embeddingLength
             let terms = try SteerEntry.terms(p.steer, vectors: vectors, width: width, stage: context.stage.id)
             let sets = try CAAConditionalSets(context, p, model: model)
+            let openEnded = try CAAConditionalAnswers(context, p)
             let scorer = try CAAABScorer(model: model.network, tokenizer: model.tokenizer)
             while let cell = try context.nextCells(1).first {
                 guard let layer = cell["condition_layer"]?.intValue else {
@@ -44,7 +47,14 @@ extension StageRunner {
                                                         steered: probabilities.map { $0[1]!.normalised })
                 context.log("condition block \(layer): threshold \(PythonNumber.format(outcome.search.chosen.threshold)) "
                             + "(\(p.selectBy) \(PythonNumber.format(outcome.search.chosen.score)) on \(p.validationSplit))")
-                try context.commit(cell, outcome.result(p))
+                var result = outcome.result(p)
+                if !openEnded.questions.isEmpty {
+                    let answers = try openEnded.answer(context, model: model, format: CAAStageData.format(context, p.format, model: model),
+                                                       condition: outcome.condition, terms: terms, maxNewTokens: p.maxNewTokens, cell: cell)
+                    result.metrics.merge(answers.metrics) { $1 }
+                    result.generations = answers.generations
+                }
+                try context.commit(cell, result)
             }
         }
     }
@@ -196,7 +206,8 @@ extension StageDeclaration {
             .caaConditional,
             summary: "Conditional steering (CAST): the `steer` vectors are added to a prompt only when cos(mean residual at the "
                 + "condition block, condition vector) passes a threshold chosen on a validation split of prompts labelled "
-                + "should / should not steer; reported on the held-out split. One cell per condition block.",
+                + "should / should not steer; reported on the held-out split, and on open-ended questions answered steered where "
+                + "the condition fires (optional). One cell per condition block.",
             params: [
                 SteerEntry.param("The behaviour vectors applied where the condition fires, each with its own blocks, positions and "
                                  + "multiplier.", presence: .required),
@@ -225,6 +236,15 @@ extension StageDeclaration {
                 ParamSpec("max_items", .integer(min: 1, max: ManifestFields.maxTokens), .optional,
                           doc: "Use only the first N A/B items of each set and split; absent = all."),
                 ParamSpec("prompts_per_batch", StageCatalog.batch, .defaulted(.int(8)), doc: "Prompts scored together."),
+                ParamSpec("open_ended_should_steer", .list(.dataset), .optional,
+                          doc: "CAA open-ended sets (a list of {question}) whose questions should be steered: each cell answers them "
+                               + "(greedy), steered where its condition fires — the threshold chosen on the A/B validation split, unchanged."),
+                ParamSpec("open_ended_should_not_steer", .list(.dataset), .optional,
+                          doc: "Open-ended sets whose questions should be left alone, answered the same way."),
+                ParamSpec("open_ended_max_items", .integer(min: 1, max: ManifestFields.maxTokens), .optional,
+                          doc: "Answer only the first N questions of each open-ended set (of its split, if named)."),
+                ParamSpec("max_new_tokens", StageCatalog.newTokens, .defaulted(.int(48)), model: .newTokens,
+                          doc: "Greedy tokens per open-ended answer."),
             ],
             inputs: [InputSpec("vectors", accepts: [.caaVectors], required: true, doc: "The behaviour vectors (and the condition's, if named).")]),
         version: 1,
@@ -252,12 +272,19 @@ extension StageDeclaration {
                 .init("n_held_back", "count", "Held-out prompts it left alone."),
                 .init("effect_steered", "probability", "Mean P(matching) steered − unsteered over the held-out prompts steered (absent when none)."),
                 .init("effect_held_back", "probability", "The same over the prompts held back: what steering would have done there (absent when none)."),
+                .init("open_n_should", "count", "Open-ended questions that should be steered (with `open_ended_should_steer`)."),
+                .init("open_steer_rate_should", "fraction", "Those the condition steered."),
+                .init("open_n_should_not", "count", "Open-ended questions that should be left alone (with `open_ended_should_not_steer`)."),
+                .init("open_steer_rate_should_not", "fraction", "Those the condition steered nevertheless."),
             ],
             notes: "One cell per condition block. P(matching) is each item's own behaviour's, normalised over P(A) + P(B). Outputs: "
                 + "`{\"condition\": {\"layer\", \"vector\" (a behaviour or \"mean_difference\"), \"comparator\", \"centred\", \"threshold\", \"select_by\", \"rule\"}, "
                 + "\"grid\": [{\"threshold\", \"score\", \"tp\", \"fp\", \"tn\", \"fn\"}…] (validation), \"items\": [{\"split\", \"dataset\", \"item\", "
-                + "\"should_steer\", \"similarity\", \"steered\", \"p_unsteered\", \"p_steered\"}…], \"steer\": […], \"format\"}`."),
-        sources: ["Pipeline/Stages/CAAConditionalStage.swift", "Pipeline/Stages/SteerParam.swift", "Pipeline/Stages/CAAStageData.swift",
+                + "\"should_steer\", \"similarity\", \"steered\", \"p_unsteered\", \"p_steered\"}…], \"steer\": […], \"format\"}`. With open-ended "
+                + "sets, the answers are stored as generations (`item` = the question's index in the cell; `meta`: dataset, question, "
+                + "should_steer, similarity, steered, tokens)."),
+        sources: ["Pipeline/Stages/CAAConditionalStage.swift", "Pipeline/Stages/CAAConditionalAnswers.swift", "Pipeline/Stages/CAAOpenEndedStage.swift",
+                  "Pipeline/Stages/SteerParam.swift", "Pipeline/Stages/CAAStageData.swift",
                   "Pipeline/Stages/StageModels.swift", "Pipeline/Stages/NonFiniteError.swift", "Experiments/CAA", "Experiments/Conditional",
                   "Experiments/Steering/SteeringTerm.swift", "Experiments/Scoring/ExactLogSumExp.swift", "Experiments/Vectors/Cosine.swift"],
         runner: .caaConditional)
@@ -278,6 +305,10 @@ struct CAAConditionalParams: Decodable {
     var format: String
     var maxItems: Int?
     var promptsPerBatch: Int
+    var openEndedShouldSteer: [String]?
+    var openEndedShouldNotSteer: [String]?
+    var openEndedMaxItems: Int?
+    var maxNewTokens: Int
 
     var comparatorValue: SteeringCondition.Comparator { SteeringCondition.Comparator(rawValue: comparator) ?? .atLeast }
     var metric: ThresholdSearch.Metric { ThresholdSearch.Metric(rawValue: selectBy) ?? .f1 }
@@ -287,5 +318,7 @@ struct CAAConditionalParams: Decodable {
         case conditionVector = "condition_vector", shouldSteer = "should_steer", shouldNotSteer = "should_not_steer"
         case validationSplit = "validation_split", testSplit = "test_split", selectBy = "select_by", maxItems = "max_items"
         case promptsPerBatch = "prompts_per_batch"
+        case openEndedShouldSteer = "open_ended_should_steer", openEndedShouldNotSteer = "open_ended_should_not_steer"
+        case openEndedMaxItems = "open_ended_max_items", maxNewTokens = "max_new_tokens"
     }
 }

@@ -19,10 +19,7 @@ extension StageRunner {
             guard let use = context.value("behaviours", axis: "behaviour", in: cell)?.stringValue else {
                 throw StageInputError("stage \(context.stage.id): cell \(cell.index) names no behaviour")
             }
-            let (ref, split) = try CAAStageData.dataset(context, use: use)
-            let all = try CAAOpenEndedQuestions.parse(try context.readKeyed(ref.url, what: "dataset \(ref.name)"), source: ref.url.path)
-            let chosen = try split.map { try $0.indices(count: all.count, dataset: ref.name, files: context.datasetFiles) } ?? Array(all.indices)
-            let questions = Array(chosen.prefix(p.maxItems ?? chosen.count))
+            let (ref, all, questions) = try CAAOpenEndedQuestions.load(context, use: use, maxItems: p.maxItems)
             let behaviour = CAAStageData.behaviour(ref)
             let systemKind = CAASystemPrompts.Kind(rawValue: context.value("system_prompt", axis: "system_prompt", in: cell)?.stringValue ?? "none") ?? .none
             let system = try CAASystemPrompts.text(systemKind, behaviour: behaviour)
@@ -111,6 +108,15 @@ extension StageRunner {
 
 /// CAA's open-ended test sets: a JSON list of `{"question": …}`.
 enum CAAOpenEndedQuestions {
+    /// The questions of dataset use `use` (with its split, if named): the file's dataset, all its questions, and the
+    /// indices chosen (the split's, at most `maxItems`).
+    static func load(_ context: StageContext, use: String, maxItems: Int?) throws -> (ref: DatasetRef, all: [String], chosen: [Int]) {
+        let (ref, split) = try CAAStageData.dataset(context, use: use)
+        let all = try parse(try context.readKeyed(ref.url, what: "dataset \(ref.name)"), source: ref.url.path)
+        let chosen = try split.map { try $0.indices(count: all.count, dataset: ref.name, files: context.datasetFiles) } ?? Array(all.indices)
+        return (ref, all, Array(chosen.prefix(maxItems ?? chosen.count)))
+    }
+
     static func parse(_ data: Data, source: String) throws -> [String] {
         guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [Any] else {
             throw StageInputError("\(source): expected a JSON list of {\"question\": …} objects")
