@@ -27,12 +27,21 @@ enum RunCommand {
         try execute(experiment, plan: plan, scheduler: schedulerOptions(a, manifest: manifest), json: a.json)
     }
 
-    /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key.
+    /// What `--dry-run` prints: each stage cached, to run or to resume, with its cells and key, why it is computed again,
+    /// and the estimate of what it needs (`--json`: one object per stage with `reasons` and `estimate`).
     static func printPlan(_ plan: Plan, results: URL, json: Bool) throws {
         if json {
-            struct Row: Encodable { var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String }
-            return try printJSON(plan.stages.map { Row(id: $0.id, kind: $0.spec.kind.rawValue, action: $0.action.rawValue,
-                                                     cells: $0.cellsTotal, done: $0.cellsDone, key: "\($0.key.short)") })
+            struct Estimate: Encodable { var seconds: Double?; var memory_bytes: Int?; var work: String }
+            struct Row: Encodable {
+                var id: String; var kind: String; var action: String; var cells: Int; var done: Int; var key: String
+                var reasons: [String]; var estimate: Estimate?
+            }
+            let estimates = plan.stages.contains(where: { $0.action.computes }) ? ResourceEstimate.estimate(plan)?.stages ?? [] : []
+            return try printJSON(plan.stages.map { s in
+                Row(id: s.id, kind: s.spec.kind.rawValue, action: s.action.rawValue, cells: s.cellsTotal, done: s.cellsDone,
+                    key: "\(s.key.short)", reasons: s.recomputeReasons,
+                    estimate: estimates.first { $0.id == s.id }.map { Estimate(seconds: $0.seconds, memory_bytes: $0.memory?.totalBytes, work: $0.work) })
+            })
         }
         print("results: \(results.path)")
         print(plan.description)

@@ -78,6 +78,33 @@ struct CLIRunPlanTests {
         #expect(abs(ratio / (19.0 / 3.0) - 1) < 0.1, "\(actadd)")
     }
 
+    /// `--dry-run --json` says per stage why it is computed again and what it needs: the committed CAA study's store
+    /// (copied) planned with one grid edited — the edited stage and the report downstream say why, the cached stages
+    /// have no reasons and no estimate, the edited stage's estimate counts its work.
+    @Test func dryRunJSONGivesReasonsAndEstimates() throws {
+        let dir = try Fixtures.temporaryDirectory("dry-json")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("store")
+        try FileManager.default.copyItem(at: Fixtures.repoRoot.appendingPathComponent("results/caa-smollm2-135m/store"), to: store)
+        let original = try String(contentsOf: Fixtures.repoRoot.appendingPathComponent("experiments/caa-behaviors.json"), encoding: .utf8)
+        let edited = original.replacingOccurrences(of: #""multipliers": [-16, -8, -4, -1, 0, 1, 4, 8, 16]"#, with: #""multipliers": [-8, 0, 8]"#)
+        #expect(edited != original)
+        let manifest = dir.appendingPathComponent("caa.json")
+        try Data(edited.utf8).write(to: manifest)
+        let r = try CLI.run(["run", manifest.path, "--dry-run", "--json", "--results", store.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stdout)")
+        func row(_ id: String) throws -> [String: Any] { try #require(rows.first { $0["id"] as? String == id }, "\(id)") }
+        let vectors = try row("caa_vectors"), sweep = try row("multipliers_test"), report = try row("report")
+        #expect(vectors["action"] as? String == "cached" && (vectors["reasons"] as? [String]) == [] && vectors["estimate"] == nil)
+        #expect(sweep["action"] as? String == "run")
+        #expect(sweep["reasons"] as? [String] == ["params changed: multipliers [-16,-8,-4,-1,0,1,4,8,16] → [-8,0,8]"], "\(sweep)")
+        let estimate = try #require(sweep["estimate"] as? [String: Any])
+        #expect((estimate["work"] as? String)?.hasPrefix("525 A/B prompts over 21 cells") == true, "\(estimate)")
+        #expect(((estimate["seconds"] as? Double) ?? 0) > 0 && ((estimate["memory_bytes"] as? Int) ?? 0) > 1 << 20, "\(estimate)")
+        #expect((report["reasons"] as? [String])?.contains { $0.hasPrefix("input changed: from") } == true, "\(report)")
+    }
+
     /// The manifests that run part of the study on its cached results plan the shared stages with the study's keys
     /// (a copied stage that drifted would silently recompute hours of work).
     @Test func partialManifestsShareTheStudysKeys() throws {
