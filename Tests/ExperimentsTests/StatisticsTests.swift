@@ -194,3 +194,26 @@ import Testing
         #expect(CohensKappa(confusion: [[1, 2]]) == nil)
     }
 }
+
+@Suite struct MeanIntervalTests {
+    /// Hand computation: values 0.2, 0.4, 0.9 → mean 0.5; deviations −0.3, −0.1, 0.4; squares 0.09 + 0.01 + 0.16 = 0.26;
+    /// variance 0.26 / 2 = 0.13; s.e. √(0.13 / 3) = 0.208167; half-width 1.96 × 0.208167 = 0.408007.
+    @Test func meanAndHalfWidthByHand() throws {
+        let m = try #require(MeanInterval([0.2, 0.4, 0.9]))
+        #expect(m.n == 3 && abs(m.mean - 0.5) < 1e-15)
+        #expect(abs(m.halfWidth - 0.408007) < 1e-6 && abs(m.low - 0.091993) < 1e-6 && m.excludesZero)
+        // −0.1, 0.3: mean 0.1, s.d. 0.282843, s.e. 0.2, half-width 0.392 — the interval holds zero.
+        let wide = try #require(MeanInterval([-0.1, 0.3]))
+        #expect(abs(wide.halfWidth - 0.392) < 1e-12 && !wide.excludesZero)
+        #expect(MeanInterval([]) == nil)
+        #expect(MeanInterval([0.3])?.halfWidth == 0, "one value: no spread to estimate")
+    }
+
+    /// Paired over the keys both sides have: a − b = 0.1, 0.2, 0.3 (key 9 only in a, key 7 only in b) → mean 0.2,
+    /// s.d. 0.1, half-width 1.96 × 0.1/√3 = 0.113161, so the interval leaves out zero.
+    @Test func pairedDifferenceUsesTheSharedItems() throws {
+        let d = try #require(MeanInterval.pairedDifference([1: 0.5, 2: 0.7, 3: 0.9, 9: 5], [1: 0.4, 2: 0.5, 3: 0.6, 7: -5]))
+        #expect(d.n == 3 && abs(d.mean - 0.2) < 1e-12 && abs(d.halfWidth - 0.113161) < 1e-6 && d.excludesZero)
+        #expect(MeanInterval.pairedDifference([1: 0.5], [2: 0.5]) == nil)
+    }
+}

@@ -128,6 +128,23 @@ struct CAAStagesTests {
         let markdown = try String(contentsOf: report.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(markdown.contains("## Contrastive Activation Addition (A/B)") && markdown.contains("best: Layer \(layer) chosen on val"))
         #expect(markdown.contains("Side effect on mmlu — side") && markdown.contains("Open-ended answers — open_pos"))
+        // Steered rows show their paired difference from the unsteered row over the same items.
+        func items(_ multiplier: Double) throws -> [Int: Double] {
+            let cell = try #require(reference["best"]?.values.first {
+                $0.outputs["behaviour"]?.stringValue == "sycophancy" && $0.outputs["multiplier"]?.doubleValue == multiplier
+                    && $0.outputs["system_prompt"]?.stringValue == "none"
+            })
+            return Dictionary(uniqueKeysWithValues: (cell.outputs["items"]?.arrayValue ?? []).map { ($0["item"]!.intValue!, $0["p"]!.doubleValue!) })
+        }
+        let steeredItems = try items(4), baseItems = try items(0)
+        let differences = baseItems.keys.sorted().map { steeredItems[$0]! - baseItems[$0]! }
+        let meanDifference = differences.reduce(0, +) / Double(differences.count)
+        let sd = (differences.reduce(0) { $0 + ($1 - meanDifference) * ($1 - meanDifference) } / Double(differences.count - 1)).squareRoot()
+        let half = 1.96 * sd / Double(differences.count).squareRoot()
+        let bestTable = try #require(markdown.components(separatedBy: "### CAA A/B — best").dropFirst().first?.components(separatedBy: "###").first)
+        let row = try #require(bestTable.split(separator: "\n").first { $0.hasPrefix("| sycophancy | none | \(layer) | 4 |") }, "\(markdown)")
+        #expect(row.contains("| \(ReportNumber.signed(meanDifference, 3))") && row.contains(ReportNumber.signed(meanDifference - half, 3) + "–"), "\(row)")
+        #expect(markdown.contains("| Δ vs unsteered | Δ 95% CI (paired) |"))
         // Multiplier 0 is the unsteered model: the same at every layer, and a system prompt changes it.
         let unsteered = reference["best"]!.values.filter { $0.outputs["multiplier"]?.doubleValue == 0 && $0.outputs["behaviour"]?.stringValue == "refusal" }
         #expect(Set(unsteered.map { $0.outputs["system_prompt"]?.stringValue ?? "" }) == ["none", "pos"])

@@ -11,6 +11,12 @@ public enum ReportNumber {
         return text
     }
 
+    /// A difference with exactly `digits` decimals and its sign: `+0.052`, `-0.013`, `0.000`.
+    public static func signed(_ value: Double, _ digits: Int) -> String {
+        let text = fixed(value, digits)
+        return value > 0 && !text.allSatisfy({ $0 == "0" || $0 == "." }) ? "+" + text : text
+    }
+
     /// A percentage (0–100) with one decimal: `81.0`.
     public static func percent(_ value: Double) -> String { fixed(value, 1) }
 

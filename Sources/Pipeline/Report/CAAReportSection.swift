@@ -15,6 +15,8 @@ public struct CAASweepResult: Sendable {
         public var abMass: Double?
         public var n: Int
         public var excluded: Int
+        /// Each item's P(matching), by item index (the cell's `items` output).
+        public var items: [Int: Double]
     }
 
     public var stageID: String
@@ -26,6 +28,15 @@ public struct CAASweepResult: Sendable {
 
     /// The rows without a system prompt: the steering conditions.
     var steering: [Row] { rows.filter { $0.systemPrompt == "none" } }
+
+    /// A steered row's paired difference from the unsteered row of its behaviour and layer in the same stage (the same
+    /// items, multiplier 0, no system prompt); nil for unsteered rows and rows without one.
+    func differenceFromUnsteered(_ row: Row) -> MeanInterval? {
+        guard row.systemPrompt == "none", row.multiplier != 0,
+              let base = rows.first(where: { $0.behaviour == row.behaviour && $0.layer == row.layer && $0.multiplier == 0 && $0.systemPrompt == "none" })
+        else { return nil }
+        return MeanInterval.pairedDifference(row.items, base.items)
+    }
 }
 
 extension ReportModel {
@@ -48,7 +59,10 @@ extension ReportModel {
                     behaviour: cell.outputs["behaviour"]?.stringValue ?? "?", systemPrompt: cell.outputs["system_prompt"]?.stringValue ?? "none",
                     layer: Int(try metric("layer")), multiplier: cell.outputs["multiplier"]?.doubleValue ?? 0,
                     pMatching: try metric("p_matching"), low: try metric("ci_low"), high: try metric("ci_high"),
-                    accuracy: cell.metrics["accuracy"], abMass: cell.metrics["ab_mass"], n: Int(try metric("n")), excluded: Int(try metric("excluded")))
+                    accuracy: cell.metrics["accuracy"], abMass: cell.metrics["ab_mass"], n: Int(try metric("n")), excluded: Int(try metric("excluded")),
+                    items: Dictionary((cell.outputs["items"]?.arrayValue ?? []).compactMap { i in
+                        i["item"]?.intValue.flatMap { item in i["p"]?.doubleValue.map { (item, $0) } }
+                    }, uniquingKeysWith: { a, _ in a }))
             }
             let first = stage.cells.first
             let selection = first?.outputs["selection"].flatMap { s -> String? in
@@ -92,18 +106,29 @@ extension ReportModel {
                 figures.append(ReportFigure(id: id + "-multipliers", caption: "\(measure) per multiplier\(layer), one line per behaviour, \(sweep.stageID)",
                                             svg: plot.svg()))
             }
-            let columns = ["behaviour", "system prompt", "layer", "multiplier", measure, "95% CI", "accuracy %", "P(A)+P(B)", "n", "excluded"]
+            // Δ vs unsteered only where the stage has an unsteered cell to pair with.
+            let paired = sweep.rows.contains { sweep.differenceFromUnsteered($0) != nil }
+            var columns = ["behaviour", "system prompt", "layer", "multiplier", measure, "95% CI", "accuracy %", "P(A)+P(B)", "n", "excluded"]
+            if paired { columns.insert(contentsOf: ["Δ vs unsteered", "Δ 95% CI (paired)"], at: 6) }
             let rows = sweep.rows.map { r -> [String] in
-                [r.behaviour, r.systemPrompt, String(r.layer), ReportNumber.trimmed(r.multiplier), ReportNumber.fixed(r.pMatching, 3),
-                 "\(ReportNumber.fixed(r.low, 3))–\(ReportNumber.fixed(r.high, 3))", r.accuracy.map { ReportNumber.percent(100 * $0) } ?? Self.none,
-                 r.abMass.map { ReportNumber.fixed($0, 3) } ?? Self.none, String(r.n), String(r.excluded)]
+                var row = [r.behaviour, r.systemPrompt, String(r.layer), ReportNumber.trimmed(r.multiplier), ReportNumber.fixed(r.pMatching, 3),
+                           "\(ReportNumber.fixed(r.low, 3))–\(ReportNumber.fixed(r.high, 3))", r.accuracy.map { ReportNumber.percent(100 * $0) } ?? Self.none,
+                           r.abMass.map { ReportNumber.fixed($0, 3) } ?? Self.none, String(r.n), String(r.excluded)]
+                if paired {
+                    let d = sweep.differenceFromUnsteered(r)
+                    row.insert(contentsOf: [d.map { ReportNumber.signed($0.mean, 3) + ($0.excludesZero ? " *" : "") } ?? Self.none,
+                                            d.map { "\(ReportNumber.signed($0.low, 3))–\(ReportNumber.signed($0.high, 3))" } ?? Self.none], at: 6)
+                }
+                return row
             }
             tables.append(ReportTable(
                 id: id, title: (sweep.sideEffect.map { "Side effect on \($0)" } ?? "CAA A/B") + " — \(sweep.stageID)", columns: columns,
                 numeric: [false, false] + [Bool](repeating: true, count: columns.count - 2), rows: rows,
                 note: "\(measure): mean over items of P(matching) / (P(A) + P(B)) after `… [/INST] (`; 95% CI: mean ± 1.96 standard errors "
                     + "over items; accuracy: items whose matching (correct) letter is the likelier; system prompt pos/neg: the prompting "
-                    + "baseline; multiplier 0: unsteered; excluded: items answering other than (A)/(B)."))
+                    + "baseline; multiplier 0: unsteered; excluded: items answering other than (A)/(B)."
+                    + (paired ? " Δ vs unsteered: mean over the same items of the steered minus the unsteered value, 95% CI ± 1.96 "
+                        + "standard errors of the differences (* when it leaves out 0)." : "")))
         }
         for stage in caaOpenEnded {
             let columns = ["behaviour", "system prompt", "layer", "multiplier", "n", "distinct-2", "repeated-2", "mean tokens", "KL(base ‖ steered)"]

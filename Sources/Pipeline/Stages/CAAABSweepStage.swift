@@ -103,12 +103,10 @@ struct CAAABSummary {
 
     init(_ values: [MatchingProbability]) {
         let n = Double(values.count), ps = values.map(\.normalised)
-        let mean = ps.reduce(0, +) / max(n, 1)
-        self.mean = mean
-        let variance = values.count > 1 ? ps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
-        let half = 1.96 * (variance / max(n, 1)).squareRoot()
-        low = max(0, mean - half)
-        high = min(1, mean + half)
+        let interval = MeanInterval(ps)
+        mean = interval?.mean ?? 0
+        low = max(0, interval?.low ?? 0)
+        high = min(1, interval?.high ?? 0)
         accuracy = Double(ps.filter { $0 > 0.5 }.count) / max(n, 1)
         abMass = values.reduce(0) { $0 + $1.abMass } / max(n, 1)
     }
