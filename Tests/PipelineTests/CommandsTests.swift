@@ -71,9 +71,19 @@ struct CommandsTests {
         let orphan = store.artifactsDirectory.appendingPathComponent("ff/ffff")
         try FileManager.default.createDirectory(at: orphan.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("crash leftover".utf8).write(to: orphan)
+        // Saved progress of a stage the store does not have (a superseded key) goes; a kept stage's stays.
+        let kept = try #require(try store.db.query("SELECT key FROM stages WHERE key IN (SELECT stage_key FROM run_stages WHERE run_id = (SELECT max(id) FROM runs))").first?[0].string)
+        let stale = store.scratchDirectory(.perplexity).appendingPathComponent(String(repeating: "ab", count: 32))
+        let live = store.scratchDirectory(.perplexity).appendingPathComponent(kept)
+        for folder in [stale, live] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("{}".utf8).write(to: folder.appendingPathComponent("cell-0.json"))
+        }
         let before = try Arith.results(resultsDir)
 
         let report = try GarbageCollector.collect(store)
+        #expect(report.progressFoldersRemoved == 1 && !FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: live.appendingPathComponent("cell-0.json").path))
         #expect(report.runsRemoved == 1)
         #expect(report.stagesRemoved == 5)
         #expect(report.filesRemoved == 3)   // old activations, old vector, the orphan
