@@ -8,7 +8,8 @@ import TestSupport
 @Suite("The committed studies")
 struct CommittedStudyTests {
     /// (folder under results/, the report's folder in it).
-    static let studies = [("smollm2-135m", "paper-honesty"), ("caa-smollm2-135m", "report"), ("caa-qwen2.5-coder-0.5b", "report"),
+    static let studies = [("smollm2-135m", "paper-honesty"), ("caa-smollm2-135m", "report"), ("caa-smollm2-135m", "conditional"),
+                          ("caa-qwen2.5-coder-0.5b", "report"),
                           ("actadd-smollm2-135m", "report")]
 
     @Test(arguments: studies)
