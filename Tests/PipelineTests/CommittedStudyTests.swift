@@ -10,7 +10,7 @@ struct CommittedStudyTests {
     /// (folder under results/, the report's folder in it).
     static let studies = [("smollm2-135m", "paper-honesty"), ("caa-smollm2-135m", "report"), ("caa-smollm2-135m", "conditional"),
                           ("caa-qwen2.5-coder-0.5b", "report"),
-                          ("actadd-smollm2-135m", "report")]
+                          ("actadd-smollm2-135m", "report"), ("actadd-qwen2.5-coder-0.5b", "report")]
 
     @Test(arguments: studies)
     func reportIsRenderedFromTheStore(study: String, report: String) throws {
