@@ -15,11 +15,8 @@ public struct TopicFrequency: Sendable, Equatable {
 
     /// The 95% interval of the mean, `(low, high)` (the mean itself when n < 2).
     public var meanInterval: (low: Double, high: Double) {
-        guard n >= 2 else { return (mean, mean) }
-        let m = mean
-        let variance = counts.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / Double(n - 1)
-        let half = StandardNormal.quantile(0.975) * (variance / Double(n)).squareRoot()
-        return (max(0, m - half), m + half)
+        guard let interval = MeanInterval(counts.map(Double.init), z: StandardNormal.quantile(0.975)) else { return (0, 0) }
+        return (max(0, interval.low), interval.high)
     }
 
     /// Completions with at least one topic word, with the Wilson 95% interval of their share.

@@ -1,9 +1,10 @@
-/// A sample mean with its normal-approximation 95% interval, mean ± 1.96 standard errors (sample standard deviation,
-/// n − 1): CAA's per-cell P(matching) interval, and the paired difference of two conditions over the same items.
+/// A sample mean with its normal-approximation 95% interval, mean ± z standard errors (sample standard deviation,
+/// n − 1; z = 1.96 as CAA rounds it, or the exact quantile ActAdd's topic frequency uses): CAA's per-cell P(matching)
+/// interval, ActAdd's topic words per completion, and the paired difference of two conditions over the same items.
 public struct MeanInterval: Sendable, Equatable {
     public let n: Int
     public let mean: Double
-    /// 1.96 standard errors; 0 for fewer than two values.
+    /// z standard errors; 0 for fewer than two values.
     public let halfWidth: Double
 
     public var low: Double { mean - halfWidth }
@@ -12,14 +13,14 @@ public struct MeanInterval: Sendable, Equatable {
     public var excludesZero: Bool { low > 0 || high < 0 }
 
     /// nil for no values.
-    public init?(_ values: [Double]) {
+    public init?(_ values: [Double], z: Double = 1.96) {
         guard !values.isEmpty else { return nil }
         let n = Double(values.count)
         let mean = values.reduce(0, +) / n
         let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
         self.n = values.count
         self.mean = mean
-        halfWidth = 1.96 * (variance / n).squareRoot()
+        halfWidth = z * (variance / n).squareRoot()
     }
 
     /// The paired difference `a[i] − b[i]` over the items both have (by key); nil when they share none.

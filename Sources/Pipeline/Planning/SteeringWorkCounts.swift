@@ -28,8 +28,8 @@ struct SteeringWorkCounts {
             let u = DatasetUse(parsing: use)
             return manifest.dataset(u.dataset).flatMap { DatasetRows.count($0, split: u.split) }
         }
-        /// A dataset's items the stage reads: its rows, at most `max_items`.
-        func items(_ use: String?) -> Int? { rows(use).map { min($0, p["max_items"]?.intValue ?? $0) } }
+        /// A dataset's items the stage reads: its rows, at most the parameter `cap` (`max_items`).
+        func items(_ use: String?, cap: String = "max_items") -> Int? { rows(use).map { min($0, p[cap]?.intValue ?? $0) } }
         func value(_ cell: SweepCell, _ axis: String, _ param: String) -> JSONValue? { cell[axis] ?? p[param] }
         /// The total of counts, and whether every one is known.
         func sum(_ counts: [Int?]) -> (known: Bool, total: Int) { (!counts.contains(nil), counts.compactMap { $0 }.reduce(0, +)) }
@@ -92,7 +92,7 @@ struct SteeringWorkCounts {
             // Open-ended questions: read up to the steering start, then answered, eight at a time, in every cell.
             let openSets = ["open_ended_should_steer", "open_ended_should_not_steer"].flatMap { p[$0]?.arrayValue?.compactMap(\.stringValue) ?? [] }
             if !openSets.isEmpty {
-                let (known, questions) = sum(openSets.map { rows($0).map { min($0, p["open_ended_max_items"]?.intValue ?? $0) } })
+                let (known, questions) = sum(openSets.map { items($0, cap: "open_ended_max_items") })
                 let newTokens = int("max_new_tokens", 48)
                 w.known = w.known && known
                 w.prefillTokens += Double(cells.count * questions * 2 * Self.openEndedTokens) * share

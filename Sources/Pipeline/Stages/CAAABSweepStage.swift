@@ -193,7 +193,7 @@ extension StageDeclaration {
         sources: ["Pipeline/Stages/CAAABSweepStage.swift", "Pipeline/Stages/CAAStageData.swift", "Pipeline/Stages/StageModels.swift",
                   "Pipeline/Stages/SteerParam.swift", "Experiments/Steering/SteeringTerm.swift",
                   "Pipeline/Stages/NonFiniteError.swift", "Experiments/CAA", "Experiments/Steering/ValidationSelection.swift",
-                  "Experiments/Scoring/ExactLogSumExp.swift"],
+                  "Experiments/Scoring/ExactLogSumExp.swift", "Experiments/Statistics/MeanInterval.swift"],
         runner: .caaABSweep)
 }
 

@@ -33,7 +33,6 @@ struct CAAConditionalAnswers {
     /// The answers under `condition`, with each question's similarity and decision, and the steering rates.
     func answer(_ context: StageContext, model: StageModel, format: CAAPromptFormat, condition: SteeringCondition,
                 terms: [SteeringTerm], maxNewTokens: Int, cell: SweepCell) throws -> (metrics: [String: Double], generations: [Generation]) {
-        let width = model.network.config.embeddingLength
         let prompts = try questions.map { q -> (tokens: [Int], start: Int) in
             let tokens = format.tokens(question: q.text, answer: nil, systemPrompt: nil, tokenizer: model.tokenizer)
             return (tokens, try format.steeringStart(in: tokens, tokenizer: model.tokenizer))
@@ -47,7 +46,7 @@ struct CAAConditionalAnswers {
                             interventions: [.capture(.block(condition.layer))], logits: .none)
             }
             let captured = model.network.forward(&prefixes).map { $0.capture(at: .block(condition.layer))?.values ?? [] }
-            let batchSimilarities = captured.map { SteeringCondition.similarity(rows: $0, width: width, vector: condition.vector, centre: condition.centre) }
+            let batchSimilarities = captured.map(condition.similarity(rows:))
             let requests = zip(batch, batchSimilarities).map { prompt, similarity in
                 GenerationRequest(prompt: prompt.tokens,
                                   interventions: condition.fires(similarity) ? terms.map { $0.intervention(start: prompt.start, length: prompt.tokens.count) } : [])

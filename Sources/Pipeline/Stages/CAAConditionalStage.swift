@@ -21,7 +21,8 @@ extension StageRunner {
             let vectors = try CAAStageData.vectors(context)
             let width = model.network.config.embeddingLength
             let terms = try SteerEntry.terms(p.steer, vectors: vectors, width: width, stage: context.stage.id)
-            let sets = try CAAConditionalSets(context, p, model: model)
+            let format = CAAStageData.format(context, p.format, model: model)
+            let sets = try CAAConditionalSets(context, p, format: format, model: model)
             let openEnded = try CAAConditionalAnswers(context, p)
             let scorer = try CAAABScorer(model: model.network, tokenizer: model.tokenizer)
             while let cell = try context.nextCells(1).first {
@@ -49,7 +50,7 @@ extension StageRunner {
                             + "(\(p.selectBy) \(PythonNumber.format(outcome.search.chosen.score)) on \(p.validationSplit))")
                 var result = outcome.result(p)
                 if !openEnded.questions.isEmpty {
-                    let answers = try openEnded.answer(context, model: model, format: CAAStageData.format(context, p.format, model: model),
+                    let answers = try openEnded.answer(context, model: model, format: format,
                                                        condition: outcome.condition, terms: terms, maxNewTokens: p.maxNewTokens, cell: cell)
                     result.metrics.merge(answers.metrics) { $1 }
                     result.generations = answers.generations
@@ -73,8 +74,7 @@ struct CAAConditionalSets {
 
     var prompts: [Entry] = []
 
-    init(_ context: StageContext, _ p: CAAConditionalParams, model: StageModel) throws {
-        let format = CAAStageData.format(context, p.format, model: model)
+    init(_ context: StageContext, _ p: CAAConditionalParams, format: CAAPromptFormat, model: StageModel) throws {
         for (validation, split) in [(true, p.validationSplit), (false, p.testSplit)] {
             for (shouldSteer, param, names) in [(true, "should_steer", p.shouldSteer), (false, "should_not_steer", p.shouldNotSteer)] {
                 for (i, name) in names.enumerated() {
